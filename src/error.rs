@@ -1,0 +1,131 @@
+//! The crate's error: one variant per verification stage, each wrapping that stage's
+//! own enum. Every error has a stable [`Error::code`] (`<stage>.<reason>`) and a
+//! `Display` sentence written for a cluster operator.
+
+use core::fmt;
+
+use crate::bundle::BundleError;
+use crate::config::ConfigError;
+use crate::oci::RegistryError;
+use crate::policy::PolicyError;
+use crate::rekor::TlogError;
+use crate::timestamp::TimestampError;
+use crate::trust_root::TrustRootError;
+use crate::tuf::TufError;
+use crate::verify::SignatureError;
+use crate::x509::{CertificateError, SctError};
+
+/// Any failure of the verifier, tagged with the stage that caught it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bundle document is malformed or violates the bundle format rules.
+    Bundle(BundleError),
+    /// The trusted root is malformed.
+    TrustRoot(TrustRootError),
+    /// The signing certificate or its chain is not acceptable.
+    Certificate(CertificateError),
+    /// Certificate transparency (embedded SCT) check failed.
+    Sct(SctError),
+    /// A transparency-log entry failed (SET, inclusion proof, checkpoint, body).
+    Tlog(TlogError),
+    /// An RFC 3161 timestamp failed.
+    Timestamp(TimestampError),
+    /// The artifact signature, or its binding to the artifact, failed.
+    Signature(SignatureError),
+    /// The signer is not trusted by the identity policy.
+    Policy(PolicyError),
+    /// A registry or OCI layout operation failed.
+    Registry(RegistryError),
+    /// Obtaining the trust root through TUF failed.
+    Tuf(TufError),
+    /// The configuration is invalid.
+    Config(ConfigError),
+}
+
+impl Error {
+    /// Stable machine-readable code, e.g. `tlog.set-invalid`. The part before the dot
+    /// is [`Error::stage`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Bundle(e) => e.code(),
+            Self::TrustRoot(e) => e.code(),
+            Self::Certificate(e) => e.code(),
+            Self::Sct(e) => e.code(),
+            Self::Tlog(e) => e.code(),
+            Self::Timestamp(e) => e.code(),
+            Self::Signature(e) => e.code(),
+            Self::Policy(e) => e.code(),
+            Self::Registry(e) => e.code(),
+            Self::Tuf(e) => e.code(),
+            Self::Config(e) => e.code(),
+        }
+    }
+
+    /// The stage that caught the problem (`bundle`, `certificate`, `sct`, `tlog`, ...).
+    pub fn stage(&self) -> &'static str {
+        let code = self.code();
+        code.split_once('.').map_or(code, |(s, _)| s)
+    }
+
+    /// How informative the error is when several candidates (bundles) fail: higher is
+    /// more specific (webpki `rank()`). Identity mismatches rank highest because they
+    /// mean everything else verified; malformed input ranks lowest.
+    pub fn rank(&self) -> u32 {
+        match self {
+            Self::Policy(_) => 100,
+            Self::Signature(_) => 90,
+            Self::Timestamp(_) => 80,
+            Self::Tlog(_) => 70,
+            Self::Sct(_) => 65,
+            Self::Certificate(_) => 60,
+            Self::Bundle(_) => 20,
+            Self::TrustRoot(_) | Self::Tuf(_) | Self::Config(_) => 10,
+            Self::Registry(_) => 5,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bundle(e) => write!(f, "invalid Sigstore bundle: {e}"),
+            Self::TrustRoot(e) => write!(f, "invalid trusted root: {e}"),
+            Self::Certificate(e) => write!(f, "signing certificate rejected: {e}"),
+            Self::Sct(e) => write!(f, "certificate transparency check failed: {e}"),
+            Self::Tlog(e) => write!(f, "transparency log entry rejected: {e}"),
+            Self::Timestamp(e) => write!(f, "RFC 3161 timestamp rejected: {e}"),
+            Self::Signature(e) => write!(f, "signature rejected: {e}"),
+            Self::Policy(e) => write!(f, "signer not trusted: {e}"),
+            Self::Registry(e) => write!(f, "{e}"),
+            Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
+            Self::Config(e) => write!(f, "invalid configuration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+macro_rules! from_stage {
+    ($($t:ty => $v:ident),* $(,)?) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Self::$v(e)
+            }
+        }
+    )*};
+}
+
+from_stage!(
+    BundleError => Bundle,
+    TrustRootError => TrustRoot,
+    CertificateError => Certificate,
+    SctError => Sct,
+    TlogError => Tlog,
+    TimestampError => Timestamp,
+    SignatureError => Signature,
+    PolicyError => Policy,
+    RegistryError => Registry,
+    TufError => Tuf,
+    ConfigError => Config,
+);

@@ -1,0 +1,81 @@
+//! Every size and count the crate accepts from untrusted input, in one place.
+//!
+//! Values follow `SPEC.md` §9. Each is checked **before** the corresponding allocation
+//! or read, so hostile input cannot make the verifier allocate or loop without bound.
+
+/// Maximum size of a Sigstore bundle JSON document (4 MiB).
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// Maximum size of a `trusted_root.json` document (4 MiB).
+pub const MAX_TRUSTED_ROOT_BYTES: usize = 4 * 1024 * 1024;
+/// Maximum size of an OCI manifest or index (4 MiB).
+pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+/// Maximum size of one TUF metadata file (1 MiB).
+pub const MAX_TUF_METADATA_BYTES: usize = 1024 * 1024;
+/// Maximum size of TUF `timestamp.json` (16 KiB).
+pub const MAX_TUF_TIMESTAMP_BYTES: usize = 16 * 1024;
+/// Maximum size of one TUF target file (the trusted root, 4 MiB).
+pub const MAX_TUF_TARGET_BYTES: usize = 4 * 1024 * 1024;
+/// Maximum number of root rotations followed in one TUF update.
+pub const MAX_TUF_ROOT_ROTATIONS: usize = 256;
+/// Maximum number of TUF delegations visited while searching for a target.
+pub const MAX_TUF_DELEGATIONS: usize = 32;
+/// Maximum size of one pack layer (64 MiB).
+pub const MAX_LAYER_BYTES: u64 = 64 * 1024 * 1024;
+/// Maximum total size of the layers of one pack (256 MiB).
+pub const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
+/// Maximum number of layers in one pack manifest.
+pub const MAX_PACK_LAYERS: usize = 256;
+/// Maximum number of certificates in a bundle's or CA's certificate chain.
+pub const MAX_CERT_CHAIN_LEN: usize = 10;
+/// Maximum DER size of one certificate (64 KiB).
+pub const MAX_CERT_BYTES: usize = 64 * 1024;
+/// Maximum number of transparency-log entries in one bundle.
+pub const MAX_TLOG_ENTRIES: usize = 32;
+/// Maximum number of RFC 3161 timestamps in one bundle.
+pub const MAX_RFC3161_TIMESTAMPS: usize = 32;
+/// Maximum DER size of one RFC 3161 timestamp response (64 KiB).
+pub const MAX_RFC3161_BYTES: usize = 64 * 1024;
+/// Maximum number of signature lines in a checkpoint (more: reject).
+pub const MAX_CHECKPOINT_SIGNATURES: usize = 16;
+/// Maximum size of a checkpoint signed note (64 KiB).
+pub const MAX_CHECKPOINT_BYTES: usize = 64 * 1024;
+/// Maximum number of hashes in an inclusion proof.
+pub const MAX_INCLUSION_PROOF_HASHES: usize = 64;
+/// Maximum size of a decoded `canonicalizedBody` (1 MiB).
+pub const MAX_TLOG_BODY_BYTES: usize = 1024 * 1024;
+/// Maximum number of embedded SCTs in one certificate.
+pub const MAX_SCTS: usize = 16;
+/// Maximum DSSE payload size (2 MiB).
+pub const MAX_DSSE_PAYLOAD_BYTES: usize = 2 * 1024 * 1024;
+/// Maximum number of in-toto statement subjects examined.
+pub const MAX_INTOTO_SUBJECTS: usize = 1024;
+/// Maximum number of entries in each list of a trusted root.
+pub const MAX_TRUST_ROOT_ENTRIES: usize = 64;
+/// Maximum number of referrers considered per artifact.
+pub const MAX_REFERRERS: usize = 64;
+/// Maximum number of referrers-API pages followed.
+pub const MAX_REFERRER_PAGES: usize = 8;
+/// Maximum number of Sigstore bundles tried for one pack.
+pub const MAX_BUNDLES_PER_PACK: usize = 16;
+/// Maximum number of HTTP redirects followed per request.
+pub const MAX_HTTP_REDIRECTS: u32 = 5;
+/// TCP connect timeout, seconds.
+pub const HTTP_CONNECT_TIMEOUT_SECS: u64 = 10;
+/// Whole-request timeout, seconds.
+pub const HTTP_REQUEST_TIMEOUT_SECS: u64 = 60;
+/// Maximum size of a registry token response or error body (64 KiB).
+pub const MAX_SMALL_HTTP_BODY_BYTES: usize = 64 * 1024;
+/// Maximum length of an `oci://` reference string.
+pub const MAX_REFERENCE_LEN: usize = 4096;
+/// Maximum size of a values/config file (1 MiB).
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+/// Maximum number of packs in one configuration.
+pub const MAX_PACKS: usize = 256;
+/// Maximum number of `trustedIdentities` entries.
+pub const MAX_TRUSTED_IDENTITIES: usize = 256;
+/// Maximum length of one identity regular expression (bytes).
+pub const MAX_REGEX_LEN: usize = 4096;
+/// Maximum nesting depth accepted in JSON documents.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// Maximum number of packs fetched concurrently.
+pub const MAX_CONCURRENT_PACKS: usize = 4;

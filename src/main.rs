@@ -1,0 +1,5 @@
+//! `rulepack-verify` command-line interface.
+
+fn main() {
+    std::process::exit(2);
+}

@@ -1,0 +1,4 @@
+//! OCI registries and image layouts: references, manifests, referrers, blobs.
+
+mod error;
+pub use error::RegistryError;

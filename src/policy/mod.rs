@@ -1,0 +1,4 @@
+//! Identity policy: which signer identities are trusted.
+
+mod error;
+pub use error::PolicyError;

@@ -1,0 +1,4 @@
+//! RFC 3161 signed timestamps (TimeStampResp / TimeStampToken, CMS SignedData, TSTInfo).
+
+mod error;
+pub use error::TimestampError;
