@@ -39,4 +39,7 @@ pub mod tuf;
 pub mod verify;
 pub mod x509;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::Error;
