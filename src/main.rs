@@ -1,5 +1,14 @@
 //! `rulepack-verify` command-line interface.
+//!
+//! Exit status: 0 verified; 1 a verification failed; 2 usage or configuration error;
+//! 3 trust root or registry unreachable. Failures print one line
+//! `error[<code>]: <sentence>` on stderr.
 
-fn main() {
-    std::process::exit(2);
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    cli::run(&argv)
 }

@@ -1,4 +1,411 @@
 //! The one place where verification steps are ordered.
+//!
+//! [`verify`] is a pure function of (bundle, artifact digest, trusted root, policy, now).
+//! It follows the Sigstore client specification ("Verification" section of
+//! `sigstore/architecture-docs` client-spec, as sigstore-go `pkg/verify` implements it)
+//! with the thresholds of SPEC §8: at least one verified transparency-log entry, at least
+//! one verified signing time, and at least one valid SCT for certificates when the
+//! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
 mod error;
+mod intoto;
+
 pub use error::SignatureError;
+pub use intoto::{StatementRequirement, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
+
+use crate::bundle::{pae, Bundle, Content, SignerMaterial};
+use crate::crypto::{HashAlgorithm, PublicKey};
+use crate::encoding::hex_encode;
+use crate::policy::{PolicyError, SignerClaims, VerificationPolicy};
+use crate::rekor::{self, LogVerifier, TlogError, VerifiedEntry};
+use crate::time::UnixTime;
+use crate::timestamp::{self, TimestampError, VerifiedTimestamp};
+use crate::trust_root::TrustedRoot;
+use crate::x509::{self, FulcioExtensions, SanIdentity, SctError, SigningCertificate};
+use crate::Error;
+
+/// The digests of the artifact being verified, in whichever algorithms are known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArtifactDigests {
+    sha256: Option<Vec<u8>>,
+    sha384: Option<Vec<u8>>,
+    sha512: Option<Vec<u8>>,
+}
+
+impl ArtifactDigests {
+    /// All three digests of the artifact bytes.
+    pub fn of_bytes(data: &[u8]) -> Self {
+        Self {
+            sha256: Some(HashAlgorithm::Sha256.digest(data)),
+            sha384: Some(HashAlgorithm::Sha384.digest(data)),
+            sha512: Some(HashAlgorithm::Sha512.digest(data)),
+        }
+    }
+
+    /// A single known digest (the artifact itself is not available).
+    pub fn from_digest(alg: HashAlgorithm, digest: Vec<u8>) -> Option<Self> {
+        if digest.len() != alg.output_len() {
+            return None;
+        }
+        let mut d = Self::default();
+        match alg {
+            HashAlgorithm::Sha256 => d.sha256 = Some(digest),
+            HashAlgorithm::Sha384 => d.sha384 = Some(digest),
+            HashAlgorithm::Sha512 => d.sha512 = Some(digest),
+        }
+        Some(d)
+    }
+
+    /// Parses `sha256:<hex>` (also `sha384:`/`sha512:`), lowercase hex only.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (alg, hex) = s.split_once(':')?;
+        let alg = HashAlgorithm::from_name(alg)?;
+        Self::from_digest(alg, crate::encoding::hex_decode_lower(hex)?)
+    }
+
+    /// The digest in `alg`, if known.
+    pub fn get(&self, alg: HashAlgorithm) -> Option<&[u8]> {
+        match alg {
+            HashAlgorithm::Sha256 => self.sha256.as_deref(),
+            HashAlgorithm::Sha384 => self.sha384.as_deref(),
+            HashAlgorithm::Sha512 => self.sha512.as_deref(),
+        }
+    }
+
+    /// `alg:hex` of the strongest-preference known digest (sha256 first).
+    pub fn describe(&self) -> String {
+        [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]
+            .into_iter()
+            .find_map(|a| self.get(a).map(|d| format!("{}:{}", a.name(), hex_encode(d))))
+            .unwrap_or_default()
+    }
+}
+
+/// Per-check options. The defaults are the strict ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// What a DSSE payload must be.
+    pub statement: StatementRequirement,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            statement: StatementRequirement::AnySubjectMatch,
+        }
+    }
+}
+
+/// Where a verified signing time came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeSource {
+    /// A verified Rekor v1 SET (integrated time).
+    TransparencyLog {
+        /// The log's base URL.
+        log: String,
+        /// The entry's log index.
+        log_index: u64,
+    },
+    /// A verified RFC 3161 timestamp.
+    Timestamp {
+        /// The TSA certificate subject.
+        authority: String,
+    },
+}
+
+/// A signing time proven by a log or a timestamp authority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedTime {
+    /// The time.
+    pub time: UnixTime,
+    /// Its source.
+    pub source: TimeSource,
+}
+
+/// What a successful verification established.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    /// The certificate's SAN identity (`None` for key bundles).
+    pub identity: Option<SanIdentity>,
+    /// The OIDC issuer (`None` for key bundles).
+    pub issuer: Option<String>,
+    /// All Fulcio extensions of the leaf (`None` for key bundles).
+    pub extensions: Option<FulcioExtensions>,
+    /// Every verified signing time, in bundle order (log entries first).
+    pub times: Vec<VerifiedTime>,
+    /// Every verified log entry.
+    pub tlog_entries: Vec<VerifiedEntry>,
+    /// Every verified RFC 3161 timestamp.
+    pub timestamps: Vec<VerifiedTimestamp>,
+    /// Number of verified embedded SCTs.
+    pub sct_count: usize,
+    /// Index of the policy rule that matched (keyless bundles).
+    pub matched_rule: Option<usize>,
+}
+
+impl Verified {
+    /// The earliest verified signing time.
+    pub fn signing_time(&self) -> Option<&VerifiedTime> {
+        self.times.iter().min_by_key(|t| t.time)
+    }
+}
+
+/// Verifies `bundle` for `artifact` against `root` and `policy` at wall-clock `now`, with
+/// the default (strict) options.
+pub fn verify(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: UnixTime,
+) -> Result<Verified, Error> {
+    verify_with(bundle, artifact, root, policy, now, VerifyOptions::default())
+}
+
+enum Signer {
+    Certificate(Box<SigningCertificate>),
+    Key(PublicKey),
+}
+
+/// [`verify`] with explicit options.
+pub fn verify_with(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: UnixTime,
+    opts: VerifyOptions,
+) -> Result<Verified, Error> {
+    let vm = &bundle.verification_material;
+
+    // 1. The signer: a Fulcio certificate (keyless) or a key known out of band. Identity
+    //    policies never apply to key bundles, and a key never verifies a certificate bundle.
+    let signer = match (&vm.signer, policy) {
+        (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => Signer::Key(k.clone()),
+        (SignerMaterial::PublicKey { .. }, VerificationPolicy::Identities(_)) => {
+            return Err(PolicyError::KeyBundleWithoutKey.into())
+        }
+        (_, VerificationPolicy::PublicKey(_)) => {
+            return Err(PolicyError::CertificateBundleWithKeyPolicy.into())
+        }
+        (m, VerificationPolicy::Identities(_)) => {
+            // The bundle parser guarantees a leaf for these variants.
+            let leaf = m.leaf_der().unwrap_or_default();
+            Signer::Certificate(Box::new(SigningCertificate::from_der(leaf)?))
+        }
+    };
+    let signer_key = match &signer {
+        Signer::Certificate(c) => c.cert.public_key()?,
+        Signer::Key(k) => k.clone(),
+    };
+
+    // 2. Content bound to the artifact, then 3. the signature over it
+    //    (client spec: "Verify the signature ... over the artifact / PAE").
+    let signature_bytes = check_content(&bundle.content, artifact, &signer_key, opts)?;
+
+    // 4. RFC 3161 timestamps: every one present must verify (never skipped), no duplicates.
+    //    RFC 3161 §2.4.2 / sigstore-go pkg/verify/tsa.go: the imprint covers the signature bytes.
+    let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
+    for (i, der) in vm.rfc3161_timestamps.iter().enumerate() {
+        if vm.rfc3161_timestamps.iter().take(i).any(|d| d == der) {
+            return Err(TimestampError::Duplicate { index: i }.into());
+        }
+        let ts = timestamp::verify_timestamp(der, signature_bytes, &root.timestamp_authorities)?;
+        if ts.gen_time > now {
+            return Err(TimestampError::InFuture {
+                gen_time: ts.gen_time,
+                now,
+            }
+            .into());
+        }
+        timestamps.push(ts);
+    }
+
+    // 5. Transparency-log entries: SET, inclusion proof, checkpoint, body. At least one.
+    if vm.tlog_entries.is_empty() {
+        return Err(TlogError::MissingEntry.into());
+    }
+    let leaf_der = match &signer {
+        Signer::Certificate(c) => Some(c.cert.der().to_vec()),
+        Signer::Key(_) => None,
+    };
+    let spki = signer_key.spki_der().to_vec();
+    let log_verifier = match &leaf_der {
+        Some(d) => LogVerifier::Certificate(d),
+        None => LogVerifier::PublicKey(&spki),
+    };
+    let mut entries = Vec::with_capacity(vm.tlog_entries.len());
+    for e in &vm.tlog_entries {
+        entries.push(rekor::verify_entry(
+            e,
+            bundle.version,
+            &bundle.content,
+            log_verifier,
+            root,
+            now,
+        )?);
+    }
+
+    // 6. Verified signing times: SET integrated times and RFC 3161 genTimes.
+    let mut times: Vec<VerifiedTime> = entries
+        .iter()
+        .filter_map(|e| {
+            e.integrated_time.map(|t| VerifiedTime {
+                time: t,
+                source: TimeSource::TransparencyLog {
+                    log: e.log_base_url.clone(),
+                    log_index: e.log_index,
+                },
+            })
+        })
+        .collect();
+    times.extend(timestamps.iter().map(|t| VerifiedTime {
+        time: t.gen_time,
+        source: TimeSource::Timestamp {
+            authority: t.tsa_subject.clone(),
+        },
+    }));
+    if times.is_empty() {
+        return Err(TimestampError::NoVerifiedTime.into());
+    }
+    // Rekor v2 has no integrated time: the log must have been valid when the
+    // timestamps say the entry was made (rekor-tiles CLIENTS.md).
+    for e in entries.iter().filter(|e| e.rekor_version == 2) {
+        for t in &timestamps {
+            if !e.log_valid_for.contains(t.gen_time) {
+                return Err(TlogError::LogNotValidAt {
+                    log: e.log_base_url.clone(),
+                    time: t.gen_time,
+                }
+                .into());
+            }
+        }
+    }
+
+    let Signer::Certificate(cert) = signer else {
+        return Ok(Verified {
+            identity: None,
+            issuer: None,
+            extensions: None,
+            times,
+            tlog_entries: entries,
+            timestamps,
+            sct_count: 0,
+            matched_rule: None,
+        });
+    };
+
+    // 7. Certificate path validation at every verified signing time, never the wall clock
+    //    (client spec: "perform certification path validation ... with a fake current time").
+    let mut chain = None;
+    for t in &times {
+        chain = Some(x509::verify_chain(
+            &cert.cert,
+            &bundle_intermediates(&vm.signer)?,
+            &root.certificate_authorities,
+            t.time,
+            x509::EKU_CODE_SIGNING,
+        )?);
+    }
+    let chain = chain.ok_or(TimestampError::NoVerifiedTime)?;
+
+    // 8. Embedded SCTs: at least one valid when the trusted root lists CT logs.
+    let sct_count = if root.ctlogs.is_empty() {
+        0
+    } else {
+        let s = x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)?;
+        if s.verified == 0 {
+            return Err(SctError::NoVerifiedSct {
+                present: s.log_ids.len(),
+            }
+            .into());
+        }
+        s.verified
+    };
+
+    // 9. Identity policy (SPEC §8).
+    let VerificationPolicy::Identities(rules) = policy else {
+        return Err(PolicyError::CertificateBundleWithKeyPolicy.into());
+    };
+    let identity = cert.identity.as_ref().ok_or(PolicyError::MissingIdentity)?;
+    let issuer = cert.extensions.issuer().ok_or(PolicyError::MissingIssuer)?;
+    let claims = SignerClaims {
+        identity: identity.value(),
+        issuer,
+        source_repository_uri: cert.extensions.source_repository_uri.as_deref(),
+        source_repository_ref: cert.extensions.source_repository_ref.as_deref(),
+    };
+    let matched = VerificationPolicy::check_identity(rules, &claims)?;
+
+    Ok(Verified {
+        identity: Some(identity.clone()),
+        issuer: Some(issuer.to_owned()),
+        extensions: Some(cert.extensions.clone()),
+        times,
+        tlog_entries: entries,
+        timestamps,
+        sct_count,
+        matched_rule: Some(matched),
+    })
+}
+
+fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificate>, Error> {
+    m.intermediates_der()
+        .iter()
+        .map(|d| x509::ParsedCertificate::from_der(d).map_err(Error::from))
+        .collect()
+}
+
+/// Binds the content to the artifact and verifies the signature. Returns the signature
+/// bytes (what RFC 3161 timestamps cover).
+fn check_content<'a>(
+    content: &'a Content,
+    artifact: &ArtifactDigests,
+    key: &PublicKey,
+    opts: VerifyOptions,
+) -> Result<&'a [u8], SignatureError> {
+    match content {
+        Content::MessageSignature(ms) => {
+            // sigstore_common.proto: messageDigest is a hint, but sigstore-go and
+            // sigstore-python require it to equal the artifact digest
+            // (conformance message-digest-mismatch / wrong-material).
+            let alg = ms
+                .message_digest
+                .as_ref()
+                .map_or(key.algorithm().default_hash(), |d| d.algorithm);
+            let digest = artifact
+                .get(alg)
+                .ok_or(SignatureError::DigestUnavailable { needed: alg })?;
+            if let Some(md) = &ms.message_digest {
+                if md.digest != digest {
+                    return Err(SignatureError::MessageDigestMismatch {
+                        algorithm: alg,
+                        expected: hex_encode(digest),
+                        found: hex_encode(&md.digest),
+                    });
+                }
+            }
+            key.verify_prehash(digest, &ms.signature).map_err(|e| match e {
+                crate::crypto::CryptoError::PrehashUnsupported { .. } => {
+                    SignatureError::UnsupportedKey { source: e }
+                }
+                e => SignatureError::Invalid {
+                    what: "artifact digest",
+                    source: e,
+                },
+            })?;
+            Ok(&ms.signature)
+        }
+        Content::Dsse(env) => {
+            intoto::check_statement(&env.payload_type, &env.payload, artifact, opts.statement)?;
+            // DSSE v1: the signature is over PAE(payloadType, payload).
+            let msg = pae(&env.payload_type, &env.payload);
+            key.verify(key.algorithm().default_hash(), &msg, &env.signature.sig)
+                .map_err(|e| SignatureError::Invalid {
+                    what: "DSSE envelope",
+                    source: e,
+                })?;
+            Ok(&env.signature.sig)
+        }
+    }
+}

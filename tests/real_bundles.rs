@@ -1,0 +1,76 @@
+//! Every bundle of `corpus/real/index.json` whose expected result is stated gives it,
+//! through the library API (some artifacts are known only by a sha512 digest).
+
+mod common;
+
+use std::path::Path;
+
+use rulepack_verify::bundle::Bundle;
+use rulepack_verify::crypto::PublicKey;
+use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
+use rulepack_verify::trust_root::TrustedRoot;
+use rulepack_verify::verify::{verify, ArtifactDigests};
+use serde_json::Value;
+
+/// Verification "now" for the corpus: after every recorded signing (2026-11-26).
+const NOW: i64 = 1_795_651_200;
+
+fn load_root(real: &Path, spec: &str) -> TrustedRoot {
+    let path = real.join(spec.split_whitespace().next().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    // ClientTrustConfig (sigstore-python tsa/trust_config.json) wraps the trusted root.
+    let bytes = match v.get("trustedRoot") {
+        Some(inner) => serde_json::to_vec(inner).unwrap(),
+        None => bytes,
+    };
+    TrustedRoot::from_json(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn real_bundles_give_their_expected_result() {
+    let Some(corpus) = common::corpus::corpus_dir("real_bundles_give_their_expected_result") else {
+        return;
+    };
+    let real = corpus.join("real");
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(real.join("index.json")).unwrap()).unwrap();
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for e in &index {
+        let file = e["file"].as_str().unwrap();
+        let expect = e["expect"].as_str().unwrap();
+        let expect_pass = expect.starts_with("pass");
+        assert!(expect_pass || expect.starts_with("fail"), "{file}: {expect}");
+        let root = load_root(&real, e["trusted_root"].as_str().unwrap());
+        let artifact = match e.get("artifact").and_then(Value::as_str) {
+            Some(a) if real.join(a).is_file() => ArtifactDigests::of_bytes(&std::fs::read(real.join(a)).unwrap()),
+            _ => ArtifactDigests::parse(e["artifact_digest"].as_str().unwrap()).unwrap(),
+        };
+        let policy = match e.get("key").and_then(Value::as_str) {
+            Some(k) => VerificationPolicy::PublicKey(
+                PublicKey::from_pem(&std::fs::read_to_string(real.join(k)).unwrap()).unwrap(),
+            ),
+            None => VerificationPolicy::Identities(vec![IdentityRule::new(
+                Matcher::exact(e["issuer"].as_str().unwrap()),
+                Matcher::exact(e["identity"].as_str().unwrap()),
+            )]),
+        };
+        let result = Bundle::from_json(&std::fs::read(real.join(file)).unwrap())
+            .map_err(rulepack_verify::Error::from)
+            .and_then(|b| verify(&b, &artifact, &root, &policy, NOW));
+        checked += 1;
+        match (&result, expect_pass) {
+            (Ok(_), true) | (Err(_), false) => {
+                if let Err(err) = &result {
+                    println!("ok (fails as expected) {file}: error[{}]: {err}", err.code());
+                }
+            }
+            (Ok(_), false) => mismatches.push(format!("{file}: expected {expect}, but it verified")),
+            (Err(err), true) => mismatches.push(format!("{file}: expected pass, got error[{}]: {err}", err.code())),
+        }
+    }
+    println!("{} passed, {} failed", checked - mismatches.len(), mismatches.len());
+    assert_eq!(checked, index.len());
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
