@@ -79,3 +79,9 @@ pub const MAX_REGEX_LEN: usize = 4096;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// Maximum number of packs fetched concurrently.
 pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Maximum nesting depth of a values (YAML) file.
+pub const MAX_YAML_DEPTH: usize = 64;
+/// Maximum number of YAML nodes in a values file.
+pub const MAX_YAML_NODES: usize = 100_000;
+/// Maximum number of registry mirrors configured.
+pub const MAX_MIRRORS: usize = 64;
