@@ -55,6 +55,9 @@ pub enum SignatureError {
         /// The underlying failure.
         source: CryptoError,
     },
+    /// A rule-pack bundle must be a DSSE in-toto statement (cosign's new bundle
+    /// format), not a bare message signature.
+    NotCosignStatement,
     /// The signer's key cannot be used for this kind of signature.
     UnsupportedKey {
         /// The underlying failure.
@@ -73,6 +76,7 @@ impl SignatureError {
             Self::MalformedStatement { .. } => "signature.malformed-statement",
             Self::StatementTypeMismatch { .. } => "signature.statement-type-mismatch",
             Self::Invalid { .. } => "signature.invalid",
+            Self::NotCosignStatement => "signature.not-cosign-statement",
             Self::UnsupportedKey { .. } => "signature.unsupported-key",
         }
     }
@@ -115,6 +119,9 @@ impl fmt::Display for SignatureError {
             Self::Invalid { what, source } => {
                 write!(f, "the signature over the {what} does not verify with the signer's key: {source}")
             }
+            Self::NotCosignStatement => f.write_str(
+                "the bundle carries a bare message signature; rule packs must be signed as a DSSE in-toto statement (cosign's new bundle format)",
+            ),
             Self::UnsupportedKey { source } => write!(f, "the signer's key cannot be used: {source}"),
         }
     }

@@ -42,6 +42,14 @@ impl ArtifactDigests {
         }
     }
 
+    /// The SHA-256 digest of an artifact known only by it (an OCI manifest digest).
+    pub fn sha256(digest: [u8; 32]) -> Self {
+        Self {
+            sha256: Some(digest.to_vec()),
+            ..Self::default()
+        }
+    }
+
     /// A single known digest (the artifact itself is not available).
     pub fn from_digest(alg: HashAlgorithm, digest: Vec<u8>) -> Option<Self> {
         if digest.len() != alg.output_len() {

@@ -1,0 +1,186 @@
+//! Rule-pack verification: what the product exists for. Before a pack loads, prove
+//! that the publisher we trust produced its bytes (SPEC §8).
+//!
+//! Pure orchestration over an [`ArtifactSource`] (registry or OCI layout): resolve the
+//! pack to its manifest digest, find the Sigstore bundles attached to that digest,
+//! verify each with the tier's identity policy and cosign's statement rules, and accept
+//! the pack if at least one bundle passes every check.
+
+use core::fmt;
+
+use crate::bundle::{Bundle, Content};
+use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
+use crate::policy::{first_party_rule, IdentityRule, VerificationPolicy};
+use crate::time::UnixTime;
+use crate::trust_root::TrustedRoot;
+use crate::verify::{self, ArtifactDigests, StatementRequirement, Verified, VerifyOptions};
+use crate::Error;
+
+/// The two trust tiers of SPEC §8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// `ghcr.io/lithastra/…`: only the compiled-in identity is accepted.
+    FirstParty,
+    /// Everything else: a configured `trustedIdentities` entry must match.
+    ThirdParty,
+}
+
+impl Tier {
+    /// The tier of a reference, decided by its normalized logical name alone (never by
+    /// the mirror that serves it).
+    pub fn of(r: &Reference) -> Self {
+        if r.is_first_party() {
+            Self::FirstParty
+        } else {
+            Self::ThirdParty
+        }
+    }
+
+    /// `first-party` / `third-party` (the JSON output's values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstParty => "first-party",
+            Self::ThirdParty => "third-party",
+        }
+    }
+}
+
+/// The identity rules that apply to a pack: the compiled-in rule for first-party packs
+/// (configuration cannot widen it), the configured ones for third-party packs.
+pub fn rules_for(tier: Tier, third_party: &[IdentityRule]) -> Result<Vec<IdentityRule>, Error> {
+    match tier {
+        Tier::FirstParty => Ok(vec![first_party_rule()?]),
+        Tier::ThirdParty => Ok(third_party.to_vec()),
+    }
+}
+
+/// A pack that verified.
+#[derive(Clone, Debug)]
+pub struct VerifiedPack {
+    /// The reference as configured.
+    pub reference: Reference,
+    /// The manifest digest that was verified (everything later is fetched by it).
+    pub digest: Digest,
+    /// The manifest itself (its layers are the pack content).
+    pub manifest: ImageManifest,
+    /// The tier.
+    pub tier: Tier,
+    /// Digest of the bundle layer that verified.
+    pub bundle_digest: Digest,
+    /// What the verification established.
+    pub verified: Verified,
+}
+
+/// A pack that failed, with every bundle's reason.
+#[derive(Clone, Debug)]
+pub struct PackFailure {
+    /// The reference as configured.
+    pub reference: Reference,
+    /// The resolved manifest digest, when resolution got that far.
+    pub digest: Option<Digest>,
+    /// The tier.
+    pub tier: Tier,
+    /// The most specific failure (webpki-style `rank`), reported first.
+    pub error: Error,
+    /// Each attached bundle's failure, most specific first: `(bundle digest, error)`.
+    pub bundles: Vec<(Digest, Error)>,
+}
+
+impl fmt::Display for PackFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.digest {
+            Some(d) => write!(f, "rule pack {}@{d}: {}", self.reference, self.error)?,
+            None => write!(f, "rule pack {}: {}", self.reference, self.error)?,
+        }
+        if self.bundles.len() > 1 {
+            write!(f, " ({} bundles attached, none verified", self.bundles.len())?;
+            for (d, e) in self.bundles.iter().skip(1) {
+                write!(f, "; bundle {d}: error[{}]: {e}", e.code())?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves and verifies one pack at wall-clock `now`.
+pub fn verify_pack(
+    src: &dyn ArtifactSource,
+    reference: &Reference,
+    root: &TrustedRoot,
+    third_party: &[IdentityRule],
+    now: UnixTime,
+) -> Result<VerifiedPack, Box<PackFailure>> {
+    let tier = Tier::of(reference);
+    let fail = |digest: Option<Digest>, error: Error| {
+        Box::new(PackFailure {
+            reference: reference.clone(),
+            digest,
+            tier,
+            error,
+            bundles: Vec::new(),
+        })
+    };
+    let rules = rules_for(tier, third_party).map_err(|e| fail(None, e))?;
+    let (desc, manifest) = oci::resolve_pack(src, reference).map_err(|e| fail(None, e.into()))?;
+    let digest = desc.digest;
+    // "No signature found" is its own error, distinct from "signature invalid".
+    let found = oci::find_sigstore_bundles(src, reference, &digest)
+        .map_err(|e| fail(Some(digest.clone()), e.into()))?;
+    let policy = VerificationPolicy::Identities(rules);
+    let artifact = ArtifactDigests::sha256(*digest.as_bytes());
+    let mut failures: Vec<(Digest, Error)> = Vec::new();
+    for b in found {
+        match verify_one(&b, &artifact, root, &policy, now) {
+            Ok(verified) => {
+                return Ok(VerifiedPack {
+                    reference: reference.clone(),
+                    digest,
+                    manifest,
+                    tier,
+                    bundle_digest: b.bundle_digest,
+                    verified,
+                })
+            }
+            Err(e) => failures.push((b.bundle_digest, e)),
+        }
+    }
+    failures.sort_by_key(|(_, e)| core::cmp::Reverse(e.rank()));
+    let error = failures
+        .first()
+        .map(|(_, e)| e.clone())
+        .unwrap_or_else(|| crate::oci::RegistryError::no_bundle(reference, &digest).into());
+    Err(Box::new(PackFailure {
+        reference: reference.clone(),
+        digest: Some(digest),
+        tier,
+        error,
+        bundles: failures,
+    }))
+}
+
+/// Verifies one attached bundle as cosign's new bundle format (SPEC §5): a DSSE
+/// in-toto Statement v1 with predicate `https://sigstore.dev/cosign/sign/v1` whose
+/// subject is the pack's manifest digest.
+fn verify_one(
+    b: &FoundBundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: UnixTime,
+) -> Result<Verified, Error> {
+    let bundle = Bundle::from_json(&b.bundle_bytes)?;
+    if !matches!(bundle.content, Content::Dsse(_)) {
+        return Err(verify::SignatureError::NotCosignStatement.into());
+    }
+    verify::verify_with(
+        &bundle,
+        artifact,
+        root,
+        policy,
+        now,
+        VerifyOptions {
+            statement: StatementRequirement::CosignSign,
+        },
+    )
+}
