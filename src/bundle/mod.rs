@@ -4,7 +4,13 @@
 //! SPEC §1. Everything decoded is bounded by [`crate::limits`].
 
 mod error;
+pub(crate) mod json;
+mod parse;
 pub use error::BundleError;
+pub use parse::pae;
+
+#[cfg(test)]
+mod tests;
 
 use crate::crypto::HashAlgorithm;
 
