@@ -116,7 +116,8 @@ pub struct InclusionProof {
     pub tree_size: u64,
     /// Audit path, leaf to root, at most [`crate::limits::MAX_INCLUSION_PROOF_HASHES`].
     pub hashes: Vec<Vec<u8>>,
-    /// `checkpoint.envelope`: the signed note text.
+    /// `checkpoint.envelope`: the signed note text. Always `Some` in a bundle returned by
+    /// [`Bundle::from_json`], which rejects an inclusion proof without a checkpoint.
     pub checkpoint: Option<String>,
 }
 
