@@ -705,6 +705,41 @@ fn certificates_are_canonical_der_for_x509_cert() {
     ));
 }
 
+#[test]
+fn other_name_san_is_a_fulcio_username() {
+    use der::Decode as _;
+    let mut vs = VirtualSigstore::new(12);
+    let mut o = opts(v1(), ContentKind::MessageSignature, vec![]);
+    o.identity = San::OtherName("foo!oidc.vsig.test".into());
+    let b = parse(&vs.sign(sha256(b"x"), &o));
+    let leaf = b64(&b["verificationMaterial"]["certificate"]["rawBytes"]);
+    let c = x509_cert::Certificate::from_der(&leaf).unwrap();
+    let san = c
+        .tbs_certificate
+        .extensions
+        .unwrap()
+        .into_iter()
+        .find(|e| e.extn_id.to_string() == "2.5.29.17")
+        .unwrap();
+    assert!(san.critical);
+    let names = x509_cert::ext::pkix::SubjectAltName::from_der(san.extn_value.as_bytes()).unwrap();
+    let [x509_cert::ext::pkix::name::GeneralName::OtherName(other)] = names.0.as_slice() else {
+        panic!("expected one otherName, got {:?}", names.0);
+    };
+    assert_eq!(other.type_id.to_string(), "1.3.6.1.4.1.57264.1.7");
+    let value: der::asn1::Utf8StringRef<'_> = other.value.decode_as().unwrap();
+    assert_eq!(value.as_str(), "foo!oidc.vsig.test");
+    if have_openssl("other_name_san") {
+        let s = Scratch::new("othername");
+        let leaf = s.pem("leaf.pem", "CERTIFICATE", &leaf);
+        let text = openssl_ok(&["x509", "-in", &leaf, "-noout", "-ext", "subjectAltName"]);
+        assert!(
+            text.contains("critical") && text.contains("othername"),
+            "{text}"
+        );
+    }
+}
+
 // A minimal DER walker, independent of the writer in vsig.rs.
 
 /// (tag, full TLV length, content) of the TLV at the start of `b`.

@@ -277,6 +277,9 @@ pub enum San {
     Uri(String),
     /// `rfc822Name` (email identity providers).
     Email(String),
+    /// `otherName` of type 1.3.6.1.4.1.57264.1.7 with a UTF8String value (Fulcio
+    /// "username" identities, SPEC §4).
+    OtherName(String),
 }
 
 /// Which transparency log, if any, records the signature.
@@ -937,6 +940,15 @@ impl VirtualSigstore {
         let san = match &opts.identity {
             San::Uri(u) => tlv(0x86, u.as_bytes()),   // [6] IA5String
             San::Email(e) => tlv(0x81, e.as_bytes()), // [1] IA5String
+            // otherName [0] IMPLICIT SEQUENCE { type-id, value [0] EXPLICIT UTF8String }.
+            San::OtherName(n) => ctx(
+                0,
+                &[
+                    oid(&format!("{}.7", oid::FULCIO_ARC)),
+                    ctx(0, &der_w::utf8(n)),
+                ]
+                .concat(),
+            ),
         };
         let inter_spki = self.fulcio_intermediate_spki();
         let mut exts = vec![
