@@ -201,6 +201,33 @@ fn parse(envelope: &str) -> Result<(Checkpoint, &str, Vec<NoteSignature<'_>>), T
 /// is the log's must verify. ECDSA signatures are DER over SHA-256(note text); Ed25519
 /// signatures are the raw 64 bytes over the note text.
 pub fn verify_checkpoint(envelope: &str, log: &TransparencyLog) -> Result<Checkpoint, TlogError> {
+    verify_signed_by(envelope, log, false)
+}
+
+/// [`verify_checkpoint`] for a Rekor v1 checkpoint: the signer name may also be the
+/// server name of a v1 origin `<name> - <treeID>` (sigstore-go `hasRekorV1STH`), as
+/// private Rekor v1 deployments sign with their pod name. rekor v1
+/// `SignedCheckpoint.Verify` ignores names; the key hint and the signature by the
+/// trusted log key are what bind the note to the log.
+pub(super) fn verify_v1_checkpoint(
+    envelope: &str,
+    log: &TransparencyLog,
+) -> Result<Checkpoint, TlogError> {
+    verify_signed_by(envelope, log, true)
+}
+
+/// The server name of a Rekor v1 origin line, `<name> - <decimal treeID>`.
+fn v1_origin_name(origin: &str) -> Option<&str> {
+    let (name, tree) = origin.rsplit_once(" - ")?;
+    let valid_name = !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+');
+    (valid_name && !tree.is_empty() && tree.bytes().all(|c| c.is_ascii_digit())).then_some(name)
+}
+
+fn verify_signed_by(
+    envelope: &str,
+    log: &TransparencyLog,
+    rekor_v1: bool,
+) -> Result<Checkpoint, TlogError> {
     let (checkpoint, text, signatures) = parse(envelope)?;
     let key = log
         .public_key
@@ -209,26 +236,29 @@ pub fn verify_checkpoint(envelope: &str, log: &TransparencyLog) -> Result<Checkp
             base_url: log.base_url.clone(),
             key_details: log.key_details.clone(),
         })?;
-    let name = log.hostname();
-    let hint = key_hint(name, key);
+    let host = log.hostname();
+    let mut names = vec![host];
+    if rekor_v1 {
+        names.extend(v1_origin_name(&checkpoint.origin).filter(|n| *n != host));
+    }
     let mut verified = 0usize;
     for sig in signatures
         .iter()
-        .filter(|s| s.name == name && s.key_hint == hint)
+        .filter(|s| names.contains(&s.name) && s.key_hint == key_hint(s.name, key))
     {
         // rekor pkg/util/signed_note.go: ECDSA over SHA-256 of the note text; Ed25519
         // signs the text itself (the hash argument is ignored for Ed25519).
         key.verify(HashAlgorithm::Sha256, text.as_bytes(), &sig.signature)
             .map_err(|e| TlogError::CheckpointSignatureInvalid {
-                signer: name.to_owned(),
+                signer: sig.name.to_owned(),
                 detail: e.to_string(),
             })?;
         verified = verified.saturating_add(1);
     }
     if verified == 0 {
         return Err(TlogError::CheckpointNoValidSignature {
-            signer: name.to_owned(),
-            key_hint: hex_encode(&hint),
+            signer: host.to_owned(),
+            key_hint: hex_encode(&key_hint(host, key)),
         });
     }
     Ok(checkpoint)
@@ -387,6 +417,33 @@ pub(super) mod tests {
             code(verify_checkpoint(&format!("{tampered}\n{good}"), &log)),
             "tlog.checkpoint-signature-invalid"
         );
+    }
+
+    #[test]
+    fn rekor_v1_signer_may_be_named_by_its_origin() {
+        let s = signers();
+        let log = log_for("https://rekor.internal.example", p256_key(&s));
+        let t = text("rekor-pod-1 - 6364419738405537866", 4, &[]);
+        let note = format!("{t}\n{}", p256_line(&s, "rekor-pod-1", &t));
+        verify_v1_checkpoint(&note, &log).unwrap();
+        // The generic (and Rekor v2) rule requires the host name.
+        assert_eq!(
+            code(verify_checkpoint(&note, &log)),
+            "tlog.checkpoint-no-valid-signature"
+        );
+        // A v1 origin must end in " - <digits>" for its name to count.
+        let t = text("rekor-pod-1 - x", 4, &[]);
+        let note = format!("{t}\n{}", p256_line(&s, "rekor-pod-1", &t));
+        assert_eq!(
+            code(verify_v1_checkpoint(&note, &log)),
+            "tlog.checkpoint-no-valid-signature"
+        );
+        assert_eq!(
+            v1_origin_name("rekor.sigstore.dev - 2605736670972794746"),
+            Some("rekor.sigstore.dev")
+        );
+        assert_eq!(v1_origin_name(" - 1"), None);
+        assert_eq!(v1_origin_name("a b - 1"), None);
     }
 
     #[test]

@@ -89,12 +89,12 @@ pub fn verify_inclusion(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// RFC 6962 §2.1 MTH over leaves[lo..hi], recursively (split at the largest power
     /// of two smaller than n).
-    fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    pub(crate) fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
         match leaves.len() {
             0 => crate::crypto::sha256(b""),
             1 => leaves[0],
@@ -114,7 +114,7 @@ mod tests {
     }
 
     /// RFC 6962 §2.1.1 PATH(m, D[n]).
-    fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
+    pub(crate) fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
         let n = leaves.len();
         if n <= 1 {
             return vec![];

@@ -154,9 +154,10 @@ fn verify_v1_proofs(
             .checkpoint
             .as_deref()
             .ok_or(TlogError::CheckpointMissing)?;
-        // SPEC §3b: signer name = log host name; the v1 origin is
-        // "rekor.sigstore.dev - <treeID>", so it is not compared with the host name.
-        let cp = verify_checkpoint(envelope, log)?;
+        // SPEC §3b: signer name = log host name (or, for private v1 deployments, the
+        // name in the origin "<name> - <treeID>"); the v1 origin is not compared with
+        // the host name.
+        let cp = checkpoint::verify_v1_checkpoint(envelope, log)?;
         // rekor VerifyCheckpointSignature: checkpoint root hash == proof root hash;
         // SPEC §3b (recommended): checkpoint size == proof tree size.
         if cp.root_hash != proof.root_hash {

@@ -12,7 +12,7 @@ use crate::trust_root::TransparencyLog;
 /// sigstore-go `pkg/tlog/entry.go` `VerifySET`): the RFC 8785 form of
 /// `{"body": base64std(canonicalizedBody), "integratedTime": <int>,
 ///   "logID": lowercase-hex(logId.keyId), "logIndex": <top-level global index>}`.
-fn set_payload(entry: &TlogEntry) -> Result<Vec<u8>, TlogError> {
+pub(super) fn set_payload(entry: &TlogEntry) -> Result<Vec<u8>, TlogError> {
     let payload: Value = json!({
         "body": base64_encode(&entry.canonicalized_body),
         "integratedTime": entry.integrated_time,
