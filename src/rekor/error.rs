@@ -22,6 +22,13 @@ pub enum TlogError {
         /// `publicKey.keyDetails` as written in the trusted root.
         key_details: String,
     },
+    /// The log's Merkle tree hash is not SHA-256 (RFC 6962), the only one supported.
+    LogHashUnsupported {
+        /// `baseUrl` of the log.
+        base_url: String,
+        /// The hash the trusted root names.
+        hash: &'static str,
+    },
     /// The entry's `kindVersion` is not one this verifier understands.
     UnsupportedKind {
         /// `kindVersion.kind`.
@@ -257,6 +264,7 @@ impl TlogError {
         match self {
             Self::UnknownLog { .. } => "tlog.unknown-log",
             Self::LogKeyUnsupported { .. } => "tlog.log-key-unsupported",
+            Self::LogHashUnsupported { .. } => "tlog.log-hash-unsupported",
             Self::UnsupportedKind { .. } => "tlog.unsupported-kind",
             Self::NoProof => "tlog.no-proof",
             Self::SetMissing => "tlog.set-missing",
@@ -320,6 +328,10 @@ impl fmt::Display for TlogError {
             Self::LogKeyUnsupported { base_url, key_details } => write!(
                 f,
                 "the trusted root's key for log {base_url} has an unsupported type ({key_details})"
+            ),
+            Self::LogHashUnsupported { base_url, hash } => write!(
+                f,
+                "log {base_url} uses {hash} for its Merkle tree; only sha256 is supported"
             ),
             Self::UnsupportedKind { kind, version } => write!(
                 f,
@@ -471,3 +483,154 @@ impl fmt::Display for TlogError {
 }
 
 impl std::error::Error for TlogError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<TlogError> {
+        let s = || "x".to_owned();
+        vec![
+            TlogError::UnknownLog { log_id_hex: s() },
+            TlogError::LogKeyUnsupported {
+                base_url: s(),
+                key_details: s(),
+            },
+            TlogError::LogHashUnsupported {
+                base_url: s(),
+                hash: "sha512",
+            },
+            TlogError::UnsupportedKind {
+                kind: s(),
+                version: s(),
+            },
+            TlogError::NoProof,
+            TlogError::SetMissing,
+            TlogError::SetInvalid {
+                log: s(),
+                detail: s(),
+            },
+            TlogError::SetKeyUnsupported {
+                log: s(),
+                algorithm: s(),
+            },
+            TlogError::SetOnRekorV2,
+            TlogError::IntegratedTimeOutsideLogValidity {
+                integrated_time: 5,
+                start: 6,
+                end: None,
+            },
+            TlogError::IntegratedTimeOutsideLogValidity {
+                integrated_time: 5,
+                start: 1,
+                end: Some(4),
+            },
+            TlogError::IntegratedTimeInFuture {
+                integrated_time: 5,
+                now: 4,
+            },
+            TlogError::InclusionProofMissing,
+            TlogError::InclusionProofIndexOutOfRange {
+                index: 3,
+                tree_size: 3,
+            },
+            TlogError::InclusionProofWrongLength {
+                expected: 2,
+                found: 3,
+            },
+            TlogError::InclusionProofTooManyHashes { count: 65, max: 64 },
+            TlogError::InclusionProofBadHashLength {
+                which: s(),
+                len: 31,
+            },
+            TlogError::InclusionProofInvalid {
+                computed: s(),
+                expected: s(),
+            },
+            TlogError::InclusionProofInconsistent {
+                field: "treeSize",
+                expected: s(),
+                found: s(),
+            },
+            TlogError::CheckpointMissing,
+            TlogError::CheckpointTooLarge { len: 2, max: 1 },
+            TlogError::CheckpointNoSeparator,
+            TlogError::CheckpointMissingOrigin,
+            TlogError::CheckpointMissingSize,
+            TlogError::CheckpointMissingRootHash,
+            TlogError::CheckpointBadSize {
+                line: "\u{1}".into(),
+            },
+            TlogError::CheckpointBadRootHash { line: s() },
+            TlogError::CheckpointMalformed { reason: s() },
+            TlogError::CheckpointUnsigned,
+            TlogError::CheckpointTooManySignatures { count: 17, max: 16 },
+            TlogError::CheckpointBadSignatureLine {
+                line_no: 1,
+                reason: "r",
+            },
+            TlogError::CheckpointNoValidSignature {
+                signer: s(),
+                key_hint: s(),
+            },
+            TlogError::CheckpointSignatureInvalid {
+                signer: s(),
+                detail: s(),
+            },
+            TlogError::CheckpointOriginMismatch {
+                expected: s(),
+                found: s(),
+            },
+            TlogError::CheckpointRootMismatch {
+                checkpoint: s(),
+                proof: s(),
+            },
+            TlogError::CheckpointSizeMismatch {
+                checkpoint: 1,
+                proof: 2,
+            },
+            TlogError::BodyTooLarge { len: 2, max: 1 },
+            TlogError::BodyMalformed { detail: s() },
+            TlogError::BodyMismatch {
+                field: s(),
+                expected: s(),
+                found: s(),
+            },
+            TlogError::EntryKindMismatch {
+                kind: s(),
+                content: "DSSE envelope",
+            },
+            TlogError::MessageDigestMissing,
+            TlogError::VerifierMalformed { detail: s() },
+            TlogError::JcsUnsupportedNumber { number: s() },
+            TlogError::JcsTooDeep { max: 64 },
+        ]
+    }
+
+    #[test]
+    fn codes_are_stable_and_messages_are_sentences() {
+        let errors = all();
+        let mut codes: Vec<&str> = errors.iter().map(TlogError::code).collect();
+        for (e, code) in errors.iter().zip(&codes) {
+            assert!(code.starts_with("tlog.") && !code.contains(' '), "{code}");
+            let msg = e.to_string();
+            let first = msg.chars().next().unwrap();
+            assert!(first.is_lowercase() || first == 'a', "{code}: {msg}");
+            assert!(
+                !msg.contains("Some(") && !msg.contains("None") && !msg.contains("{ "),
+                "{code}: {msg}"
+            );
+            assert!(
+                !msg.contains('\u{1}'),
+                "control characters are escaped: {msg}"
+            );
+        }
+        assert!(all()[9]
+            .to_string()
+            .contains("from 1970-01-01T00:00:06Z on"));
+        codes.sort_unstable();
+        codes.dedup();
+        // Two IntegratedTimeOutsideLogValidity samples share a code.
+        assert_eq!(codes.len(), errors.len() - 1);
+    }
+}

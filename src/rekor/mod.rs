@@ -22,6 +22,7 @@ pub use set::verify_set;
 use body::{check_body, EntryKind};
 
 use crate::bundle::{BundleVersion, Content, InclusionProof, TlogEntry};
+use crate::crypto::HashAlgorithm;
 use crate::encoding::hex_encode;
 use crate::time::UnixTime;
 use crate::trust_root::{TransparencyLog, TrustedRoot, ValidityWindow};
@@ -89,6 +90,13 @@ pub fn verify_entry(
         return Err(TlogError::LogKeyUnsupported {
             base_url: log.base_url.clone(),
             key_details: log.key_details.clone(),
+        });
+    }
+    // RFC 6962 trees here are SHA-256 (trusted root `hashAlgorithm: SHA2_256`).
+    if log.hash_algorithm != HashAlgorithm::Sha256 {
+        return Err(TlogError::LogHashUnsupported {
+            base_url: log.base_url.clone(),
+            hash: log.hash_algorithm.name(),
         });
     }
     let kind = EntryKind::from_kind_version(&entry.kind, &entry.version)?;

@@ -652,6 +652,13 @@ fn rekor_v1_mutations() {
         "tlog.set-key-unsupported"
     );
 
+    let mut root = f.root.clone();
+    root.tlogs[ix].hash_algorithm = HashAlgorithm::Sha512;
+    assert_eq!(
+        code_of(f.run_with(&base, f.l.version, &f.l.content, &root, NOW)),
+        "tlog.log-hash-unsupported"
+    );
+
     // Kind.
     let mut e = base.clone();
     e.kind = "rekord".into();
