@@ -58,6 +58,15 @@ pub enum TlogError {
     },
     /// A Rekor v2 entry carries a signed entry timestamp, which Rekor v2 never issues.
     SetOnRekorV2,
+    /// The bundle has no transparency-log entry at all (SPEC §8: at least one is required).
+    MissingEntry,
+    /// A Rekor v2 log was not valid at a verified signing time (RFC 3161 genTime).
+    LogNotValidAt {
+        /// The log's base URL.
+        log: String,
+        /// The signing time.
+        time: UnixTime,
+    },
     /// The integrated time is outside the log key's validity window.
     IntegratedTimeOutsideLogValidity {
         /// The entry's integrated time.
@@ -271,6 +280,8 @@ impl TlogError {
             Self::SetInvalid { .. } => "tlog.set-invalid",
             Self::SetKeyUnsupported { .. } => "tlog.set-key-unsupported",
             Self::SetOnRekorV2 => "tlog.set-on-rekor-v2",
+            Self::MissingEntry => "tlog.missing-entry",
+            Self::LogNotValidAt { .. } => "tlog.log-not-valid-at-signing-time",
             Self::IntegratedTimeOutsideLogValidity { .. } => {
                 "tlog.integrated-time-outside-log-validity"
             }
@@ -353,6 +364,14 @@ impl fmt::Display for TlogError {
             ),
             Self::SetOnRekorV2 => f.write_str(
                 "a Rekor v2 entry carries a signed entry timestamp, which Rekor v2 never issues",
+            ),
+            Self::MissingEntry => f.write_str(
+                "the bundle has no transparency log entry; every signature must be logged in Rekor",
+            ),
+            Self::LogNotValidAt { log, time } => write!(
+                f,
+                "the log {log} was not valid at the signing time {} proven by the timestamp",
+                format_rfc3339(*time)
             ),
             Self::IntegratedTimeOutsideLogValidity { integrated_time, start, end } => write!(
                 f,
@@ -515,6 +534,8 @@ mod tests {
                 algorithm: s(),
             },
             TlogError::SetOnRekorV2,
+            TlogError::MissingEntry,
+            TlogError::LogNotValidAt { log: s(), time: 7 },
             TlogError::IntegratedTimeOutsideLogValidity {
                 integrated_time: 5,
                 start: 6,
