@@ -534,8 +534,6 @@ mod tests {
                 algorithm: s(),
             },
             TlogError::SetOnRekorV2,
-            TlogError::MissingEntry,
-            TlogError::LogNotValidAt { log: s(), time: 7 },
             TlogError::IntegratedTimeOutsideLogValidity {
                 integrated_time: 5,
                 start: 6,
@@ -625,6 +623,8 @@ mod tests {
             TlogError::VerifierMalformed { detail: s() },
             TlogError::JcsUnsupportedNumber { number: s() },
             TlogError::JcsTooDeep { max: 64 },
+            TlogError::MissingEntry,
+            TlogError::LogNotValidAt { log: s(), time: 7 },
         ]
     }
 
