@@ -85,3 +85,9 @@ pub const MAX_YAML_DEPTH: usize = 64;
 pub const MAX_YAML_NODES: usize = 100_000;
 /// Maximum number of registry mirrors configured.
 pub const MAX_MIRRORS: usize = 64;
+/// Maximum decoded size of one signature in a bundle (message, DSSE or SET), 16 KiB.
+pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
+/// Maximum decoded size of a public key (`rawBytes`) in a trusted root, 16 KiB.
+pub const MAX_PUBLIC_KEY_BYTES: usize = 16 * 1024;
+/// Maximum decoded size of a log or key ID (`logId.keyId`, `checkpointKeyId.keyId`).
+pub const MAX_KEY_ID_BYTES: usize = 64;
