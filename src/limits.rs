@@ -79,3 +79,6 @@ pub const MAX_REGEX_LEN: usize = 4096;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// Maximum number of packs fetched concurrently.
 pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
+/// referrers, for air-gapped mirrors holding several packs).
+pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
