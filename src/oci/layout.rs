@@ -185,28 +185,19 @@ fn reference_text_matches(value: &str, full: &str) -> bool {
 
 impl ArtifactSource for OciLayout {
     fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
-        let digest = match (r.tag(), r.digest()) {
-            (Some(tag), pinned) => {
-                let e = self
-                    .find_tag(r, tag)?
+        // A digest in the reference wins over its tag (as in docker, and as the
+        // registry client does); the blob read below re-hashes it.
+        let digest = match (r.digest(), r.tag()) {
+            (Some(d), _) => *d,
+            (None, Some(tag)) => {
+                self.find_tag(r, tag)?
                     .ok_or_else(|| RegistryError::NotFound {
                         registry: self.name(),
                         repository: r.repository().to_owned(),
                         what: format!("tag {tag}"),
-                    })?;
-                // A digest in the reference pins the manifest the tag must name.
-                if let Some(p) = pinned {
-                    if p != &e.digest {
-                        return Err(RegistryError::DigestMismatch {
-                            what: format!("the manifest tagged {tag}"),
-                            expected: p.to_string(),
-                            actual: e.digest.to_string(),
-                        });
-                    }
-                }
-                e.digest
+                    })?
+                    .digest
             }
-            (None, Some(d)) => *d,
             (None, None) => {
                 return Err(RegistryError::NotFound {
                     registry: self.name(),
@@ -485,12 +476,10 @@ pub(crate) mod tests {
         let pinned =
             Reference::parse(&format!("oci://ghcr.io/lithastra/rules/eks:0.1.0@{pack}")).unwrap();
         assert_eq!(l.resolve(&pinned).unwrap().digest, pack);
+        let absent = Digest::of(b"not in the layout");
         let wrong =
-            Reference::parse(&format!("oci://ghcr.io/lithastra/rules/eks:0.1.0@{other}")).unwrap();
-        assert_eq!(
-            l.resolve(&wrong).unwrap_err().code(),
-            "registry.digest-mismatch"
-        );
+            Reference::parse(&format!("oci://ghcr.io/lithastra/rules/eks:0.1.0@{absent}")).unwrap();
+        assert_eq!(l.resolve(&wrong).unwrap_err().code(), "registry.not-found");
         let by_digest =
             Reference::parse(&format!("oci://ghcr.io/lithastra/rules/eks@{pack}")).unwrap();
         assert_eq!(l.resolve(&by_digest).unwrap().digest, pack);
