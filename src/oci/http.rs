@@ -321,8 +321,12 @@ impl RegistryClient {
         })
     }
 
+    /// Plain HTTP is allowed for hosts the user marked insecure (a redirect target or
+    /// token realm included), and for the endpoint of an insecure registry or of a
+    /// loopback mirror.
     fn http_allowed(&self, url: &Url, endpoint: &Url, registry: &str) -> bool {
         url.https
+            || self.opts.insecure_registries.contains(&url.authority)
             || (url.origin_key() == endpoint.origin_key()
                 && (self.opts.insecure_registries.iter().any(|r| r == registry)
                     || (self.opts.mirrors.contains_key(registry) && is_loopback(url.host()))))
