@@ -91,3 +91,6 @@ pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
 pub const MAX_PUBLIC_KEY_BYTES: usize = 16 * 1024;
 /// Maximum decoded size of a log or key ID (`logId.keyId`, `checkpointKeyId.keyId`).
 pub const MAX_KEY_ID_BYTES: usize = 64;
+/// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
+/// referrers, for air-gapped mirrors holding several packs).
+pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
