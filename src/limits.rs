@@ -79,3 +79,9 @@ pub const MAX_REGEX_LEN: usize = 4096;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// Maximum number of packs fetched concurrently.
 pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Maximum number of keys in one TUF `keys` map (root or delegations).
+pub const MAX_TUF_KEYS: usize = 256;
+/// Maximum number of signatures on one TUF metadata file.
+pub const MAX_TUF_SIGNATURES: usize = 256;
+/// Maximum number of roles in one TUF `delegations.roles` list.
+pub const MAX_TUF_DELEGATED_ROLES: usize = 256;
