@@ -831,3 +831,95 @@ fn verify_next_root(
     }
     Ok(new)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuf::fetch::Fetched;
+    use crate::tuf::store::NoStore;
+
+    /// Serves files from a map; everything else is 404.
+    struct MapFetcher(BTreeMap<String, Vec<u8>>);
+
+    impl Fetcher for MapFetcher {
+        fn fetch(&self, url: &str, max_len: u64) -> Result<Fetched, FetchError> {
+            match self.0.get(url) {
+                Some(b) if as_u64(b.len()) > max_len => {
+                    Err(FetchError::TooLarge { limit: max_len })
+                }
+                Some(b) => Ok(Fetched { bytes: b.clone() }),
+                None => Err(FetchError::NotFound { status: 404 }),
+            }
+        }
+    }
+
+    /// The real public-good repository through the pure state machine (no HTTP):
+    /// root v1 → v15, timestamp, snapshot, targets, `trusted_root.json`.
+    #[test]
+    fn real_sigstore_chain_without_network_code() {
+        let Some(corpus) = crate::testutil::corpus_dir("real_sigstore_chain_without_network_code")
+        else {
+            return;
+        };
+        let base = corpus.join("tuf/sigstore-root-signing");
+        let md = base.join("metadata");
+        let read = |p: std::path::PathBuf| std::fs::read(p).unwrap();
+        let mut files = BTreeMap::new();
+        for v in 1..=15 {
+            files.insert(
+                format!("m/{v}.root.json"),
+                read(md.join(format!("root_history/{v}.root.json"))),
+            );
+        }
+        files.insert("m/timestamp.json".into(), read(md.join("timestamp.json")));
+        files.insert("m/165.snapshot.json".into(), read(md.join("snapshot.json")));
+        files.insert("m/14.targets.json".into(), read(md.join("targets.json")));
+        let tr = read(base.join("targets/trusted_root.json"));
+        files.insert(
+            format!(
+                "t/{}.trusted_root.json",
+                hex_encode(&crate::crypto::sha256(&tr))
+            ),
+            tr.clone(),
+        );
+        let fetcher = MapFetcher(files);
+        let anchor = read(md.join("root_history/1.root.json"));
+        // 2026-08-22T12:00:00Z, inside the timestamp's validity.
+        let now = 1_787_400_000;
+        let mut u = Updater::new(&anchor, "m", "t", &fetcher, &NoStore, now);
+        u.refresh().unwrap();
+        let (bytes, rep) = u.download_target("trusted_root.json").unwrap();
+        assert_eq!(bytes, tr);
+        assert_eq!(rep.length, 6787);
+        assert_eq!(u.report().root_version, 15);
+        assert_eq!(u.report().timestamp_version, 762);
+        // The same data a week later is a freeze attack.
+        let mut u = Updater::new(&anchor, "m", "t", &fetcher, &NoStore, now + 7 * 86_400);
+        assert_eq!(u.refresh().unwrap_err().code(), "tuf.expired");
+    }
+
+    #[test]
+    fn length_and_hash_checks() {
+        let step = Step::Snapshot;
+        let ctx = Ctx {
+            step: &step,
+            url: "u",
+        };
+        let data = b"abc";
+        let good = hex_encode(&crate::crypto::sha256(data));
+        let mut h = BTreeMap::new();
+        h.insert("sha256".to_string(), good.to_uppercase());
+        assert!(check_length_and_hashes(ctx, data, Some(3), Some(&h)).is_ok());
+        let e = check_length_and_hashes(ctx, data, Some(4), Some(&h)).unwrap_err();
+        assert_eq!(e.code(), "tuf.length-mismatch");
+        h.insert("sha512".to_string(), "00".into());
+        let e = check_length_and_hashes(ctx, data, None, Some(&h)).unwrap_err();
+        assert_eq!(e.code(), "tuf.hash-mismatch");
+        h.insert("md5".to_string(), "00".into());
+        let e = check_length_and_hashes(ctx, data, None, Some(&h)).unwrap_err();
+        assert_eq!(e.code(), "tuf.unknown-hash-algorithm");
+        let e = check_length_and_hashes(ctx, data, None, Some(&BTreeMap::new())).unwrap_err();
+        assert_eq!(e.code(), "tuf.no-hashes");
+        assert_eq!(url_path("a b/c.json"), "a%20b/c.json");
+    }
+}
