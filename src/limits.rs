@@ -91,3 +91,12 @@ pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
 pub const MAX_PUBLIC_KEY_BYTES: usize = 16 * 1024;
 /// Maximum decoded size of a log or key ID (`logId.keyId`, `checkpointKeyId.keyId`).
 pub const MAX_KEY_ID_BYTES: usize = 64;
+/// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
+/// referrers, for air-gapped mirrors holding several packs).
+pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
+/// Maximum number of keys in one TUF `keys` map (root or delegations).
+pub const MAX_TUF_KEYS: usize = 256;
+/// Maximum number of signatures on one TUF metadata file.
+pub const MAX_TUF_SIGNATURES: usize = 256;
+/// Maximum number of roles in one TUF `delegations.roles` list.
+pub const MAX_TUF_DELEGATED_ROLES: usize = 256;

@@ -1,4 +1,163 @@
 //! TUF client for the Sigstore public-good trust root.
+//!
+//! By default the verifier obtains `trusted_root.json` from
+//! `https://tuf-repo-cdn.sigstore.dev` through the TUF 1.0 client workflow, starting
+//! from an embedded `root.json` (v16, from npm `@sigstore/tuf@5.0.1`). Every run refreshes
+//! online; any failure is fatal (SPEC §8): there is no fallback to an embedded or cached
+//! trusted root. The local cache only saves downloads and keeps a rollback baseline,
+//! and is re-verified from the embedded root on every load.
+//!
+//! Layout: `canonical` (OLPC canonical JSON), `metadata` (role parsing, keys, threshold
+//! counting) and `updater` (the state machine) are pure and take `now` as a parameter;
+//! `store` is the file cache; `http` (feature `online`) is the only network code.
 
+mod canonical;
 mod error;
-pub use error::TufError;
+mod fetch;
+#[cfg(feature = "online")]
+mod http;
+mod metadata;
+mod store;
+mod updater;
+
+use std::path::PathBuf;
+
+pub use error::{Step, TufError};
+pub use fetch::{FetchError, Fetched, Fetcher};
+#[cfg(feature = "online")]
+pub use http::HttpFetcher;
+pub use store::{default_cache_dir, FsStore, MetadataStore, NoStore};
+pub use updater::{TargetReport, UpdateReport, Updater};
+
+use crate::time::UnixTime;
+
+/// The Sigstore public-good TUF repository (metadata at the root, targets under
+/// `/targets/`).
+pub const SIGSTORE_PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
+
+/// The embedded trust anchor: Sigstore public-good `root.json` version 16, from npm
+/// `@sigstore/tuf@5.0.1` `seeds.json` (sha256
+/// `27aea7e372aa7864065174f0661784fcf8b0e28b1dbfebeada31a0f1fb19167f`; provenance in
+/// `testdata/README.md`).
+pub const EMBEDDED_SIGSTORE_ROOT: &[u8] =
+    include_bytes!("../../testdata/tuf/sigstore-root-v16.json");
+
+/// The target holding the Sigstore trusted root.
+pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
+
+/// Where the update keeps its cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheLocation {
+    /// [`default_cache_dir`] for the repository (no cache if it cannot be determined).
+    Default,
+    /// This directory.
+    Dir(PathBuf),
+    /// No cache: everything is downloaded on every run.
+    Disabled,
+}
+
+/// Which TUF repository to use and how (`--tuf-url`, `--tuf-root`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TufOptions {
+    /// Metadata base URL (default [`SIGSTORE_PUBLIC_GOOD_URL`]).
+    pub repository_url: String,
+    /// Targets base URL; `None` = `<repository_url>/targets/`.
+    pub targets_url: Option<String>,
+    /// The trusted `root.json` to start from; `None` = [`EMBEDDED_SIGSTORE_ROOT`].
+    pub root: Option<Vec<u8>>,
+    /// The cache.
+    pub cache: CacheLocation,
+}
+
+impl Default for TufOptions {
+    fn default() -> Self {
+        Self {
+            repository_url: SIGSTORE_PUBLIC_GOOD_URL.to_string(),
+            targets_url: None,
+            root: None,
+            cache: CacheLocation::Default,
+        }
+    }
+}
+
+/// A verified `trusted_root.json` and what the update trusted to get it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrustedRootUpdate {
+    /// The target bytes, verified against the signed targets metadata (parse them with
+    /// the trust-root module).
+    pub trusted_root_json: Vec<u8>,
+    /// TUF versions and expiries.
+    pub report: UpdateReport,
+    /// The target's length and digest.
+    pub target: TargetReport,
+}
+
+impl TrustedRootUpdate {
+    /// A human-readable summary of the TUF side (the CLI adds the root's contents).
+    pub fn describe(&self) -> String {
+        let mut s = self.report.describe();
+        s.push_str(&format!(
+            "  target     {} ({} bytes, sha256 {}){}\n",
+            self.target.name,
+            self.target.length,
+            self.target.sha256.as_deref().unwrap_or("not listed"),
+            if self.target.from_cache {
+                ", from cache"
+            } else {
+                ""
+            }
+        ));
+        s
+    }
+}
+
+/// Obtains and verifies `trusted_root.json` through TUF with `fetcher`, at time `now`.
+pub fn update_trusted_root(
+    opts: &TufOptions,
+    fetcher: &dyn Fetcher,
+    now: UnixTime,
+) -> Result<TrustedRootUpdate, TufError> {
+    let anchor = opts.root.as_deref().unwrap_or(EMBEDDED_SIGSTORE_ROOT);
+    let targets_url = opts
+        .targets_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/targets/", opts.repository_url.trim_end_matches('/')));
+    let dir = match &opts.cache {
+        CacheLocation::Default => default_cache_dir(&opts.repository_url),
+        CacheLocation::Dir(d) => Some(d.clone()),
+        CacheLocation::Disabled => None,
+    };
+    let fs;
+    let store: &dyn MetadataStore = match dir {
+        Some(d) => {
+            fs = FsStore::new(d);
+            &fs
+        }
+        None => &NoStore,
+    };
+    let mut updater = Updater::new(
+        anchor,
+        &opts.repository_url,
+        &targets_url,
+        fetcher,
+        store,
+        now,
+    );
+    updater.refresh()?;
+    let (bytes, target) = updater.download_target(TRUSTED_ROOT_TARGET)?;
+    Ok(TrustedRootUpdate {
+        trusted_root_json: bytes,
+        report: updater.report().clone(),
+        target,
+    })
+}
+
+/// [`update_trusted_root`] over HTTPS with the default [`HttpFetcher`].
+#[cfg(feature = "online")]
+pub fn update_trusted_root_online(
+    opts: &TufOptions,
+    now: UnixTime,
+) -> Result<TrustedRootUpdate, TufError> {
+    update_trusted_root(opts, &HttpFetcher::new(), now)
+}
