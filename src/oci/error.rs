@@ -331,6 +331,12 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// Whether the registry could not be reached at all (network failure or timeout),
+    /// as opposed to answering with something wrong. The CLI exits 3 for these.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Network { .. } | Self::Timeout { .. })
+    }
+
     /// Stable machine-readable code, `registry.*`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -146,10 +146,15 @@ pub fn verify_pack(
         }
     }
     failures.sort_by_key(|(_, e)| core::cmp::Reverse(e.rank()));
-    let error = failures
-        .first()
-        .map(|(_, e)| e.clone())
-        .unwrap_or_else(|| crate::oci::RegistryError::no_bundle(reference, &digest).into());
+    // find_sigstore_bundles returns NoBundle rather than an empty list; keep that
+    // meaning if the list were ever empty.
+    let error = failures.first().map(|(_, e)| e.clone()).unwrap_or_else(|| {
+        crate::oci::RegistryError::NoBundle {
+            reference: reference.to_string(),
+            digest: digest.to_string(),
+        }
+        .into()
+    });
     Err(Box::new(PackFailure {
         reference: reference.clone(),
         digest: Some(digest),
