@@ -19,11 +19,9 @@ pub(crate) const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap(
 /// `id-ce-extKeyUsage` (RFC 5280 §4.2.1.12).
 pub(crate) const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// `id-ce-subjectAltName` (RFC 5280 §4.2.1.6).
-pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.17");
+pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// `id-ce-nameConstraints` (RFC 5280 §4.2.1.10).
-pub(crate) const OID_NAME_CONSTRAINTS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.30");
+pub(crate) const OID_NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
 
 /// The raw DER of the parts of a certificate that are signed or hashed, sliced out of
 /// the original bytes (never re-encoded, so a signature is checked over exactly the
@@ -116,8 +114,7 @@ impl ParsedCertificate {
         // identifier as the signature field in the sequence tbsCertificate".
         if cert.signature_algorithm != cert.tbs_certificate.signature {
             return Err(CertificateError::Malformed {
-                detail: "signatureAlgorithm differs from the TBSCertificate signature field"
-                    .into(),
+                detail: "signatureAlgorithm differs from the TBSCertificate signature field".into(),
             });
         }
         let validity = cert.tbs_certificate.validity;
@@ -170,8 +167,7 @@ impl ParsedCertificate {
                     self.basic_constraints = Some((e.critical, v));
                 }
                 OID_KEY_USAGE => {
-                    let v = KeyUsage::from_der(value)
-                        .map_err(|x| bad("keyUsage", e.extn_id, x))?;
+                    let v = KeyUsage::from_der(value).map_err(|x| bad("keyUsage", e.extn_id, x))?;
                     self.key_usage = Some((e.critical, v));
                 }
                 OID_EXT_KEY_USAGE => {
@@ -305,5 +301,165 @@ impl ParsedCertificate {
             .iter()
             .find(|e| e.extn_id == *oid)
             .map(|e| (e.critical, e.extn_value.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{corpus_dir, mutate_all};
+    use crate::time::parse_rfc3339;
+    use crate::x509::test_support::{
+        authorities, bundle_certs, conformance_case, ext, json, key, mint,
+    };
+    use der::Encode;
+
+    #[test]
+    fn parses_real_leaf_and_ca_certificates() {
+        let Some(corpus) = corpus_dir("x509::cert::parses_real_leaf_and_ca_certificates") else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+        let der = bundle_certs(&bundle).remove(0);
+        let leaf = ParsedCertificate::from_der(&der).unwrap();
+        assert_eq!(leaf.der(), der.as_slice());
+        // Read with `openssl x509 -text`: Mar 19 17:26:26 2024 GMT to 17:36:26.
+        assert_eq!(
+            Some(leaf.not_before()),
+            parse_rfc3339("2024-03-19T17:26:26Z")
+        );
+        assert_eq!(
+            Some(leaf.not_after()),
+            parse_rfc3339("2024-03-19T17:36:26Z")
+        );
+        assert_eq!(
+            leaf.serial(),
+            crate::encoding::hex_decode("68bfedb264131e4db59add54ba4fb0edabc3073e")
+                .unwrap()
+                .as_slice()
+        );
+        assert!(leaf.subject_string().starts_with("serial 68bfedb2"));
+        let key = leaf.public_key().unwrap();
+        assert_eq!(key.algorithm(), crate::crypto::KeyAlgorithm::EcdsaP256);
+        assert_eq!(key.spki_der(), leaf.spki_der().as_slice());
+        assert!(leaf.issuer_string().contains("sigstore-intermediate"));
+        // Fulcio profile: KU critical digitalSignature, EKU codeSigning, no BC.
+        let (ku_critical, ku) = leaf.key_usage().unwrap();
+        assert!(*ku_critical && ku.digital_signature() && !ku.key_cert_sign());
+        assert_eq!(
+            leaf.ext_key_usage(),
+            Some([crate::x509::EKU_CODE_SIGNING].as_slice())
+        );
+        assert!(leaf.basic_constraints().is_none());
+
+        let cas = authorities(&root, "certificateAuthorities");
+        let intermediate = ParsedCertificate::from_der(&cas[1].cert_chain[0]).unwrap();
+        assert_eq!(intermediate.subject_der(), leaf.issuer_der());
+        assert!(intermediate
+            .subject_string()
+            .contains("CN=sigstore-intermediate"));
+        let (bc_critical, bc) = intermediate.basic_constraints().unwrap();
+        assert!(*bc_critical && bc.ca && bc.path_len_constraint == Some(0));
+        assert_eq!(
+            intermediate.public_key().unwrap().algorithm(),
+            crate::crypto::KeyAlgorithm::EcdsaP384
+        );
+        // The TBS slice is the start of the DER after the outer header.
+        assert!(der
+            .windows(leaf.tbs_der().len())
+            .any(|w| w == leaf.tbs_der()));
+        assert_eq!(
+            leaf.tbs_der(),
+            leaf.inner().tbs_certificate.to_der().unwrap().as_slice()
+        );
+    }
+
+    #[test]
+    fn validity_is_inclusive_at_both_ends() {
+        let k = key(1);
+        let der = mint("CN=a", &k, "CN=a", &k, (1000, 2000), vec![]);
+        let c = ParsedCertificate::from_der(&der).unwrap();
+        assert!(!c.is_valid_at(999));
+        assert!(c.is_valid_at(1000));
+        assert!(c.is_valid_at(2000));
+        assert!(!c.is_valid_at(2001));
+    }
+
+    #[test]
+    fn rejects_trailing_bytes_oversize_and_duplicates() {
+        let k = key(2);
+        let der = mint("CN=a", &k, "CN=a", &k, (0, 10), vec![]);
+        let mut long = der.clone();
+        long.push(0);
+        assert_eq!(
+            ParsedCertificate::from_der(&long).unwrap_err().code(),
+            "certificate.malformed"
+        );
+        let huge = vec![0u8; MAX_CERT_BYTES + 1];
+        assert_eq!(
+            ParsedCertificate::from_der(&huge).unwrap_err().code(),
+            "certificate.too-large"
+        );
+        let eku = x509_cert::ext::pkix::ExtendedKeyUsage(vec![crate::x509::EKU_CODE_SIGNING]);
+        let dup = mint(
+            "CN=a",
+            &k,
+            "CN=a",
+            &k,
+            (0, 10),
+            vec![ext("2.5.29.37", false, &eku), ext("2.5.29.37", false, &eku)],
+        );
+        assert_eq!(
+            ParsedCertificate::from_der(&dup).unwrap_err().code(),
+            "certificate.duplicate-extension"
+        );
+        // A keyUsage whose value is not a BIT STRING.
+        let bad_ku = mint(
+            "CN=a",
+            &k,
+            "CN=a",
+            &k,
+            (0, 10),
+            vec![ext("2.5.29.15", true, &der::asn1::Null)],
+        );
+        let e = ParsedCertificate::from_der(&bad_ku).unwrap_err();
+        assert_eq!(e.code(), "certificate.malformed-extension");
+        assert!(e.to_string().contains("keyUsage"), "{e}");
+    }
+
+    #[test]
+    fn mismatched_signature_algorithm_fields_are_rejected() {
+        let k = key(3);
+        let der = mint("CN=a", &k, "CN=a", &k, (0, 10), vec![]);
+        let mut cert = Certificate::from_der(&der).unwrap();
+        cert.signature_algorithm.oid = crate::crypto::OID_ECDSA_SHA384;
+        let e = ParsedCertificate::from_der(&cert.to_der().unwrap()).unwrap_err();
+        assert_eq!(e.code(), "certificate.malformed");
+        assert!(e.to_string().contains("signatureAlgorithm"), "{e}");
+    }
+
+    #[test]
+    fn mutated_real_certificates_never_panic() {
+        let Some(corpus) = corpus_dir("x509::cert::mutated_real_certificates_never_panic") else {
+            return;
+        };
+        let (bundle, _) = conformance_case(&corpus, "happy-path-v0.3");
+        let root = json(&corpus.join("conformance/production_trusted_root.json"));
+        let mut inputs = bundle_certs(&bundle);
+        inputs.extend(
+            authorities(&root, "certificateAuthorities")
+                .remove(1)
+                .cert_chain,
+        );
+        let mut tried = 0;
+        for der in &inputs {
+            tried += mutate_all(der, |d| {
+                let c = ParsedCertificate::from_der(d)?;
+                let _ = c.public_key();
+                let _ = c.subject_string();
+                Ok::<_, CertificateError>(())
+            });
+        }
+        assert!(tried > 1000, "{tried}");
     }
 }

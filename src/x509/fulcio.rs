@@ -13,8 +13,7 @@ use super::error::CertificateError;
 /// The Fulcio OID arc, `1.3.6.1.4.1.57264.1` (`fulcio:docs/oid-info.md`).
 const FULCIO_ARC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1");
 /// The Fulcio username OtherName type, `1.3.6.1.4.1.57264.1.7` (`fulcio:docs/oidc.md`).
-const OID_FULCIO_USERNAME: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+const OID_FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
 /// The signer identity from the SAN (SPEC §4 / §8: first URI, else first email, else
 /// the Fulcio OtherName 1.3.6.1.4.1.57264.1.7), as sigstore-go
@@ -58,29 +57,139 @@ enum Encoding {
 
 /// (last arc, OID text, name, encoding) for every Fulcio extension this crate decodes.
 const FULCIO_EXTENSIONS: [(u32, &str, &str, Encoding); 23] = [
-    (1, "1.3.6.1.4.1.57264.1.1", "Issuer (deprecated)", Encoding::Raw),
-    (2, "1.3.6.1.4.1.57264.1.2", "GitHub Workflow Trigger (deprecated)", Encoding::Raw),
-    (3, "1.3.6.1.4.1.57264.1.3", "GitHub Workflow SHA (deprecated)", Encoding::Raw),
-    (4, "1.3.6.1.4.1.57264.1.4", "GitHub Workflow Name (deprecated)", Encoding::Raw),
-    (5, "1.3.6.1.4.1.57264.1.5", "GitHub Workflow Repository (deprecated)", Encoding::Raw),
-    (6, "1.3.6.1.4.1.57264.1.6", "GitHub Workflow Ref (deprecated)", Encoding::Raw),
+    (
+        1,
+        "1.3.6.1.4.1.57264.1.1",
+        "Issuer (deprecated)",
+        Encoding::Raw,
+    ),
+    (
+        2,
+        "1.3.6.1.4.1.57264.1.2",
+        "GitHub Workflow Trigger (deprecated)",
+        Encoding::Raw,
+    ),
+    (
+        3,
+        "1.3.6.1.4.1.57264.1.3",
+        "GitHub Workflow SHA (deprecated)",
+        Encoding::Raw,
+    ),
+    (
+        4,
+        "1.3.6.1.4.1.57264.1.4",
+        "GitHub Workflow Name (deprecated)",
+        Encoding::Raw,
+    ),
+    (
+        5,
+        "1.3.6.1.4.1.57264.1.5",
+        "GitHub Workflow Repository (deprecated)",
+        Encoding::Raw,
+    ),
+    (
+        6,
+        "1.3.6.1.4.1.57264.1.6",
+        "GitHub Workflow Ref (deprecated)",
+        Encoding::Raw,
+    ),
     (8, "1.3.6.1.4.1.57264.1.8", "Issuer", Encoding::Utf8String),
-    (9, "1.3.6.1.4.1.57264.1.9", "Build Signer URI", Encoding::Utf8String),
-    (10, "1.3.6.1.4.1.57264.1.10", "Build Signer Digest", Encoding::Utf8String),
-    (11, "1.3.6.1.4.1.57264.1.11", "Runner Environment", Encoding::Utf8String),
-    (12, "1.3.6.1.4.1.57264.1.12", "Source Repository URI", Encoding::Utf8String),
-    (13, "1.3.6.1.4.1.57264.1.13", "Source Repository Digest", Encoding::Utf8String),
-    (14, "1.3.6.1.4.1.57264.1.14", "Source Repository Ref", Encoding::Utf8String),
-    (15, "1.3.6.1.4.1.57264.1.15", "Source Repository Identifier", Encoding::Utf8String),
-    (16, "1.3.6.1.4.1.57264.1.16", "Source Repository Owner URI", Encoding::Utf8String),
-    (17, "1.3.6.1.4.1.57264.1.17", "Source Repository Owner Identifier", Encoding::Utf8String),
-    (18, "1.3.6.1.4.1.57264.1.18", "Build Config URI", Encoding::Utf8String),
-    (19, "1.3.6.1.4.1.57264.1.19", "Build Config Digest", Encoding::Utf8String),
-    (20, "1.3.6.1.4.1.57264.1.20", "Build Trigger", Encoding::Utf8String),
-    (21, "1.3.6.1.4.1.57264.1.21", "Run Invocation URI", Encoding::Utf8String),
-    (22, "1.3.6.1.4.1.57264.1.22", "Source Repository Visibility At Signing", Encoding::Utf8String),
-    (23, "1.3.6.1.4.1.57264.1.23", "Deployment Environment", Encoding::Utf8String),
-    (24, "1.3.6.1.4.1.57264.1.24", "Token Subject", Encoding::Utf8String),
+    (
+        9,
+        "1.3.6.1.4.1.57264.1.9",
+        "Build Signer URI",
+        Encoding::Utf8String,
+    ),
+    (
+        10,
+        "1.3.6.1.4.1.57264.1.10",
+        "Build Signer Digest",
+        Encoding::Utf8String,
+    ),
+    (
+        11,
+        "1.3.6.1.4.1.57264.1.11",
+        "Runner Environment",
+        Encoding::Utf8String,
+    ),
+    (
+        12,
+        "1.3.6.1.4.1.57264.1.12",
+        "Source Repository URI",
+        Encoding::Utf8String,
+    ),
+    (
+        13,
+        "1.3.6.1.4.1.57264.1.13",
+        "Source Repository Digest",
+        Encoding::Utf8String,
+    ),
+    (
+        14,
+        "1.3.6.1.4.1.57264.1.14",
+        "Source Repository Ref",
+        Encoding::Utf8String,
+    ),
+    (
+        15,
+        "1.3.6.1.4.1.57264.1.15",
+        "Source Repository Identifier",
+        Encoding::Utf8String,
+    ),
+    (
+        16,
+        "1.3.6.1.4.1.57264.1.16",
+        "Source Repository Owner URI",
+        Encoding::Utf8String,
+    ),
+    (
+        17,
+        "1.3.6.1.4.1.57264.1.17",
+        "Source Repository Owner Identifier",
+        Encoding::Utf8String,
+    ),
+    (
+        18,
+        "1.3.6.1.4.1.57264.1.18",
+        "Build Config URI",
+        Encoding::Utf8String,
+    ),
+    (
+        19,
+        "1.3.6.1.4.1.57264.1.19",
+        "Build Config Digest",
+        Encoding::Utf8String,
+    ),
+    (
+        20,
+        "1.3.6.1.4.1.57264.1.20",
+        "Build Trigger",
+        Encoding::Utf8String,
+    ),
+    (
+        21,
+        "1.3.6.1.4.1.57264.1.21",
+        "Run Invocation URI",
+        Encoding::Utf8String,
+    ),
+    (
+        22,
+        "1.3.6.1.4.1.57264.1.22",
+        "Source Repository Visibility At Signing",
+        Encoding::Utf8String,
+    ),
+    (
+        23,
+        "1.3.6.1.4.1.57264.1.23",
+        "Deployment Environment",
+        Encoding::Utf8String,
+    ),
+    (
+        24,
+        "1.3.6.1.4.1.57264.1.24",
+        "Token Subject",
+        Encoding::Utf8String,
+    ),
 ];
 
 /// Decodes one Fulcio extension value according to its encoding. `Err` is a reason.
@@ -238,8 +347,7 @@ impl FulcioExtensions {
             let Some(arc) = ext.extn_id.arc(ext.extn_id.len().saturating_sub(1)) else {
                 continue;
             };
-            let Some((_, _, name, encoding)) =
-                FULCIO_EXTENSIONS.iter().find(|(a, ..)| *a == arc)
+            let Some((_, _, name, encoding)) = FULCIO_EXTENSIONS.iter().find(|(a, ..)| *a == arc)
             else {
                 continue;
             };
@@ -291,7 +399,9 @@ fn san_identity(cert: &ParsedCertificate) -> Result<Option<SanIdentity>, Certifi
                 // fulcio:docs/oidc.md: the username is an OtherName whose value is a
                 // `[0] EXPLICIT UTF8String`.
                 let s: Utf8StringRef<'_> = o.value.decode_as().map_err(|e| {
-                    bad(format!("Fulcio username OtherName is not a UTF8String: {e}"))
+                    bad(format!(
+                        "Fulcio username OtherName is not a UTF8String: {e}"
+                    ))
                 })?;
                 other = Some(SanIdentity::OtherName(s.as_str().to_owned()));
             }
@@ -323,5 +433,312 @@ impl SigningCertificate {
             identity,
             extensions,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoding::pem_decode_one;
+    use crate::testutil::{corpus_dir, mutate_all};
+    use crate::x509::test_support::{bundle_certs, conformance_case, ext, key, mint};
+    use der::asn1::{Any, Ia5String, OctetString, Utf8StringRef};
+    use x509_cert::ext::pkix::name::OtherName;
+
+    fn pypi_pem(corpus: &std::path::Path, name: &str) -> Vec<u8> {
+        let path = corpus
+            .join("real/from-registry/pypi/pypi_attestations-0.0.30/test/assets")
+            .join(name);
+        pem_decode_one(&std::fs::read_to_string(path).unwrap(), "CERTIFICATE").unwrap()
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    // Expected values read with `openssl x509 -text` on the same files.
+    #[test]
+    fn decodes_real_github_leaf_without_source_ref() {
+        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_github_leaf_without_source_ref")
+        else {
+            return;
+        };
+        let c = SigningCertificate::from_der(&pypi_pem(
+            &corpus,
+            "no-source-repository-ref-extension.pem",
+        ))
+        .unwrap();
+        assert_eq!(
+            c.identity,
+            Some(SanIdentity::Uri(
+                "https://github.com/SWIFTSIM/swiftgalaxy/.github/workflows/python-publish.yml@a26eb006d04dd0c41a6e38dc15ddaf7b46143505".into()
+            ))
+        );
+        assert_eq!(c.identity.as_ref().map(SanIdentity::kind), Some("uri"));
+        let x = &c.extensions;
+        assert_eq!(
+            x.issuer(),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        assert_eq!(x.issuer_v1, x.issuer_v2);
+        assert_eq!(x.github_workflow_trigger, s("release"));
+        assert_eq!(
+            x.github_workflow_sha,
+            s("a26eb006d04dd0c41a6e38dc15ddaf7b46143505")
+        );
+        assert_eq!(x.github_workflow_name, s("Upload Python Package"));
+        assert_eq!(x.github_workflow_repository, s("SWIFTSIM/swiftgalaxy"));
+        assert_eq!(x.github_workflow_ref, None);
+        assert_eq!(x.runner_environment, s("github-hosted"));
+        assert_eq!(
+            x.source_repository_uri,
+            s("https://github.com/SWIFTSIM/swiftgalaxy")
+        );
+        assert_eq!(x.source_repository_ref, None);
+        assert_eq!(x.source_repository_identifier, s("488271795"));
+        assert_eq!(
+            x.source_repository_owner_uri,
+            s("https://github.com/SWIFTSIM")
+        );
+        assert_eq!(x.source_repository_owner_identifier, s("37541309"));
+        assert_eq!(x.build_trigger, s("release"));
+        assert_eq!(
+            x.run_invocation_uri,
+            s("https://github.com/SWIFTSIM/swiftgalaxy/actions/runs/14245743812/attempts/2")
+        );
+        assert_eq!(x.source_repository_visibility_at_signing, s("public"));
+        assert_eq!(x.deployment_environment, None);
+        assert_eq!(x.token_subject, None);
+        // .1–.5 and .8–.13, .15–.22: 5 + 6 + 8.
+        assert_eq!(x.entries().len(), 19);
+    }
+
+    #[test]
+    fn decodes_real_email_and_circleci_leaves() {
+        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_email_and_circleci_leaves")
+        else {
+            return;
+        };
+        let google = SigningCertificate::from_der(&pypi_pem(&corpus, "200170367.pem")).unwrap();
+        assert_eq!(
+            google.identity,
+            Some(SanIdentity::Email(
+                "919436158236-compute@developer.gserviceaccount.com".into()
+            ))
+        );
+        assert_eq!(
+            google.identity.as_ref().map(SanIdentity::kind),
+            Some("email")
+        );
+        assert_eq!(
+            google.extensions.issuer(),
+            Some("https://accounts.google.com")
+        );
+        assert_eq!(
+            google.extensions.entries(),
+            vec![
+                (
+                    "1.3.6.1.4.1.57264.1.1",
+                    "Issuer (deprecated)",
+                    "https://accounts.google.com"
+                ),
+                (
+                    "1.3.6.1.4.1.57264.1.8",
+                    "Issuer",
+                    "https://accounts.google.com"
+                ),
+            ]
+        );
+
+        let circle = SigningCertificate::from_der(&pypi_pem(&corpus, "circleci-oidc.pem")).unwrap();
+        assert_eq!(
+            circle.identity.as_ref().map(SanIdentity::value),
+            Some("https://circleci.com/api/v2/projects/fdd9283f-e619-46af-8f9c-851f7d3e8b2b/pipeline-definitions/8e4f8ab2-8d7c-4827-9f15-de076d6d647f")
+        );
+        let x = &circle.extensions;
+        assert_eq!(x.issuer(), Some("https://oidc.circleci.com"));
+        // openssl shows the DER UTF8String 0c 02 22 22: the two characters `""`.
+        assert_eq!(x.runner_environment, s("\"\""));
+        assert_eq!(
+            x.source_repository_uri,
+            s("github.com/CircleCI-Public/sign-and-publish-examples")
+        );
+        assert_eq!(x.source_repository_ref, s("refs/heads/pypi"));
+        assert_eq!(
+            x.build_config_uri,
+            s("https://circleci.com/api/v2/pipeline/f3f6eb86-f260-445b-b9c9-32a2cb5a3a61/config")
+        );
+        assert_eq!(x.github_workflow_trigger, None);
+    }
+
+    #[test]
+    fn decodes_conformance_leaf_extensions_in_oid_order() {
+        let Some(corpus) =
+            corpus_dir("x509::fulcio::decodes_conformance_leaf_extensions_in_oid_order")
+        else {
+            return;
+        };
+        let (bundle, _) = conformance_case(&corpus, "happy-path-v0.3");
+        let c = SigningCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        let entries = c.extensions.entries();
+        // .1–.6 and .8–.22.
+        assert_eq!(entries.len(), 21);
+        assert_eq!(entries.first().map(|e| e.0), Some("1.3.6.1.4.1.57264.1.1"));
+        assert_eq!(entries.last().map(|e| e.0), Some("1.3.6.1.4.1.57264.1.22"));
+        assert_eq!(
+            c.extensions.source_repository_uri.as_deref(),
+            Some("https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon")
+        );
+        assert_eq!(
+            c.extensions.source_repository_ref.as_deref(),
+            Some("refs/heads/main")
+        );
+        assert_eq!(
+            c.extensions.github_workflow_trigger.as_deref(),
+            Some("workflow_dispatch")
+        );
+        assert_eq!(
+            c.identity.as_ref().map(SanIdentity::value),
+            c.extensions.build_signer_uri.as_deref()
+        );
+    }
+
+    #[test]
+    fn extension_value_encoding_rules() {
+        // .1–.6: raw bytes.
+        assert_eq!(
+            decode_value(Encoding::Raw, b"https://x"),
+            Ok("https://x".into())
+        );
+        assert!(decode_value(Encoding::Raw, &[0xff, 0xfe]).is_err());
+        // .8–.24: a DER UTF8String, nothing after it.
+        assert_eq!(
+            decode_value(Encoding::Utf8String, &[0x0c, 0x02, b'h', b'i']),
+            Ok("hi".into())
+        );
+        assert_eq!(
+            decode_value(Encoding::Utf8String, &[0x0c, 0x00]),
+            Ok(String::new())
+        );
+        assert!(decode_value(Encoding::Utf8String, &[0x0c, 0x02, b'h', b'i', 0x00]).is_err());
+        assert!(decode_value(Encoding::Utf8String, &[0x0c, 0x03, b'h', b'i']).is_err());
+        assert!(decode_value(Encoding::Utf8String, &[0x16, 0x02, b'h', b'i']).is_err());
+        assert!(decode_value(Encoding::Utf8String, b"https://x").is_err());
+        assert!(decode_value(Encoding::Utf8String, &[0x0c, 0x01, 0xff]).is_err());
+        assert!(decode_value(Encoding::Utf8String, &[]).is_err());
+    }
+
+    fn raw_ext(oid: &str, value: &[u8]) -> x509_cert::ext::Extension {
+        x509_cert::ext::Extension {
+            extn_id: ObjectIdentifier::new_unwrap(oid),
+            critical: false,
+            extn_value: OctetString::new(value.to_vec()).unwrap(),
+        }
+    }
+
+    fn leaf_with(
+        exts: Vec<x509_cert::ext::Extension>,
+    ) -> Result<SigningCertificate, CertificateError> {
+        let k = key(5);
+        SigningCertificate::from_der(&mint("CN=leaf", &k, "CN=ca", &k, (0, 10), exts))
+    }
+
+    #[test]
+    fn malformed_fulcio_extension_rejects_the_certificate() {
+        // Issuer V2 written raw, as if it were .1.
+        let e = leaf_with(vec![raw_ext("1.3.6.1.4.1.57264.1.8", b"https://issuer")]).unwrap_err();
+        assert_eq!(e.code(), "certificate.malformed-extension");
+        assert!(
+            e.to_string()
+                .contains("malformed Issuer extension (1.3.6.1.4.1.57264.1.8)"),
+            "{e}"
+        );
+        // Unknown Fulcio arcs are ignored; .1 alone is the issuer.
+        let ok = leaf_with(vec![
+            raw_ext("1.3.6.1.4.1.57264.1.1", b"https://old"),
+            raw_ext("1.3.6.1.4.1.57264.1.99", &[0xff]),
+        ])
+        .unwrap();
+        assert_eq!(ok.extensions.issuer(), Some("https://old"));
+        assert_eq!(ok.identity, None);
+    }
+
+    fn san(names: Vec<GeneralName>) -> Result<SigningCertificate, CertificateError> {
+        leaf_with(vec![ext("2.5.29.17", true, &SubjectAltName(names))])
+    }
+
+    fn uri(v: &str) -> GeneralName {
+        GeneralName::UniformResourceIdentifier(Ia5String::new(v).unwrap())
+    }
+
+    fn email(v: &str) -> GeneralName {
+        GeneralName::Rfc822Name(Ia5String::new(v).unwrap())
+    }
+
+    fn username(value: Any) -> GeneralName {
+        GeneralName::OtherName(OtherName {
+            type_id: OID_FULCIO_USERNAME,
+            value,
+        })
+    }
+
+    #[test]
+    fn san_identity_prefers_uri_then_email_then_username() {
+        let user = || username(Any::encode_from(&Utf8StringRef::new("alice").unwrap()).unwrap());
+        let got = |names| san(names).unwrap().identity;
+        assert_eq!(
+            got(vec![email("a@b.c"), user(), uri("https://x/y")]),
+            Some(SanIdentity::Uri("https://x/y".into()))
+        );
+        assert_eq!(
+            got(vec![user(), email("a@b.c"), email("d@e.f")]),
+            Some(SanIdentity::Email("a@b.c".into()))
+        );
+        let other = got(vec![
+            GeneralName::DnsName(Ia5String::new("x.y").unwrap()),
+            user(),
+        ]);
+        assert_eq!(other, Some(SanIdentity::OtherName("alice".into())));
+        assert_eq!(other.as_ref().map(SanIdentity::kind), Some("othername"));
+        assert_eq!(
+            got(vec![GeneralName::DnsName(Ia5String::new("x.y").unwrap())]),
+            None
+        );
+        // An OtherName of another type is not an identity.
+        let foreign = GeneralName::OtherName(OtherName {
+            type_id: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.3"),
+            value: Any::encode_from(&Utf8StringRef::new("bob").unwrap()).unwrap(),
+        });
+        assert_eq!(got(vec![foreign]), None);
+        // The Fulcio username must be a UTF8String.
+        let ia5 = username(Any::encode_from(&Ia5String::new("alice").unwrap()).unwrap());
+        assert_eq!(
+            san(vec![ia5]).unwrap_err().code(),
+            "certificate.malformed-extension"
+        );
+        assert_eq!(
+            san(vec![]).unwrap_err().code(),
+            "certificate.malformed-extension"
+        );
+    }
+
+    #[test]
+    fn mutated_real_leaves_never_panic() {
+        let Some(corpus) = corpus_dir("x509::fulcio::mutated_real_leaves_never_panic") else {
+            return;
+        };
+        let mut tried = 0;
+        for name in [
+            "circleci-oidc.pem",
+            "200170367.pem",
+            "no-source-repository-ref-extension.pem",
+        ] {
+            tried += mutate_all(&pypi_pem(&corpus, name), |d| {
+                let c = SigningCertificate::from_der(d)?;
+                let _ = c.extensions.entries();
+                Ok::<_, CertificateError>(())
+            });
+        }
+        assert!(tried > 1000, "{tried}");
     }
 }

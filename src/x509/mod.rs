@@ -13,6 +13,8 @@ mod error;
 mod fulcio;
 mod sct;
 mod sct_error;
+#[cfg(test)]
+mod test_support;
 
 pub use cert::ParsedCertificate;
 pub use chain::{verify_chain, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING};

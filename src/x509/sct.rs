@@ -4,8 +4,8 @@
 use der::asn1::{ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode};
 
-use super::chain::VerifiedChain;
 use super::cert::ParsedCertificate;
+use super::chain::VerifiedChain;
 use super::sct_error::SctError;
 use crate::crypto::{sha256, HashAlgorithm, KeyAlgorithm};
 use crate::limits::MAX_SCTS;
@@ -233,11 +233,7 @@ fn issuer_key_hash(chain: &VerifiedChain) -> Result<[u8; 32], SctError> {
 /// entry_type u16 (1 = precert_entry) || issuer_key_hash[32] || u24 len || TBS ||
 /// u16 len || extensions
 /// ```
-fn signed_data(
-    sct: &Sct,
-    issuer_key_hash: &[u8; 32],
-    tbs: &[u8],
-) -> Result<Vec<u8>, SctError> {
+fn signed_data(sct: &Sct, issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Result<Vec<u8>, SctError> {
     let tbs_len = u32::try_from(tbs.len())
         .ok()
         .filter(|l| *l < (1 << 24))
@@ -247,7 +243,11 @@ fn signed_data(
     let ext_len = u16::try_from(sct.extensions.len()).map_err(|_| SctError::Malformed {
         detail: "SCT: extensions longer than 2^16-1 bytes".into(),
     })?;
-    let mut out = Vec::with_capacity(tbs.len().saturating_add(sct.extensions.len()).saturating_add(64));
+    let mut out = Vec::with_capacity(
+        tbs.len()
+            .saturating_add(sct.extensions.len())
+            .saturating_add(64),
+    );
     out.push(sct.version);
     out.push(0); // signature_type = certificate_timestamp
     out.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
@@ -366,4 +366,362 @@ pub fn verify_embedded_scts(
         });
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::PublicKey;
+    use crate::testutil::{corpus_dir, mutate_all};
+    use crate::x509::chain::{verify_chain, EKU_CODE_SIGNING};
+    use crate::x509::test_support::{
+        authorities, bundle_certs, conformance_case, ctlogs, ext, integrated_time, key, mint,
+    };
+    use serde_json::Value;
+    use std::path::Path;
+
+    fn parse(der: &[u8]) -> ParsedCertificate {
+        ParsedCertificate::from_der(der).unwrap()
+    }
+
+    /// (leaf, verified chain, production ctlogs) of a conformance case.
+    fn verified(
+        corpus: &Path,
+        case: &str,
+    ) -> (
+        ParsedCertificate,
+        VerifiedChain,
+        Vec<TransparencyLog>,
+        Value,
+    ) {
+        let (bundle, root) = conformance_case(corpus, case);
+        let leaf = parse(&bundle_certs(&bundle)[0]);
+        let chain = verify_chain(
+            &leaf,
+            &[],
+            &authorities(&root, "certificateAuthorities"),
+            integrated_time(&bundle).unwrap(),
+            EKU_CODE_SIGNING,
+        )
+        .unwrap();
+        (leaf, chain, ctlogs(&root), root)
+    }
+
+    /// `chain` with its leaf replaced.
+    fn with_leaf(chain: &VerifiedChain, leaf: &ParsedCertificate) -> VerifiedChain {
+        let mut c = chain.clone();
+        c.path[0] = leaf.clone();
+        c
+    }
+
+    fn flip_in(der: &[u8], needle: &[u8], offset_from_end: usize) -> Vec<u8> {
+        let at = der.windows(needle.len()).position(|w| w == needle).unwrap();
+        let mut out = der.to_vec();
+        out[at + needle.len() - 1 - offset_from_end] ^= 0x01;
+        out
+    }
+
+    fn sct_list_bytes(leaf: &ParsedCertificate) -> Vec<u8> {
+        let (_, v) = leaf.extension(&OID_SCT_LIST).unwrap();
+        OctetStringRef::from_der(v).unwrap().as_bytes().to_vec()
+    }
+
+    #[test]
+    fn real_scts_verify_with_the_production_ct_log() {
+        let Some(corpus) = corpus_dir("x509::sct::real_scts_verify") else {
+            return;
+        };
+        for case in [
+            "happy-path-v0.1",
+            "happy-path-v0.2",
+            "happy-path-v0.3",
+            "happy-path-v0.3-new-mediaType",
+            "happy-path-intoto-in-dsse-v3",
+        ] {
+            let (leaf, chain, logs, _) = verified(&corpus, case);
+            let summary = verify_embedded_scts(&leaf, &chain, &logs)
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert!(summary.verified >= 1, "{case}");
+            // ctfe.sigstore.dev/2022 (the 2021 test log ended 2022-10-31).
+            let ctfe_2022 = logs.iter().find(|l| l.base_url.ends_with("/2022")).unwrap();
+            assert_eq!(summary.log_ids, vec![ctfe_2022.log_id.clone()], "{case}");
+            // Without CT logs in the trusted root nothing is checked or counted.
+            let none = verify_embedded_scts(&leaf, &chain, &[]).unwrap();
+            assert_eq!(none.verified, 0);
+            // Only an unrelated log: the SCT is from an unknown log.
+            let other: Vec<_> = logs
+                .iter()
+                .filter(|l| !l.base_url.ends_with("/2022"))
+                .cloned()
+                .collect();
+            assert_eq!(
+                verify_embedded_scts(&leaf, &chain, &other),
+                Err(SctError::NoVerifiedSct {
+                    present: 1,
+                    unknown_logs: 1
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn sct_with_non_empty_extensions_verifies() {
+        let Some(corpus) = corpus_dir("x509::sct::sct_with_non_empty_extensions_verifies") else {
+            return;
+        };
+        // The case's private CA signs with RSA (which `verify_chain` does not accept),
+        // so the chain is assembled from its trusted root directly; SCT verification
+        // only hashes the issuer's SPKI.
+        let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
+        let leaf = parse(&bundle_certs(&bundle)[0]);
+        let ca = &authorities(&root, "certificateAuthorities")[0];
+        let chain = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf.clone(), parse(&ca.cert_chain[0])],
+        };
+        let scts = embedded_scts(&leaf).unwrap().unwrap();
+        assert_eq!(scts.len(), 1);
+        // openssl: "Extensions: 00:00:05:00:00:00:00:70".
+        assert_eq!(scts[0].extensions, [0, 0, 5, 0, 0, 0, 0, 0x70]);
+        let logs = ctlogs(&root);
+        let summary = verify_embedded_scts(&leaf, &chain, &logs).unwrap();
+        assert_eq!(summary.verified, 1);
+        assert_eq!(summary.log_ids, vec![logs[0].log_id.clone()]);
+    }
+
+    #[test]
+    fn one_flipped_byte_breaks_the_sct() {
+        let Some(corpus) = corpus_dir("x509::sct::one_flipped_byte_breaks_the_sct") else {
+            return;
+        };
+        let (leaf, chain, logs, _) = verified(&corpus, "happy-path-v0.3");
+        let sct = embedded_scts(&leaf).unwrap().unwrap().remove(0);
+
+        // The SCT signature (last byte of the DER ECDSA signature, inside `s`).
+        let bad = parse(&flip_in(leaf.der(), &sct.signature, 0));
+        let e = verify_embedded_scts(&bad, &with_leaf(&chain, &bad), &logs).unwrap_err();
+        assert_eq!(e.code(), "sct.signature-invalid", "{e}");
+        assert!(e.to_string().contains("ctfe.sigstore.dev/2022"), "{e}");
+
+        // The TBS (a Fulcio extension's text).
+        let bad = parse(&flip_in(leaf.der(), b"Extremely dangerous OIDC beacon", 3));
+        let e = verify_embedded_scts(&bad, &with_leaf(&chain, &bad), &logs).unwrap_err();
+        assert_eq!(e.code(), "sct.signature-invalid", "{e}");
+
+        // The SCT timestamp (its last byte).
+        let ts = sct.timestamp_ms.to_be_bytes();
+        let bad = parse(&flip_in(leaf.der(), &ts, 0));
+        let e = verify_embedded_scts(&bad, &with_leaf(&chain, &bad), &logs).unwrap_err();
+        assert_eq!(e.code(), "sct.signature-invalid", "{e}");
+
+        // The issuer's key (last byte of the intermediate's SPKI).
+        let issuer = chain.issuer().unwrap();
+        let mut other = chain.clone();
+        other.path[1] = parse(&flip_in(issuer.der(), &issuer.spki_der(), 0));
+        let e = verify_embedded_scts(&leaf, &other, &logs).unwrap_err();
+        assert_eq!(e.code(), "sct.signature-invalid", "{e}");
+    }
+
+    #[test]
+    fn log_window_key_and_algorithm_are_enforced() {
+        let Some(corpus) = corpus_dir("x509::sct::log_window_key_and_algorithm") else {
+            return;
+        };
+        let (leaf, chain, logs, _) = verified(&corpus, "happy-path-v0.3");
+        let sct = embedded_scts(&leaf).unwrap().unwrap().remove(0);
+        let ts = UnixTime::try_from(sct.timestamp_ms / 1000).unwrap();
+        let idx = logs.iter().position(|l| l.log_id == sct.log_id).unwrap();
+
+        let mut l = logs.clone();
+        l[idx].valid_for.end = Some(ts - 1);
+        let e = verify_embedded_scts(&leaf, &chain, &l).unwrap_err();
+        assert_eq!(e.code(), "sct.log-not-valid-at-time", "{e}");
+        l[idx].valid_for.end = Some(ts);
+        verify_embedded_scts(&leaf, &chain, &l).unwrap();
+        l[idx].valid_for.start = ts + 1;
+        l[idx].valid_for.end = None;
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &l).unwrap_err().code(),
+            "sct.log-not-valid-at-time"
+        );
+
+        let mut l = logs.clone();
+        l[idx].public_key = None;
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &l).unwrap_err().code(),
+            "sct.log-key-unsupported"
+        );
+        // An Ed25519 key under the same log id: sha256/ECDSA does not fit.
+        l[idx].public_key = Some(PublicKey::from_ed25519_raw(&[0x11; 32]).unwrap());
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &l).unwrap_err().code(),
+            "sct.unsupported-algorithm"
+        );
+        // A different P-256 key under the same log id.
+        let k = key(4);
+        let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(k.verifying_key()).unwrap();
+        l[idx].public_key = Some(PublicKey::from_spki_der(spki.as_bytes()).unwrap());
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &l).unwrap_err().code(),
+            "sct.signature-invalid"
+        );
+
+        // A chain that belongs to another certificate, or has no issuer.
+        let k = key(6);
+        let stranger = parse(&mint("CN=s", &k, "CN=s", &k, (0, 10), vec![]));
+        assert_eq!(
+            verify_embedded_scts(&stranger, &chain, &logs),
+            Err(SctError::ChainMismatch)
+        );
+        let lone = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf.clone()],
+        };
+        assert_eq!(
+            verify_embedded_scts(&leaf, &lone, &logs),
+            Err(SctError::NoIssuer)
+        );
+    }
+
+    #[test]
+    fn certificate_without_scts() {
+        let Some(corpus) = corpus_dir("x509::sct::certificate_without_scts") else {
+            return;
+        };
+        let (_, _, logs, _) = verified(&corpus, "happy-path-v0.3");
+        let k = key(8);
+        let leaf = parse(&mint("CN=l", &k, "CN=i", &k, (0, 10), vec![]));
+        let ca = parse(&mint("CN=i", &k, "CN=i", &k, (0, 10), vec![]));
+        let chain = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf.clone(), ca],
+        };
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &logs),
+            Err(SctError::NoSctExtension)
+        );
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &[]).unwrap().verified,
+            0
+        );
+    }
+
+    #[test]
+    fn precert_signing_issuer_defers_to_the_ca_above() {
+        let k = key(10);
+        let eku = x509_cert::ext::pkix::ExtendedKeyUsage(vec![OID_CT_PRECERT_SIGNING]);
+        let leaf = parse(&mint("CN=l", &key(11), "CN=p", &k, (0, 10), vec![]));
+        let precert_ca = parse(&mint(
+            "CN=p",
+            &k,
+            "CN=r",
+            &key(12),
+            (0, 10),
+            vec![ext("2.5.29.37", false, &eku)],
+        ));
+        let root = parse(&mint("CN=r", &key(12), "CN=r", &key(12), (0, 10), vec![]));
+        let chain = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf.clone(), precert_ca.clone(), root.clone()],
+        };
+        assert_eq!(issuer_key_hash(&chain), Ok(sha256(&root.spki_der())));
+        let direct = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf.clone(), root.clone()],
+        };
+        assert_eq!(issuer_key_hash(&direct), Ok(sha256(&root.spki_der())));
+        let short = VerifiedChain {
+            authority_index: 0,
+            path: vec![leaf, precert_ca],
+        };
+        assert_eq!(issuer_key_hash(&short), Err(SctError::NoIssuer));
+    }
+
+    /// A v1 SCT in TLS encoding.
+    fn sct_bytes(ext: &[u8], sig: &[u8]) -> Vec<u8> {
+        let mut s = vec![0u8];
+        s.extend_from_slice(&[0xab; 32]);
+        s.extend_from_slice(&1_700_000_000_000u64.to_be_bytes());
+        s.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        s.extend_from_slice(ext);
+        s.extend_from_slice(&[HASH_SHA256, SIG_ECDSA]);
+        s.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        s.extend_from_slice(sig);
+        s
+    }
+
+    fn list(scts: &[Vec<u8>]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for s in scts {
+            body.extend_from_slice(&(s.len() as u16).to_be_bytes());
+            body.extend_from_slice(s);
+        }
+        let mut out = (body.len() as u16).to_be_bytes().to_vec();
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn tls_list_parser_bounds_and_lengths() {
+        let one = sct_bytes(b"ext", b"sig");
+        let parsed = parse_sct_list(&list(&[one.clone(), one.clone()])).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].log_id, [0xab; 32]);
+        assert_eq!(parsed[0].timestamp_ms, 1_700_000_000_000);
+        assert_eq!(parsed[0].extensions, b"ext");
+        assert_eq!(parsed[0].signature, b"sig");
+        let malformed = |b: &[u8]| parse_sct_list(b).unwrap_err().code();
+        // Empty list, empty SCT, absent input.
+        assert_eq!(malformed(&[0, 0]), "sct.malformed");
+        assert_eq!(malformed(&[0, 2, 0, 0]), "sct.malformed");
+        assert_eq!(malformed(&[]), "sct.malformed");
+        // Trailing bytes after the list, and inside an SCT.
+        let mut l = list(std::slice::from_ref(&one));
+        l.push(0);
+        assert_eq!(malformed(&l), "sct.malformed");
+        let mut long = one.clone();
+        long.push(0);
+        assert_eq!(malformed(&list(&[long])), "sct.malformed");
+        // Truncated list length and truncated SCT body.
+        let l = list(std::slice::from_ref(&one));
+        assert_eq!(malformed(&l[..l.len() - 1]), "sct.malformed");
+        let short = &one[..one.len() - 1];
+        assert_eq!(malformed(&list(&[short.to_vec()])), "sct.malformed");
+        // Too many.
+        let many = vec![one.clone(); MAX_SCTS + 1];
+        assert_eq!(
+            parse_sct_list(&list(&many)),
+            Err(SctError::TooMany { max: MAX_SCTS })
+        );
+        assert_eq!(
+            parse_sct_list(&list(&many[..MAX_SCTS])).unwrap().len(),
+            MAX_SCTS
+        );
+        // A later version keeps its log id (so a trusted log can report it) and is
+        // not parsed further.
+        let mut v2 = one;
+        v2[0] = 1;
+        v2.push(0xff);
+        let p = parse_sct_list(&list(&[v2])).unwrap();
+        assert_eq!((p[0].version, p[0].log_id), (1, [0xab; 32]));
+    }
+
+    #[test]
+    fn mutated_real_sct_lists_and_leaves_never_panic() {
+        let Some(corpus) = corpus_dir("x509::sct::mutated_real_sct_lists_never_panic") else {
+            return;
+        };
+        let (leaf, chain, logs, _) = verified(&corpus, "happy-path-v0.3");
+        let (bundle, _) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
+        let other = parse(&bundle_certs(&bundle)[0]);
+        let mut tried = 0;
+        for l in [&leaf, &other] {
+            tried += mutate_all(&sct_list_bytes(l), parse_sct_list);
+        }
+        tried += mutate_all(leaf.der(), |d| {
+            let m = ParsedCertificate::from_der(d).map_err(|e| e.to_string())?;
+            verify_embedded_scts(&m, &with_leaf(&chain, &m), &logs).map_err(|e| e.to_string())
+        });
+        assert!(tried > 1000, "{tried}");
+    }
 }
