@@ -604,6 +604,24 @@ mod tests {
     }
 
     #[test]
+    fn decodes_real_username_othername_san() {
+        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_username_othername_san") else {
+            return;
+        };
+        let bundle = crate::x509::test_support::json(
+            &corpus.join("real/sigstore-go/pkg/testing/data/bundles/othername.sigstore.json"),
+        );
+        let c = SigningCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        // openssl: "othername: 1.3.6.1.4.1.57264.1.7::foo!oidc.local".
+        assert_eq!(
+            c.identity,
+            Some(SanIdentity::OtherName("foo!oidc.local".into()))
+        );
+        assert_eq!(c.extensions.issuer(), Some("http://oidc.local:8080"));
+        assert_eq!(c.extensions.entries().len(), 2);
+    }
+
+    #[test]
     fn extension_value_encoding_rules() {
         // .1–.6: raw bytes.
         assert_eq!(

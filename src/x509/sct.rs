@@ -725,3 +725,92 @@ mod tests {
         assert!(tried > 1000, "{tried}");
     }
 }
+
+#[cfg(test)]
+mod real_corpus {
+    use super::*;
+    use crate::testutil::corpus_dir;
+    use crate::x509::chain::{verify_chain, EKU_CODE_SIGNING};
+    use crate::x509::test_support::{authorities, bundle_certs, ctlogs, integrated_time, json};
+
+    /// Real bundles whose certificate is expected to be rejected here, with the code
+    /// and the reason.
+    const EXPECTED_FAILURES: [(&str, &str, &str); 2] = [
+        (
+            "sigstore-go/pkg/testing/data/bundles/othername.sigstore.json",
+            "certificate.unsupported-signature-algorithm",
+            "sigstore-go's scaffolding Fulcio signs with RSA, which this verifier does not accept",
+        ),
+        (
+            "sigstore-python/test/assets/tsa/bundle.txt.late_timestamp.sigstore",
+            "certificate.signature-invalid",
+            "issued by production Fulcio but paired with a staging trust root (openssl and \
+             sigstore-python agree: the signature does not match)",
+        ),
+    ];
+
+    /// Every real bundle of `real/index.json` that carries a signing certificate and a
+    /// Rekor v1 `integratedTime`: the chain verifies at that time against the bundle's
+    /// trusted root, and so do the embedded SCTs (except [`EXPECTED_FAILURES`]).
+    #[test]
+    fn real_bundles_chain_and_sct_verify() {
+        let Some(corpus) = corpus_dir("x509::sct::real_bundles_chain_and_sct_verify") else {
+            return;
+        };
+        let real = corpus.join("real");
+        let index = json(&real.join("index.json"));
+        let mut verified = 0;
+        let mut expected_failures = 0;
+        let mut failures = Vec::new();
+        for entry in index.as_array().unwrap() {
+            let file = entry["file"].as_str().unwrap();
+            let bundle = json(&real.join(file));
+            let certs = bundle_certs_or_none(&bundle);
+            let (Some(certs), Some(t)) = (certs, integrated_time(&bundle)) else {
+                continue;
+            };
+            let Some((leaf, rest)) = certs.split_first() else {
+                continue;
+            };
+            let root_path = entry["trusted_root"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            let mut root = json(&real.join(root_path));
+            if let Some(inner) = root.get("trustedRoot") {
+                root = inner.clone();
+            }
+            let leaf = ParsedCertificate::from_der(leaf).unwrap();
+            let rest: Vec<_> = rest
+                .iter()
+                .map(|d| ParsedCertificate::from_der(d).unwrap())
+                .collect();
+            let cas = authorities(&root, "certificateAuthorities");
+            let outcome = verify_chain(&leaf, &rest, &cas, t, EKU_CODE_SIGNING)
+                .map_err(|e| (e.code(), e.to_string()))
+                .and_then(|chain| {
+                    verify_embedded_scts(&leaf, &chain, &ctlogs(&root))
+                        .map_err(|e| (e.code(), e.to_string()))
+                });
+            let expected = EXPECTED_FAILURES.iter().find(|(f, ..)| *f == file);
+            match (outcome, expected) {
+                (Ok(s), None) if s.verified >= 1 => verified += 1,
+                (Err((code, _)), Some((_, want, _))) if code == *want => expected_failures += 1,
+                (Ok(s), _) => failures.push(format!("{file}: {} SCTs verified", s.verified)),
+                (Err((_, msg)), _) => failures.push(format!("{file}: {msg}")),
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(expected_failures, EXPECTED_FAILURES.len());
+        eprintln!("{verified} real bundles verified, {expected_failures} expected failures");
+        assert!(verified >= 25, "{verified}");
+    }
+
+    fn bundle_certs_or_none(bundle: &serde_json::Value) -> Option<Vec<Vec<u8>>> {
+        let vm = &bundle["verificationMaterial"];
+        (vm.get("certificate").is_some() || vm.get("x509CertificateChain").is_some())
+            .then(|| bundle_certs(bundle))
+    }
+}
