@@ -370,7 +370,7 @@ impl fmt::Display for CertificateError {
                 intermediates,
             } => write!(
                 f,
-                "CA certificate {subject} allows {path_len} intermediate CAs below it but the chain has {intermediates}"
+                "issuing certificate {subject} allows at most {path_len} intermediate CAs below it but the chain has {intermediates}"
             ),
             Self::IssuerEkuMismatch { subject, required } => write!(
                 f,
@@ -418,3 +418,119 @@ impl fmt::Display for CertificateError {
 }
 
 impl std::error::Error for CertificateError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant: a `certificate.` code, a lowercase sentence, no debug output.
+    #[test]
+    fn every_variant_has_a_code_and_a_readable_sentence() {
+        let s = || "CN=x".to_owned();
+        let all = vec![
+            CertificateError::TooLarge { len: 2, max: 1 },
+            CertificateError::Malformed { detail: "d".into() },
+            CertificateError::DuplicateExtension {
+                subject: s(),
+                oid: "1.2".into(),
+            },
+            CertificateError::MalformedExtension {
+                subject: s(),
+                name: "n".into(),
+                oid: "1.2".into(),
+                detail: "d".into(),
+            },
+            CertificateError::MalformedKey {
+                subject: s(),
+                detail: "d".into(),
+            },
+            CertificateError::UnsupportedKey {
+                subject: s(),
+                algorithm: "RSA".into(),
+            },
+            CertificateError::UnsupportedSignatureAlgorithm {
+                subject: s(),
+                algorithm: "1.2".into(),
+            },
+            CertificateError::NoTrustedAuthority {
+                at: 0,
+                configured: 2,
+            },
+            CertificateError::AuthorityMalformed {
+                uri: "u".into(),
+                detail: "d".into(),
+            },
+            CertificateError::IssuerNotTrusted {
+                subject: s(),
+                issuer: s(),
+            },
+            CertificateError::BadSignature {
+                subject: s(),
+                issuer: s(),
+                detail: "d".into(),
+            },
+            CertificateError::NotYetValid {
+                subject: s(),
+                at: 0,
+                not_before: 1,
+                not_after: 2,
+            },
+            CertificateError::Expired {
+                subject: s(),
+                at: 3,
+                not_before: 1,
+                not_after: 2,
+            },
+            CertificateError::IssuerNotCa { subject: s() },
+            CertificateError::IssuerKeyUsage { subject: s() },
+            CertificateError::PathLenExceeded {
+                subject: s(),
+                path_len: 0,
+                intermediates: 1,
+            },
+            CertificateError::IssuerEkuMismatch {
+                subject: s(),
+                required: "r".into(),
+            },
+            CertificateError::LeafIsCa { subject: s() },
+            CertificateError::KeyUsageInvalid { subject: s() },
+            CertificateError::EkuAbsent {
+                subject: s(),
+                required: "r".into(),
+            },
+            CertificateError::EkuMismatch {
+                subject: s(),
+                required: "r".into(),
+                found: vec!["f".into()],
+            },
+            CertificateError::UnknownCriticalExtension {
+                subject: s(),
+                oid: "1.2".into(),
+            },
+            CertificateError::NameConstraintsUnsupported { subject: s() },
+            CertificateError::ChainTooLong { len: 11, max: 10 },
+            CertificateError::UntrustedIntermediate { subject: s() },
+        ];
+        let mut codes: Vec<_> = all.iter().map(CertificateError::code).collect();
+        for e in &all {
+            let msg = e.to_string();
+            assert!(e.code().starts_with("certificate."), "{}", e.code());
+            assert!(msg.starts_with(|c: char| !c.is_uppercase()), "{msg}");
+            assert!(!msg.contains('{') && !msg.contains("::"), "{msg}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "codes are distinct");
+        let e = CertificateError::Expired {
+            subject: s(),
+            at: 3,
+            not_before: 1,
+            not_after: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "certificate CN=x is not valid at signing time 1970-01-01T00:00:03Z (expired): \
+             certificate valid 1970-01-01T00:00:01Z to 1970-01-01T00:00:02Z"
+        );
+    }
+}

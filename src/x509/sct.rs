@@ -718,10 +718,17 @@ mod tests {
         for l in [&leaf, &other] {
             tried += mutate_all(&sct_list_bytes(l), parse_sct_list);
         }
-        tried += mutate_all(leaf.der(), |d| {
-            let m = ParsedCertificate::from_der(d).map_err(|e| e.to_string())?;
-            verify_embedded_scts(&m, &with_leaf(&chain, &m), &logs).map_err(|e| e.to_string())
-        });
+        // A sample of single-bit flips of the leaf goes through SCT verification
+        // (`cert.rs` runs the full `mutate_all` over certificate parsing).
+        let der = leaf.der().to_vec();
+        for i in (0..der.len()).step_by(5) {
+            let mut d = der.clone();
+            d[i] ^= 0x04;
+            if let Ok(m) = ParsedCertificate::from_der(&d) {
+                let _ = verify_embedded_scts(&m, &with_leaf(&chain, &m), &logs);
+                tried += 1;
+            }
+        }
         assert!(tried > 1000, "{tried}");
     }
 }

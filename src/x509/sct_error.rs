@@ -116,7 +116,7 @@ impl fmt::Display for SctError {
             ),
             Self::UnsupportedVersion { log, version } => write!(
                 f,
-                "SCT from CT log {log} has unsupported version {version} (only v1 is defined)"
+                "the SCT from CT log {log} has unsupported version {version} (only v1, encoded as 0, is defined)"
             ),
             Self::LogNotValidAt {
                 log,
@@ -125,7 +125,7 @@ impl fmt::Display for SctError {
                 end,
             } => write!(
                 f,
-                "SCT from CT log {log} was issued at {}, outside the log's validity in the trusted root ({} to {})",
+                "the SCT from CT log {log} was issued at {}, outside the log's validity in the trusted root ({} to {})",
                 format_rfc3339(*timestamp),
                 format_rfc3339(*start),
                 end.map_or_else(|| "now".to_owned(), format_rfc3339)
@@ -141,7 +141,7 @@ impl fmt::Display for SctError {
                 key,
             } => write!(
                 f,
-                "SCT from CT log {log} uses hash algorithm {hash} with signature algorithm {signature}, which does not fit the log's {key} key"
+                "the SCT from CT log {log} uses hash algorithm {hash} with signature algorithm {signature}, which does not fit the log's {key} key"
             ),
             Self::BadSignature {
                 log,
@@ -149,7 +149,7 @@ impl fmt::Display for SctError {
                 detail,
             } => write!(
                 f,
-                "SCT from CT log {log} issued at {} does not verify: {detail}",
+                "the SCT from CT log {log} issued at {} does not verify: {detail}",
                 format_rfc3339(*timestamp)
             ),
             Self::NoIssuer => f.write_str(
@@ -174,3 +174,68 @@ impl fmt::Display for SctError {
 }
 
 impl std::error::Error for SctError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant: an `sct.` code, a lowercase sentence, no debug output.
+    #[test]
+    fn every_variant_has_a_code_and_a_readable_sentence() {
+        let log = || "https://ctfe.example/2022".to_owned();
+        let all = vec![
+            SctError::NoSctExtension,
+            SctError::Malformed { detail: "d".into() },
+            SctError::TooMany { max: 16 },
+            SctError::UnsupportedVersion {
+                log: log(),
+                version: 1,
+            },
+            SctError::LogNotValidAt {
+                log: log(),
+                timestamp: 5,
+                start: 1,
+                end: Some(2),
+            },
+            SctError::LogKeyUnsupported { log: log() },
+            SctError::UnsupportedAlgorithm {
+                log: log(),
+                hash: 4,
+                signature: 1,
+                key: "Ed25519".into(),
+            },
+            SctError::BadSignature {
+                log: log(),
+                timestamp: 5,
+                detail: "d".into(),
+            },
+            SctError::NoIssuer,
+            SctError::ChainMismatch,
+            SctError::TbsEncoding { detail: "d".into() },
+            SctError::NoVerifiedSct {
+                present: 2,
+                unknown_logs: 2,
+            },
+        ];
+        let mut codes: Vec<_> = all.iter().map(SctError::code).collect();
+        for e in &all {
+            let msg = e.to_string();
+            assert!(e.code().starts_with("sct."), "{}", e.code());
+            assert!(msg.starts_with(|c: char| !c.is_uppercase()), "{msg}");
+            assert!(!msg.contains('{') && !msg.contains("::"), "{msg}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "codes are distinct");
+        let open = SctError::LogNotValidAt {
+            log: log(),
+            timestamp: 5,
+            start: 1,
+            end: None,
+        };
+        assert!(
+            open.to_string().ends_with("(1970-01-01T00:00:01Z to now)"),
+            "{open}"
+        );
+    }
+}
