@@ -6,7 +6,7 @@ use core::fmt;
 
 use crate::bundle::BundleError;
 use crate::config::ConfigError;
-use crate::oci::RegistryError;
+use crate::oci::{ReferenceError, RegistryError};
 use crate::policy::PolicyError;
 use crate::rekor::TlogError;
 use crate::timestamp::TimestampError;
@@ -37,6 +37,8 @@ pub enum Error {
     Policy(PolicyError),
     /// A registry or OCI layout operation failed.
     Registry(RegistryError),
+    /// An `oci://` reference is malformed.
+    Reference(ReferenceError),
     /// Obtaining the trust root through TUF failed.
     Tuf(TufError),
     /// The configuration is invalid.
@@ -57,6 +59,7 @@ impl Error {
             Self::Signature(e) => e.code(),
             Self::Policy(e) => e.code(),
             Self::Registry(e) => e.code(),
+            Self::Reference(e) => e.code(),
             Self::Tuf(e) => e.code(),
             Self::Config(e) => e.code(),
         }
@@ -81,7 +84,7 @@ impl Error {
             Self::Certificate(_) => 60,
             Self::Bundle(_) => 20,
             Self::TrustRoot(_) | Self::Tuf(_) | Self::Config(_) => 10,
-            Self::Registry(_) => 5,
+            Self::Registry(_) | Self::Reference(_) => 5,
         }
     }
 }
@@ -98,6 +101,7 @@ impl fmt::Display for Error {
             Self::Signature(e) => write!(f, "signature rejected: {e}"),
             Self::Policy(e) => write!(f, "signer not trusted: {e}"),
             Self::Registry(e) => write!(f, "{e}"),
+            Self::Reference(e) => write!(f, "{e}"),
             Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
         }
@@ -126,6 +130,7 @@ from_stage!(
     SignatureError => Signature,
     PolicyError => Policy,
     RegistryError => Registry,
+    ReferenceError => Reference,
     TufError => Tuf,
     ConfigError => Config,
 );

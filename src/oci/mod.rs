@@ -1,4 +1,300 @@
 //! OCI registries and image layouts: references, manifests, referrers, blobs.
+//!
+//! This is the only module that fetches artifacts. Every source implements
+//! [`ArtifactSource`]; the registry client ([`RegistryClient`], feature `online`) and
+//! the offline [`OciLayout`] are interchangeable. Digest binding (SPEC §6): a tag is
+//! dereferenced only in [`ArtifactSource::resolve`]; every later fetch is by digest and
+//! every body is re-hashed with SHA-256 here, whatever the registry says.
 
 mod error;
-pub use error::RegistryError;
+mod layout;
+mod manifest;
+mod reference;
+
+#[cfg(feature = "online")]
+mod auth;
+#[cfg(feature = "online")]
+mod http;
+
+pub use error::{ReferenceError, RegistryError};
+#[cfg(feature = "online")]
+pub use http::{ClientOptions, RegistryClient};
+pub use layout::{OciLayout, REF_ANNOTATION as LAYOUT_REF_ANNOTATION};
+pub use manifest::{
+    parse_manifest, Descriptor, ImageIndex, ImageManifest, Manifest, OCI_EMPTY, OCI_INDEX,
+    OCI_MANIFEST, SIGSTORE_BUNDLE_PREFIX, SIGSTORE_BUNDLE_V03,
+};
+pub use reference::{Digest, Reference};
+
+use crate::limits::{
+    MAX_BUNDLES_PER_PACK, MAX_BUNDLE_BYTES, MAX_LAYER_BYTES, MAX_PACK_BYTES, MAX_REFERRERS,
+};
+use manifest::{is_bundle_type, is_image_manifest_type, is_index_type};
+
+/// Where packs and their signatures come from: a registry or a local OCI layout.
+pub trait ArtifactSource {
+    /// Resolves the reference's tag (or pinned digest) to the manifest descriptor. The
+    /// digest is computed over the exact bytes received; a digest in the reference
+    /// must equal it.
+    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError>;
+
+    /// The manifest with `digest` from `r`'s repository, re-hashed and size-capped
+    /// ([`crate::limits::MAX_MANIFEST_BYTES`]); its declared media type agrees with the
+    /// transport's.
+    fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError>;
+
+    /// The blob with `digest`, at most `max` bytes (checked while reading), re-hashed.
+    fn fetch_blob(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError>;
+
+    /// The referrers of `subject` (OCI 1.1), filtered by `artifact_type` when given:
+    /// the referrers API, else the `sha256-<hex>` tag fallback. At most
+    /// [`MAX_REFERRERS`].
+    fn referrers(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, RegistryError>;
+
+    /// Whether `tag` exists in `r`'s repository (used to detect legacy cosign tags).
+    fn tag_exists(&self, r: &Reference, tag: &str) -> Result<bool, RegistryError>;
+}
+
+/// A Sigstore bundle attached to an artifact as an OCI referrer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundBundle {
+    /// The referrer manifest's digest.
+    pub manifest_digest: Digest,
+    /// The bundle layer's digest.
+    pub bundle_digest: Digest,
+    /// The bundle layer's media type (`application/vnd.dev.sigstore.bundle…`).
+    pub media_type: String,
+    /// The bundle JSON, digest-checked, at most [`MAX_BUNDLE_BYTES`].
+    pub bundle_bytes: Vec<u8>,
+}
+
+/// `oci://registry/repository[:tag]`, without any digest (for messages that add one).
+fn display_name(r: &Reference) -> String {
+    match r.tag() {
+        Some(t) => format!("oci://{}/{}:{t}", r.registry(), r.repository()),
+        None => format!("oci://{}/{}", r.registry(), r.repository()),
+    }
+}
+
+/// distribution-spec "Referrers tag schema": `<alg>-<ref>`, e.g. `sha256-<64 hex>`.
+pub(crate) fn fallback_tag(d: &Digest) -> String {
+    format!("sha256-{}", d.hex())
+}
+
+/// Resolves `r` to a single image manifest (rule packs are never indexes).
+pub fn resolve_pack(
+    src: &dyn ArtifactSource,
+    r: &Reference,
+) -> Result<(Descriptor, ImageManifest), RegistryError> {
+    let desc = src.resolve(r)?;
+    let index_err = || RegistryError::IndexNotSupported {
+        reference: display_name(r),
+        digest: desc.digest.to_string(),
+    };
+    if is_index_type(&desc.media_type) {
+        return Err(index_err());
+    }
+    let bytes = src.fetch_manifest(r, &desc.digest)?;
+    match parse_manifest(&bytes, Some(&desc.media_type), "the rule-pack manifest")? {
+        Manifest::Image(m) => Ok((desc, *m)),
+        Manifest::Index(_) => Err(index_err()),
+    }
+}
+
+/// Fetches every layer of a pack manifest by digest: each at most
+/// [`MAX_LAYER_BYTES`], all together at most [`MAX_PACK_BYTES`], sizes checked against
+/// the descriptors before fetching and again after.
+pub fn fetch_layers(
+    src: &dyn ArtifactSource,
+    r: &Reference,
+    manifest: &ImageManifest,
+) -> Result<Vec<(Descriptor, Vec<u8>)>, RegistryError> {
+    let mut total: u64 = 0;
+    for l in &manifest.layers {
+        if l.size > MAX_LAYER_BYTES {
+            return Err(RegistryError::TooLarge {
+                what: format!("pack layer {}", l.digest),
+                limit: MAX_LAYER_BYTES,
+            });
+        }
+        total = total.saturating_add(l.size);
+        if total > MAX_PACK_BYTES {
+            return Err(RegistryError::TooLarge {
+                what: "the rule pack's layers together".into(),
+                limit: MAX_PACK_BYTES,
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(manifest.layers.len());
+    for l in &manifest.layers {
+        let bytes = src.fetch_blob(r, &l.digest, l.size)?;
+        check_size(&bytes, l, &format!("pack layer {}", l.digest))?;
+        out.push((l.clone(), bytes));
+    }
+    Ok(out)
+}
+
+fn check_size(bytes: &[u8], d: &Descriptor, what: &str) -> Result<(), RegistryError> {
+    let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    // image-spec descriptor.md: "size ... MUST match the size of the content".
+    if actual != d.size {
+        return Err(RegistryError::SizeMismatch {
+            what: what.to_owned(),
+            expected: d.size,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Finds the Sigstore bundles attached to `subject` (SPEC §5, cosign
+/// `pkg/cosign/verify.go` `GetBundles`): lists referrers with no filter, fetches each
+/// referrer manifest by digest, keeps those whose descriptor or manifest
+/// `artifactType`, config media type or a layer media type is a Sigstore bundle type,
+/// requires `subject.digest == subject` and exactly one bundle layer, and fetches that
+/// layer by digest. At most [`MAX_BUNDLES_PER_PACK`] bundles are returned.
+///
+/// Errors: [`RegistryError::NoBundle`] when nothing is attached;
+/// [`RegistryError::LegacySignatureOnly`] when only a cosign `sha256-<hex>.sig` tag
+/// exists; when every bundle candidate was rejected, the first rejection (for example
+/// [`RegistryError::SubjectMismatch`]). Transport and digest errors fail the whole call.
+pub fn find_sigstore_bundles(
+    src: &dyn ArtifactSource,
+    r: &Reference,
+    subject: &Digest,
+) -> Result<Vec<FoundBundle>, RegistryError> {
+    let listed = src.referrers(r, subject, None)?;
+    if listed.len() > MAX_REFERRERS {
+        return Err(RegistryError::TooManyReferrers {
+            limit: MAX_REFERRERS,
+        });
+    }
+    let mut found = Vec::new();
+    let mut rejected: Option<RegistryError> = None;
+    for d in &listed {
+        if found.len() >= MAX_BUNDLES_PER_PACK {
+            break;
+        }
+        // Bundles are image manifests; nested indexes are not followed.
+        if !is_image_manifest_type(&d.media_type) {
+            continue;
+        }
+        match bundle_from_referrer(src, r, subject, d) {
+            Ok(Some(b)) => found.push(b),
+            Ok(None) => {}
+            Err(
+                e @ (RegistryError::SubjectMismatch { .. }
+                | RegistryError::InvalidBundleReferrer { .. }
+                | RegistryError::InvalidManifest { .. }
+                | RegistryError::MediaTypeMismatch { .. }
+                | RegistryError::UnsupportedMediaType { .. }
+                | RegistryError::TooLarge { .. }
+                | RegistryError::SizeMismatch { .. }),
+            ) => {
+                rejected.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    if let Some(e) = rejected {
+        return Err(e);
+    }
+    // cosign `pkg/oci/remote/remote.go` `SignatureTag`: legacy signatures live at
+    // `sha256-<hex>.sig`. Their presence gets its own message.
+    let legacy = format!("{}.sig", fallback_tag(subject));
+    if src.tag_exists(r, &legacy)? {
+        return Err(RegistryError::LegacySignatureOnly {
+            reference: display_name(r),
+            tag: legacy,
+        });
+    }
+    Err(RegistryError::NoBundle {
+        reference: display_name(r),
+        digest: subject.to_string(),
+    })
+}
+
+/// One referrer → its bundle, `None` when it is not a Sigstore bundle referrer.
+fn bundle_from_referrer(
+    src: &dyn ArtifactSource,
+    r: &Reference,
+    subject: &Digest,
+    d: &Descriptor,
+) -> Result<Option<FoundBundle>, RegistryError> {
+    let what = format!("the referrer manifest {}", d.digest);
+    let bytes = src.fetch_manifest(r, &d.digest)?;
+    let Manifest::Image(m) = parse_manifest(&bytes, Some(&d.media_type), &what)? else {
+        return Ok(None);
+    };
+    // Selection: descriptor or manifest artifactType, config media type, or a layer
+    // media type starting with `application/vnd.dev.sigstore.bundle` (cosign
+    // `pkg/oci/remote/signatures.go` `Bundle`).
+    let typed = d.artifact_type.as_deref().is_some_and(is_bundle_type)
+        || m.artifact_type.as_deref().is_some_and(is_bundle_type)
+        || is_bundle_type(&m.config.media_type)
+        || m.layers.iter().any(|l| is_bundle_type(&l.media_type));
+    if !typed {
+        return Ok(None);
+    }
+    // SPEC §6: "check ... each referrer's subject.digest equals the target" (some
+    // registries answer the fallback tag with unrelated content, oras-go#1396).
+    let actual = m.subject.as_ref().map(|s| s.digest);
+    if actual.as_ref() != Some(subject) {
+        return Err(RegistryError::SubjectMismatch {
+            referrer: d.digest.to_string(),
+            expected: subject.to_string(),
+            actual: actual.map_or_else(|| "no subject".to_owned(), |a| a.to_string()),
+        });
+    }
+    // cosign: exactly one layer whose mediaType starts with the bundle prefix.
+    let mut bundle_layers = m.layers.iter().filter(|l| is_bundle_type(&l.media_type));
+    let (Some(layer), None) = (bundle_layers.next(), bundle_layers.next()) else {
+        return Err(RegistryError::InvalidBundleReferrer {
+            referrer: d.digest.to_string(),
+            bundle_layers: m
+                .layers
+                .iter()
+                .filter(|l| is_bundle_type(&l.media_type))
+                .count(),
+        });
+    };
+    let limit = u64::try_from(MAX_BUNDLE_BYTES).unwrap_or(u64::MAX);
+    let what = format!("the Sigstore bundle {}", layer.digest);
+    if layer.size > limit {
+        return Err(RegistryError::TooLarge { what, limit });
+    }
+    let bundle_bytes = src.fetch_blob(r, &layer.digest, layer.size)?;
+    check_size(&bundle_bytes, layer, &what)?;
+    Ok(Some(FoundBundle {
+        manifest_digest: d.digest,
+        bundle_digest: layer.digest,
+        media_type: layer.media_type.clone(),
+        bundle_bytes,
+    }))
+}
+
+/// Filters referrer descriptors by `artifactType` on the client (distribution-spec:
+/// without `OCI-Filters-Applied: artifactType` the client must filter itself; doing it
+/// always is harmless).
+pub(crate) fn filter_artifact_type(list: Vec<Descriptor>, at: Option<&str>) -> Vec<Descriptor> {
+    match at {
+        None => list,
+        Some(t) => list
+            .into_iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(t))
+            .collect(),
+    }
+}

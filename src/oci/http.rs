@@ -1,0 +1,971 @@
+//! The registry client: blocking HTTPS with `ureq` + `rustls` (ring), feature `online`.
+//!
+//! - Redirects are followed here, not by ureq, at most
+//!   [`crate::limits::MAX_HTTP_REDIRECTS`]; `Authorization` is sent only to the origin
+//!   (`scheme://host:port`) of the registry endpoint, so a redirect to blob storage or a
+//!   pagination link to another host never sees credentials (SPEC §9).
+//! - Bodies are read through `take(limit + 1)`: the caps of SPEC §9 are enforced while
+//!   reading, whatever `Content-Length` says.
+//! - Plain HTTP only for registries listed in [`ClientOptions::insecure_registries`], or
+//!   for an endpoint override (mirror) on a loopback address.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::auth::{self, Challenge, Credentials};
+use super::error::RegistryError;
+use super::manifest::{
+    bare_media_type, is_index_type, parse_manifest, Descriptor, Manifest, MANIFEST_ACCEPT,
+    OCI_INDEX,
+};
+use super::reference::{split_host_port, Digest, Reference};
+use super::{fallback_tag, filter_artifact_type, ArtifactSource};
+use crate::limits::{
+    HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS, MAX_MANIFEST_BYTES,
+    MAX_REFERRERS, MAX_REFERRER_PAGES, MAX_SMALL_HTTP_BODY_BYTES,
+};
+
+/// How the registry client connects and authenticates.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Registries (normalized `host[:port]`) that may be reached over plain HTTP.
+    /// Empty by default: plain HTTP is never used unless named here.
+    pub insecure_registries: Vec<String>,
+    /// A PEM CA bundle used **instead of** the compiled-in Mozilla roots
+    /// (`webpki-roots`), like `SSL_CERT_FILE` for OpenSSL and curl.
+    pub ca_file: Option<PathBuf>,
+    /// Endpoint overrides: logical registry (`ghcr.io`) → base URL of a mirror
+    /// (`https://mirror.corp:5000`). References keep their logical name.
+    pub mirrors: HashMap<String, String>,
+    /// Directory holding the Docker `config.json` with `auths`; `None` = anonymous.
+    pub docker_config_dir: Option<PathBuf>,
+    /// Honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`.
+    pub use_env_proxy: bool,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (connect, send, headers and body).
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    /// No environment is read: anonymous, no proxy, compiled-in roots, SPEC §9 timeouts.
+    fn default() -> Self {
+        Self {
+            insecure_registries: Vec::new(),
+            ca_file: None,
+            mirrors: HashMap::new(),
+            docker_config_dir: None,
+            use_env_proxy: false,
+            connect_timeout: Duration::from_secs(HTTP_CONNECT_TIMEOUT_SECS),
+            request_timeout: Duration::from_secs(HTTP_REQUEST_TIMEOUT_SECS),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The defaults plus the environment: `SSL_CERT_FILE` (CA bundle), `DOCKER_CONFIG`
+    /// or `~/.docker` (credentials), and the proxy variables.
+    pub fn from_env() -> Self {
+        Self {
+            ca_file: std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            docker_config_dir: auth::default_docker_config_dir(),
+            use_env_proxy: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// `scheme://authority` plus path and query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Url {
+    https: bool,
+    /// `host[:port]`, host lowercased.
+    authority: String,
+    /// Starts with `/`; includes the query.
+    path: String,
+}
+
+impl Url {
+    fn parse(s: &str) -> Option<Self> {
+        let (https, rest) = if let Some(r) = s.strip_prefix("https://") {
+            (true, r)
+        } else {
+            (false, s.strip_prefix("http://")?)
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) => (rest.get(..i)?, rest.get(i..)?),
+            None => (rest, "/"),
+        };
+        let path = if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        if authority.contains('@') || path.contains('#') || path.chars().any(char::is_whitespace) {
+            return None;
+        }
+        let (host, _) = split_host_port(authority)?;
+        if host.is_empty() {
+            return None;
+        }
+        Some(Self {
+            https,
+            authority: authority.to_ascii_lowercase(),
+            path,
+        })
+    }
+
+    /// RFC 3986 §5.2 for the forms registries send: absolute URLs and absolute paths.
+    fn join(&self, reference: &str) -> Option<Self> {
+        if reference.starts_with("https://") || reference.starts_with("http://") {
+            Self::parse(reference)
+        } else if reference.starts_with("//") {
+            Self::parse(&format!(
+                "{}:{reference}",
+                if self.https { "https" } else { "http" }
+            ))
+        } else if reference.starts_with('/') {
+            Self::parse(&format!("{}{reference}", self.origin()))
+        } else {
+            None
+        }
+    }
+
+    /// The origin, with the default port made explicit so `h` and `h:443` compare equal.
+    fn origin_key(&self) -> String {
+        let has_port = split_host_port(&self.authority).is_some_and(|(_, p)| p.is_some());
+        match (self.https, has_port) {
+            (true, false) => format!("https://{}:443", self.authority),
+            (false, false) => format!("http://{}:80", self.authority),
+            (true, true) => format!("https://{}", self.authority),
+            (false, true) => format!("http://{}", self.authority),
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.authority
+        )
+    }
+
+    fn host(&self) -> &str {
+        split_host_port(&self.authority).map_or(self.authority.as_str(), |(h, _)| h)
+    }
+}
+
+impl core::fmt::Display for Url {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}{}", self.origin(), self.path)
+    }
+}
+
+/// RFC 3986 §2.3: percent-encode everything but unreserved characters.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A response whose body was read within its cap.
+struct Fetched {
+    status: u16,
+    headers: HashMap<&'static str, String>,
+    body: Vec<u8>,
+    url: Url,
+}
+
+impl Fetched {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+const KEPT_HEADERS: [&str; 7] = [
+    "content-type",
+    "docker-content-digest",
+    "link",
+    "oci-filters-applied",
+    "retry-after",
+    "www-authenticate",
+    "location",
+];
+
+/// An OCI distribution client (OCI 1.1 referrers with tag fallback, token auth).
+pub struct RegistryClient {
+    agent: ureq::Agent,
+    opts: ClientOptions,
+    creds: Credentials,
+    /// One token per (endpoint origin, scope), reused for the whole run.
+    tokens: Mutex<HashMap<(String, String), String>>,
+    /// Endpoint origins that asked for Basic auth.
+    basic: Mutex<HashSet<String>>,
+}
+
+impl core::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryClient {
+    /// Builds the client: loads the CA bundle and the Docker config (both optional).
+    pub fn new(opts: ClientOptions) -> Result<Self, RegistryError> {
+        let cfg_err = |detail: String| RegistryError::ClientConfig { detail };
+        let roots = match &opts.ca_file {
+            None => ureq::tls::RootCerts::WebPki,
+            Some(path) => {
+                let mut pem = Vec::new();
+                std::fs::File::open(path)
+                    .and_then(|f| {
+                        f.take(u64::try_from(MAX_MANIFEST_BYTES).unwrap_or(u64::MAX))
+                            .read_to_end(&mut pem)
+                    })
+                    .map_err(|e| cfg_err(format!("cannot read CA file {}: {e}", path.display())))?;
+                let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return Err(cfg_err(format!(
+                        "the CA file {} contains no PEM certificate",
+                        path.display()
+                    )));
+                }
+                ureq::tls::RootCerts::new_with_certs(&certs)
+            }
+        };
+        // The crypto provider is chosen here, not by feature unification: ring.
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(roots)
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .build();
+        let proxy = if opts.use_env_proxy {
+            ureq::Proxy::try_from_env()
+        } else {
+            None
+        };
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .proxy(proxy)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .https_only(false)
+            .timeout_connect(Some(opts.connect_timeout))
+            .timeout_global(Some(opts.request_timeout))
+            .user_agent(concat!("rulepack-verify/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let creds = match &opts.docker_config_dir {
+            Some(dir) => Credentials::load(dir)?,
+            None => Credentials::default(),
+        };
+        for (registry, base) in &opts.mirrors {
+            let u = Url::parse(base.trim_end_matches('/')).ok_or_else(|| {
+                cfg_err(format!("the mirror URL {base:?} for {registry} is invalid"))
+            })?;
+            if !u.https && !is_loopback(u.host()) && !opts.insecure_registries.contains(registry) {
+                return Err(RegistryError::InsecureNotAllowed { url: base.clone() });
+            }
+        }
+        Ok(Self {
+            agent: ureq::Agent::new_with_config(config),
+            opts,
+            creds,
+            tokens: Mutex::new(HashMap::new()),
+            basic: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The endpoint that serves `registry` (a logical, normalized `host[:port]`): its
+    /// mirror override, else `https://registry` (`http://` when marked insecure).
+    pub fn endpoint(&self, registry: &str) -> String {
+        if let Some(m) = self.opts.mirrors.get(registry) {
+            return m.trim_end_matches('/').to_owned();
+        }
+        if self.opts.insecure_registries.iter().any(|r| r == registry) {
+            format!("http://{registry}")
+        } else {
+            format!("https://{registry}")
+        }
+    }
+
+    fn endpoint_url(&self, r: &Reference) -> Result<Url, RegistryError> {
+        let e = self.endpoint(r.registry());
+        Url::parse(&e).ok_or_else(|| RegistryError::ClientConfig {
+            detail: format!("the endpoint {e:?} for {} is invalid", r.registry()),
+        })
+    }
+
+    /// Plain HTTP is allowed for hosts the user marked insecure (a redirect target or
+    /// token realm included), and for the endpoint of an insecure registry or of a
+    /// loopback mirror.
+    fn http_allowed(&self, url: &Url, endpoint: &Url, registry: &str) -> bool {
+        url.https
+            || self.opts.insecure_registries.contains(&url.authority)
+            || (url.origin_key() == endpoint.origin_key()
+                && (self.opts.insecure_registries.iter().any(|r| r == registry)
+                    || (self.opts.mirrors.contains_key(registry) && is_loopback(url.host()))))
+    }
+
+    fn scope(r: &Reference) -> String {
+        format!("repository:{}:pull", r.repository())
+    }
+
+    fn lock_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_basic(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.basic.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `Authorization` value for the endpoint, if any is known.
+    fn auth_header(&self, r: &Reference, endpoint: &Url) -> Option<String> {
+        let key = (endpoint.origin_key(), Self::scope(r));
+        if let Some(t) = self.lock_tokens().get(&key) {
+            return Some(format!("Bearer {t}"));
+        }
+        if self.lock_basic().contains(&endpoint.origin_key()) {
+            return self
+                .creds
+                .get(r.registry())
+                .map(auth::BasicCredentials::header);
+        }
+        None
+    }
+
+    fn transport_error(&self, url: &Url, e: ureq::Error) -> RegistryError {
+        match e {
+            ureq::Error::Timeout(_) => RegistryError::Timeout {
+                registry: url.authority.clone(),
+                seconds: self.opts.request_timeout.as_secs().max(1),
+            },
+            ureq::Error::BodyExceedsLimit(n) => RegistryError::TooLarge {
+                what: format!("the response from {url}"),
+                limit: n,
+            },
+            other => RegistryError::Network {
+                registry: url.authority.clone(),
+                detail: other.to_string(),
+            },
+        }
+    }
+
+    /// One request, following redirects by hand. `Authorization` goes only to the
+    /// endpoint's origin.
+    fn send(
+        &self,
+        method: &str,
+        start: Url,
+        (endpoint, registry): (&Url, &str),
+        accept: Option<&str>,
+        auth: Option<&str>,
+        max: u64,
+    ) -> Result<Fetched, RegistryError> {
+        let mut url = start;
+        let mut redirects = 0u32;
+        loop {
+            if !self.http_allowed(&url, endpoint, registry) {
+                return Err(RegistryError::InsecureNotAllowed {
+                    url: url.to_string(),
+                });
+            }
+            let text = url.to_string();
+            let mut req = match method {
+                "HEAD" => self.agent.head(&text),
+                _ => self.agent.get(&text),
+            };
+            if let Some(a) = accept {
+                req = req.header("Accept", a);
+            }
+            // SPEC §9: "Authorization is never sent to a host other than the one that
+            // issued the challenge": origin = scheme, host and port.
+            if let Some(a) = auth {
+                if url.origin_key() == endpoint.origin_key() {
+                    req = req.header("Authorization", a);
+                }
+            }
+            let resp = req.call().map_err(|e| self.transport_error(&url, e))?;
+            let status = resp.status().as_u16();
+            let mut headers = HashMap::new();
+            for name in KEPT_HEADERS {
+                if let Some(v) = resp.headers().get(name).and_then(|v| v.to_str().ok()) {
+                    headers.insert(name, v.to_owned());
+                }
+            }
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let loc = headers.get("location").cloned().unwrap_or_default();
+                let next = url.join(&loc).ok_or_else(|| RegistryError::BadRedirect {
+                    from: url.to_string(),
+                    detail: format!("the Location {loc:?} is not a usable URL"),
+                })?;
+                redirects = redirects.saturating_add(1);
+                if redirects > MAX_HTTP_REDIRECTS {
+                    return Err(RegistryError::BadRedirect {
+                        from: url.to_string(),
+                        detail: format!("more than {MAX_HTTP_REDIRECTS} redirects"),
+                    });
+                }
+                if url.https && !next.https {
+                    return Err(RegistryError::BadRedirect {
+                        from: url.to_string(),
+                        detail: format!("it downgrades to plain HTTP ({next})"),
+                    });
+                }
+                url = next;
+                continue;
+            }
+            let cap = if status == 200 {
+                max
+            } else {
+                u64::try_from(MAX_SMALL_HTTP_BODY_BYTES).unwrap_or(u64::MAX)
+            };
+            let mut body = Vec::new();
+            if method != "HEAD" {
+                // Content-Length is only a hint; the cap is enforced while reading.
+                resp.into_body()
+                    .into_with_config()
+                    .reader()
+                    .take(cap.saturating_add(1))
+                    .read_to_end(&mut body)
+                    .map_err(|e| match e.into_inner() {
+                        Some(inner) => match inner.downcast::<ureq::Error>() {
+                            Ok(ue) => self.transport_error(&url, *ue),
+                            Err(other) => RegistryError::Network {
+                                registry: url.authority.clone(),
+                                detail: other.to_string(),
+                            },
+                        },
+                        None => RegistryError::Network {
+                            registry: url.authority.clone(),
+                            detail: "the connection failed while reading".into(),
+                        },
+                    })?;
+                if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap && status == 200 {
+                    return Err(RegistryError::TooLarge {
+                        what: format!("the response from {url}"),
+                        limit: cap,
+                    });
+                }
+            }
+            return Ok(Fetched {
+                status,
+                headers,
+                body,
+                url,
+            });
+        }
+    }
+
+    /// GET/HEAD `path` (or an absolute URL on a later page) on `r`'s registry with
+    /// the token flow; 401/403/429 become errors, every other status is returned.
+    fn request(
+        &self,
+        method: &str,
+        r: &Reference,
+        target: Result<&str, Url>,
+        accept: Option<&str>,
+        max: u64,
+    ) -> Result<Fetched, RegistryError> {
+        let endpoint = self.endpoint_url(r)?;
+        let url = match target {
+            Ok(path) => endpoint
+                .join(path)
+                .ok_or_else(|| RegistryError::ClientConfig {
+                    detail: format!("cannot build a URL for {path}"),
+                })?,
+            Err(u) => u,
+        };
+        let scope = Self::scope(r);
+        let mut auth = self.auth_header(r, &endpoint);
+        let mut tried_auth = false;
+        loop {
+            let f = self.send(
+                method,
+                url.clone(),
+                (&endpoint, r.registry()),
+                accept,
+                auth.as_deref(),
+                max,
+            )?;
+            let denied = || RegistryError::Unauthorized {
+                registry: r.registry().to_owned(),
+                repository: r.repository().to_owned(),
+                scope: scope.clone(),
+            };
+            match f.status {
+                401 => {
+                    if tried_auth {
+                        return Err(denied());
+                    }
+                    tried_auth = true;
+                    // token.md: the 401 carries the challenge.
+                    let challenge = f
+                        .header("www-authenticate")
+                        .and_then(auth::parse_challenge)
+                        .ok_or_else(denied)?;
+                    auth = Some(self.authenticate(r, &endpoint, &challenge, &scope)?);
+                }
+                403 => {
+                    return Err(RegistryError::Forbidden {
+                        registry: r.registry().to_owned(),
+                        repository: r.repository().to_owned(),
+                        scope,
+                    })
+                }
+                429 => {
+                    return Err(RegistryError::RateLimited {
+                        registry: r.registry().to_owned(),
+                        repository: r.repository().to_owned(),
+                        retry_after: f
+                            .header("retry-after")
+                            .map(|s| s.chars().take(64).collect()),
+                    })
+                }
+                _ => return Ok(f),
+            }
+        }
+    }
+
+    /// Answers a challenge: Basic with the configured credentials, or Bearer through
+    /// the token service (anonymous when there are no credentials).
+    fn authenticate(
+        &self,
+        r: &Reference,
+        endpoint: &Url,
+        challenge: &Challenge,
+        scope: &str,
+    ) -> Result<String, RegistryError> {
+        let creds = self.creds.get(r.registry());
+        let unauthorized = || RegistryError::Unauthorized {
+            registry: r.registry().to_owned(),
+            repository: r.repository().to_owned(),
+            scope: scope.to_owned(),
+        };
+        match challenge {
+            Challenge::Basic => {
+                let c = creds.ok_or_else(unauthorized)?;
+                self.lock_basic().insert(endpoint.origin_key());
+                Ok(c.header())
+            }
+            Challenge::Bearer {
+                realm,
+                service,
+                scope: ch_scope,
+            } => {
+                let auth_failed = |detail: String| RegistryError::AuthFailed {
+                    registry: r.registry().to_owned(),
+                    detail,
+                };
+                let realm_url = Url::parse(realm).ok_or_else(|| {
+                    auth_failed(format!("the token realm {realm:?} is not a URL"))
+                })?;
+                // The realm receives the registry's Basic credentials, so it must be
+                // HTTPS unless it is the (explicitly insecure) registry itself.
+                if !self.http_allowed(&realm_url, &realm_url, r.registry()) {
+                    return Err(RegistryError::InsecureNotAllowed {
+                        url: realm_url.to_string(),
+                    });
+                }
+                let use_scope = ch_scope.as_deref().unwrap_or(scope);
+                let mut q = vec![format!("scope={}", query_escape(use_scope))];
+                if let Some(s) = service {
+                    q.push(format!("service={}", query_escape(s)));
+                }
+                let sep = if realm_url.path.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                let token_url = Url {
+                    path: format!("{}{sep}{}", realm_url.path, q.join("&")),
+                    ..realm_url.clone()
+                };
+                let cap = u64::try_from(MAX_SMALL_HTTP_BODY_BYTES).unwrap_or(u64::MAX);
+                let basic = creds.map(auth::BasicCredentials::header);
+                // Credentials go to the realm's origin only (send() checks origins).
+                let f = self.send(
+                    "GET",
+                    token_url,
+                    (&realm_url, r.registry()),
+                    None,
+                    basic.as_deref(),
+                    cap,
+                )?;
+                match f.status {
+                    200 => {}
+                    401 | 403 => return Err(unauthorized()),
+                    429 => {
+                        return Err(RegistryError::RateLimited {
+                            registry: r.registry().to_owned(),
+                            repository: r.repository().to_owned(),
+                            retry_after: f
+                                .header("retry-after")
+                                .map(|s| s.chars().take(64).collect()),
+                        })
+                    }
+                    s => return Err(auth_failed(format!("the token service answered HTTP {s}"))),
+                }
+                let token = auth::parse_token(&f.body).map_err(auth_failed)?;
+                self.lock_tokens()
+                    .insert((endpoint.origin_key(), scope.to_owned()), token.clone());
+                Ok(format!("Bearer {token}"))
+            }
+        }
+    }
+
+    fn unexpected(r: &Reference, f: &Fetched) -> RegistryError {
+        RegistryError::HttpStatus {
+            registry: r.registry().to_owned(),
+            path: f.url.path.chars().take(200).collect(),
+            status: f.status,
+        }
+    }
+
+    /// GET a manifest by tag or digest; returns (bytes, computed digest, media type).
+    fn get_manifest(
+        &self,
+        r: &Reference,
+        tag_or_digest: &str,
+        what: &str,
+    ) -> Result<Option<(Vec<u8>, Digest, String)>, RegistryError> {
+        let path = format!("/v2/{}/manifests/{tag_or_digest}", r.repository());
+        let max = u64::try_from(MAX_MANIFEST_BYTES).unwrap_or(u64::MAX);
+        let f = self.request("GET", r, Ok(&path), Some(MANIFEST_ACCEPT), max)?;
+        match f.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(Self::unexpected(r, &f)),
+        }
+        // Digest over the exact bytes received (SPEC §6).
+        let actual = Digest::of(&f.body);
+        // distribution-spec: "Docker-Content-Digest ... MUST match the body".
+        if let Some(h) = f.header("docker-content-digest") {
+            let claimed = Digest::parse(h.trim()).map_err(|_| RegistryError::InvalidDigest {
+                what: format!("the Docker-Content-Digest header for {what}"),
+                value: h.chars().take(100).collect(),
+            })?;
+            if claimed != actual {
+                return Err(RegistryError::DigestMismatch {
+                    what: format!("{what} (Docker-Content-Digest header)"),
+                    expected: claimed.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        let m = parse_manifest(&f.body, f.header("content-type"), what)?;
+        let media_type = match m {
+            Manifest::Image(i) => i.media_type,
+            Manifest::Index(i) => i.media_type,
+        };
+        Ok(Some((f.body, actual, media_type)))
+    }
+
+    fn not_found(r: &Reference, what: String) -> RegistryError {
+        RegistryError::NotFound {
+            registry: r.registry().to_owned(),
+            repository: r.repository().to_owned(),
+            what,
+        }
+    }
+}
+
+impl ArtifactSource for RegistryClient {
+    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
+        // A digest in the reference wins over its tag (as in docker), and pins the
+        // manifest: the bytes received must hash to it.
+        let (target, what) = match (r.digest(), r.tag()) {
+            (Some(d), _) => (d.to_string(), format!("the manifest {d}")),
+            (None, Some(t)) => (t.to_owned(), format!("the manifest tagged {t}")),
+            (None, None) => return Err(Self::not_found(r, "a tag or digest".into())),
+        };
+        let (body, actual, media_type) = self
+            .get_manifest(r, &target, &what)?
+            .ok_or_else(|| Self::not_found(r, what.clone()))?;
+        if let Some(pinned) = r.digest() {
+            if pinned != &actual {
+                return Err(RegistryError::DigestMismatch {
+                    what,
+                    expected: pinned.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        Ok(Descriptor {
+            media_type,
+            digest: actual,
+            size: u64::try_from(body.len()).unwrap_or(u64::MAX),
+            artifact_type: None,
+            annotations: Default::default(),
+        })
+    }
+
+    fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("the manifest {digest}");
+        let (body, actual, _) = self
+            .get_manifest(r, &digest.to_string(), &what)?
+            .ok_or_else(|| Self::not_found(r, what.clone()))?;
+        // Fetched by digest: SHA-256(body) must equal it (SPEC §6 "Manifests").
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(body)
+    }
+
+    fn fetch_blob(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("the blob {digest}");
+        let path = format!("/v2/{}/blobs/{digest}", r.repository());
+        let f = self.request("GET", r, Ok(&path), None, max)?;
+        match f.status {
+            200 => {}
+            404 => return Err(Self::not_found(r, what)),
+            _ => return Err(Self::unexpected(r, &f)),
+        }
+        // SPEC §6 "Blobs": verify SHA-256(body) == digest.
+        let actual = Digest::of(&f.body);
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(f.body)
+    }
+
+    fn referrers(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        let mut path = format!("/v2/{}/referrers/{subject}", r.repository());
+        if let Some(t) = artifact_type {
+            path.push_str(&format!("?artifactType={}", query_escape(t)));
+        }
+        let max = u64::try_from(MAX_MANIFEST_BYTES).unwrap_or(u64::MAX);
+        let mut out: Vec<Descriptor> = Vec::new();
+        let mut next: Result<String, Url> = Ok(path);
+        for page in 0..=MAX_REFERRER_PAGES {
+            if page == MAX_REFERRER_PAGES {
+                return Err(RegistryError::TooManyReferrerPages {
+                    limit: MAX_REFERRER_PAGES,
+                });
+            }
+            let f = self.request("GET", r, next.as_deref().map_err(Clone::clone), None, max)?;
+            match f.status {
+                200 => {}
+                // distribution-spec: a registry supporting the API MUST NOT 404; a 404
+                // (on the first page only) means: use the tag schema.
+                404 if page == 0 => return self.referrers_fallback(r, subject, artifact_type),
+                _ => return Err(Self::unexpected(r, &f)),
+            }
+            let what = format!("the referrers list of {subject}");
+            let ct = f.header("content-type").map(bare_media_type);
+            if ct.is_some_and(|c| c != OCI_INDEX) {
+                return Err(RegistryError::UnsupportedMediaType {
+                    what,
+                    media_type: ct.unwrap_or_default().to_owned(),
+                });
+            }
+            let Manifest::Index(idx) = parse_manifest(&f.body, Some(OCI_INDEX), &what)? else {
+                return Err(RegistryError::InvalidManifest {
+                    what,
+                    detail: "not an image index".into(),
+                });
+            };
+            if out.len().saturating_add(idx.manifests.len()) > MAX_REFERRERS {
+                return Err(RegistryError::TooManyReferrers {
+                    limit: MAX_REFERRERS,
+                });
+            }
+            out.extend(idx.manifests);
+            // RFC 8288 `Link: <url>; rel="next"`.
+            match f.header("link").and_then(next_link) {
+                Some(l) => {
+                    let u = f
+                        .url
+                        .join(&l)
+                        .ok_or_else(|| RegistryError::InvalidManifest {
+                            what: "the referrers Link header".into(),
+                            detail: format!("{l:?} is not a usable URL"),
+                        })?;
+                    next = Err(u);
+                }
+                None => break,
+            }
+        }
+        // OCI-Filters-Applied tells whether the registry filtered; re-applying the
+        // filter on the client is correct either way.
+        Ok(filter_artifact_type(out, artifact_type))
+    }
+
+    fn tag_exists(&self, r: &Reference, tag: &str) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/manifests/{tag}", r.repository());
+        let f = self.request("HEAD", r, Ok(&path), Some(MANIFEST_ACCEPT), 0)?;
+        match f.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(Self::unexpected(r, &f)),
+        }
+    }
+}
+
+impl RegistryClient {
+    /// distribution-spec "Referrers tag schema": GET the `sha256-<hex>` tag; absent
+    /// means no referrers; it must be an image index and must not be the subject.
+    fn referrers_fallback(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        let tag = fallback_tag(subject);
+        let what = format!("the referrers fallback tag {tag}");
+        let Some((body, actual, media_type)) = self.get_manifest(r, &tag, &what)? else {
+            return Ok(Vec::new());
+        };
+        if &actual == subject {
+            return Err(RegistryError::FallbackIsSubject { tag });
+        }
+        if !is_index_type(&media_type) {
+            return Err(RegistryError::FallbackNotIndex { tag, media_type });
+        }
+        let Manifest::Index(idx) = parse_manifest(&body, Some(&media_type), &what)? else {
+            return Err(RegistryError::FallbackNotIndex { tag, media_type });
+        };
+        Ok(filter_artifact_type(idx.manifests, artifact_type))
+    }
+}
+
+/// The target of the `rel="next"` link in a `Link` header value.
+fn next_link(h: &str) -> Option<String> {
+    for part in h.split(',') {
+        let mut segs = part.split(';');
+        let target = segs.next()?.trim();
+        let target = target.strip_prefix('<')?.strip_suffix('>')?;
+        if segs.any(|p| {
+            let p = p.trim();
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        }) {
+            return Some(target.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u = Url::parse("https://GHCR.io/v2/a/manifests/1").unwrap();
+        assert_eq!(u.authority, "ghcr.io");
+        assert_eq!(
+            u.origin_key(),
+            Url::parse("https://ghcr.io:443/x").unwrap().origin_key()
+        );
+        assert_ne!(
+            u.origin_key(),
+            Url::parse("http://ghcr.io/x").unwrap().origin_key()
+        );
+        assert_ne!(
+            u.origin_key(),
+            Url::parse("https://ghcr.io:8443/x").unwrap().origin_key()
+        );
+        assert_eq!(
+            u.join("/v2/x?last=a").unwrap().to_string(),
+            "https://ghcr.io/v2/x?last=a"
+        );
+        assert_eq!(u.join("https://pkg.io/b").unwrap().authority, "pkg.io");
+        assert_eq!(
+            u.join("//pkg.io/b").unwrap().to_string(),
+            "https://pkg.io/b"
+        );
+        assert!(u.join("relative").is_none());
+        assert!(Url::parse("https://user:pw@ghcr.io/").is_none());
+        assert!(Url::parse("ftp://x/").is_none());
+        assert_eq!(Url::parse("http://127.0.0.1:5000?x").unwrap().path, "/?x");
+        assert!(is_loopback("127.0.0.1") && is_loopback("[::1]") && is_loopback("localhost"));
+        assert!(!is_loopback("10.0.0.1"));
+        assert_eq!(
+            query_escape("repository:a/b:pull"),
+            "repository%3Aa%2Fb%3Apull"
+        );
+    }
+
+    #[test]
+    fn links() {
+        assert_eq!(
+            next_link(r#"</v2/a/referrers/sha256:x?n=2>; rel="next""#).as_deref(),
+            Some("/v2/a/referrers/sha256:x?n=2")
+        );
+        assert_eq!(
+            next_link(r#"<https://a/p1>; rel="prev", <https://a/p3>; rel=next"#).as_deref(),
+            Some("https://a/p3")
+        );
+        assert_eq!(next_link(r#"<https://a/p1>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn options_and_endpoints() {
+        let mut o = ClientOptions::default();
+        o.mirrors
+            .insert("ghcr.io".into(), "http://127.0.0.1:9/".into());
+        let c = RegistryClient::new(o.clone()).unwrap();
+        assert_eq!(c.endpoint("ghcr.io"), "http://127.0.0.1:9");
+        assert_eq!(c.endpoint("quay.io"), "https://quay.io");
+        o.mirrors
+            .insert("ghcr.io".into(), "http://mirror.corp".into());
+        assert_eq!(
+            RegistryClient::new(o.clone()).unwrap_err().code(),
+            "registry.insecure-not-allowed"
+        );
+        o.insecure_registries.push("ghcr.io".into());
+        assert!(RegistryClient::new(o).is_ok());
+        let bad_ca = ClientOptions {
+            ca_file: Some(PathBuf::from("/nonexistent/ca.pem")),
+            ..ClientOptions::default()
+        };
+        assert_eq!(
+            RegistryClient::new(bad_ca).unwrap_err().code(),
+            "registry.client-config"
+        );
+    }
+}

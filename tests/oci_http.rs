@@ -1,0 +1,825 @@
+//! The registry client against an in-test loopback registry: the referrers API, the
+//! Bearer token flow, Basic auth, the tag fallback, and hostile behaviour.
+#![cfg(feature = "online")]
+
+#[path = "common/corpus.rs"]
+#[allow(unreachable_pub)]
+mod corpus;
+#[path = "common/http_server.rs"]
+mod http_server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_server::{Request, Response, Server};
+use rulepack_verify::oci::{
+    fetch_layers, find_sigstore_bundles, resolve_pack, ArtifactSource, ClientOptions, Digest,
+    Reference, RegistryClient, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03,
+};
+use serde_json::json;
+
+/// What the fake registry stores and how it misbehaves.
+#[derive(Default)]
+struct State {
+    /// tag or digest → (media type, bytes)
+    manifests: HashMap<String, (String, Vec<u8>)>,
+    blobs: HashMap<String, Vec<u8>>,
+    /// Serve `/referrers/` (else 404, forcing the tag fallback).
+    referrers_api: bool,
+    /// Require `Authorization: Bearer <token>`; the token service is `/token`.
+    bearer: Option<String>,
+    /// Require `Authorization: Basic <this>`.
+    basic: Option<String>,
+    /// Credentials the token service demands (`Basic …`), if any.
+    token_requires: Option<String>,
+}
+
+type Hook = Box<dyn Fn(&Request, &State) -> Option<Response> + Send + Sync>;
+
+struct Fake {
+    state: Arc<Mutex<State>>,
+    server: Server,
+}
+
+impl Fake {
+    fn start(referrers_api: bool, hook: Option<Hook>) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            referrers_api,
+            ..State::default()
+        }));
+        let st = state.clone();
+        let addr_cell: Arc<Mutex<String>> = Arc::new(Mutex::new(String::new()));
+        let addr2 = addr_cell.clone();
+        let server = Server::start(move |req| {
+            let s = st.lock().unwrap();
+            if let Some(h) = &hook {
+                if let Some(r) = h(req, &s) {
+                    return r;
+                }
+            }
+            handle(req, &s, &addr2.lock().unwrap())
+        });
+        *addr_cell.lock().unwrap() = server.addr().to_owned();
+        Self { state, server }
+    }
+
+    fn addr(&self) -> &str {
+        self.server.addr()
+    }
+
+    fn blob(&self, bytes: &[u8]) -> Digest {
+        let d = Digest::of(bytes);
+        self.state
+            .lock()
+            .unwrap()
+            .blobs
+            .insert(d.to_string(), bytes.to_vec());
+        d
+    }
+
+    fn manifest(&self, tag: Option<&str>, media_type: &str, bytes: &[u8]) -> Digest {
+        let d = Digest::of(bytes);
+        let mut s = self.state.lock().unwrap();
+        s.manifests
+            .insert(d.to_string(), (media_type.into(), bytes.to_vec()));
+        if let Some(t) = tag {
+            s.manifests
+                .insert(t.into(), (media_type.into(), bytes.to_vec()));
+        }
+        d
+    }
+
+    /// A pack (config + one Rego layer) tagged `tag`.
+    fn pack(&self, tag: &str, rego: &[u8]) -> (Digest, u64) {
+        let cfg = self.blob(b"{}");
+        let layer = self.blob(rego);
+        let m = serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.lithastra.rulepack.v1",
+            "config": {"mediaType": OCI_EMPTY, "digest": cfg.to_string(), "size": 2},
+            "layers": [{"mediaType": "application/vnd.lithastra.rego.v1", "digest": layer.to_string(), "size": rego.len()}]
+        }))
+        .unwrap();
+        (self.manifest(Some(tag), OCI_MANIFEST, &m), m.len() as u64)
+    }
+
+    /// A cosign-style bundle referrer (SPEC §5) of `subject`; returns its digest.
+    fn bundle_referrer(&self, bundle: &[u8], subject: &Digest, size: u64) -> Digest {
+        self.blob(b"{}");
+        let b = self.blob(bundle);
+        let m = referrer_manifest(&b, bundle.len(), subject, size);
+        self.manifest(None, OCI_MANIFEST, &m)
+    }
+
+    /// The `sha256-<hex>` fallback index listing `referrers`.
+    fn fallback_index(&self, subject: &Digest, referrers: &[(Digest, usize)]) {
+        let idx = index_of(referrers);
+        self.manifest(Some(&format!("sha256-{}", subject.hex())), OCI_INDEX, &idx);
+    }
+
+    fn client(&self, opts: ClientOptions) -> RegistryClient {
+        RegistryClient::new(ClientOptions {
+            insecure_registries: vec![self.addr().to_owned()],
+            request_timeout: Duration::from_secs(10),
+            ..opts
+        })
+        .unwrap()
+    }
+
+    fn reference(&self, tail: &str) -> Reference {
+        Reference::parse(&format!("oci://{}/{tail}", self.addr())).unwrap()
+    }
+}
+
+fn referrer_manifest(bundle: &Digest, bundle_len: usize, subject: &Digest, size: u64) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": SIGSTORE_BUNDLE_V03,
+        "config": {"mediaType": OCI_EMPTY, "artifactType": SIGSTORE_BUNDLE_V03,
+                   "digest": Digest::of(b"{}").to_string(), "size": 2},
+        "layers": [{"mediaType": SIGSTORE_BUNDLE_V03, "digest": bundle.to_string(), "size": bundle_len}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject.to_string(), "size": size}
+    }))
+    .unwrap()
+}
+
+fn index_of(referrers: &[(Digest, usize)]) -> Vec<u8> {
+    let list: Vec<_> = referrers
+        .iter()
+        .map(|(d, n)| {
+            json!({"mediaType": OCI_MANIFEST, "digest": d.to_string(), "size": n,
+                              "artifactType": SIGSTORE_BUNDLE_V03})
+        })
+        .collect();
+    serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list}))
+        .unwrap()
+}
+
+fn handle(req: &Request, s: &State, addr: &str) -> Response {
+    if req.route() == "/token" {
+        if let Some(need) = &s.token_requires {
+            if req.header("authorization") != Some(need.as_str()) {
+                return Response::new(401);
+            }
+        }
+        let tok = s.bearer.clone().unwrap_or_default();
+        return Response::ok(
+            serde_json::to_vec(&json!({"token": tok, "expires_in": 300})).unwrap(),
+        );
+    }
+    if let Some(tok) = &s.bearer {
+        if req.header("authorization") != Some(&format!("Bearer {tok}")) {
+            return Response::new(401).header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="http://{addr}/token",service="{addr}",scope="repository:pack/eks:pull""#),
+            );
+        }
+    }
+    if let Some(b) = &s.basic {
+        if req.header("authorization") != Some(b.as_str()) {
+            return Response::new(401).header("WWW-Authenticate", r#"Basic realm="test""#);
+        }
+    }
+    let route = req.route();
+    let Some(rest) = route.strip_prefix("/v2/") else {
+        return Response::new(404);
+    };
+    if let Some((_, r)) = rest.split_once("/manifests/") {
+        return match s.manifests.get(r) {
+            Some((mt, b)) => Response::ok(b.clone())
+                .header("Content-Type", mt.clone())
+                .header("Docker-Content-Digest", Digest::of(b).to_string()),
+            None => Response::new(404),
+        };
+    }
+    if let Some((_, d)) = rest.split_once("/blobs/") {
+        return match s.blobs.get(d) {
+            Some(b) => Response::ok(b.clone()),
+            None => Response::new(404),
+        };
+    }
+    if let Some((_, d)) = rest.split_once("/referrers/") {
+        if !s.referrers_api {
+            return Response::new(404);
+        }
+        let subject = Digest::parse(d).unwrap();
+        let mut list = Vec::new();
+        for (k, (mt, b)) in &s.manifests {
+            if !k.starts_with("sha256:") || mt != OCI_MANIFEST {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+            if v["subject"]["digest"] == json!(subject.to_string()) {
+                let at = v["artifactType"].clone();
+                if let Some(f) = req.query("artifactType") {
+                    if at != json!(f.replace("%2B", "+").replace("%2F", "/")) {
+                        continue;
+                    }
+                }
+                list.push(
+                    json!({"mediaType": mt, "digest": k, "size": b.len(), "artifactType": at}),
+                );
+            }
+        }
+        let mut r = Response::ok(
+            serde_json::to_vec(
+                &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list}),
+            )
+            .unwrap(),
+        )
+        .header("Content-Type", OCI_INDEX);
+        if req.query("artifactType").is_some() {
+            r = r.header("OCI-Filters-Applied", "artifactType");
+        }
+        return r;
+    }
+    Response::new(404)
+}
+
+fn sample_bundle() -> Vec<u8> {
+    // Any JSON works here: verification is not this module's job. Prefer the real
+    // cosign bundle from the corpus when available.
+    match corpus::corpus_dir("oci_http_sample_bundle") {
+        Some(dir) => std::fs::read(
+            dir.join("real/from-registry/crates.io/sigstore-0.15.0/tests/data/bundle_v03.json"),
+        )
+        .unwrap(),
+        None => br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#.to_vec(),
+    }
+}
+
+fn docker_config(name: &str, registry: &str, user: &str, pass: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let auth = base64_encode(format!("{user}:{pass}").as_bytes());
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&json!({"auths": {format!("http://{registry}"): {"auth": auth}}}))
+            .unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    rulepack_verify::encoding::base64_encode(b)
+}
+
+#[test]
+fn bearer_flow_referrers_api_and_pack_content() {
+    let fake = Fake::start(true, None);
+    fake.state.lock().unwrap().bearer = Some("tok-1".into());
+    let (pack, size) = fake.pack("0.1.0", b"package eks\n");
+    let bundle = sample_bundle();
+    let referrer = fake.bundle_referrer(&bundle, &pack, size);
+    // An unrelated referrer (an SBOM) must be ignored.
+    let sbom = fake.blob(b"sbom");
+    let m = serde_json::to_vec(
+        &json!({"schemaVersion":2,"mediaType":OCI_MANIFEST,"artifactType":"application/spdx+json",
+        "config":{"mediaType":OCI_EMPTY,"digest":Digest::of(b"{}").to_string(),"size":2},
+        "layers":[{"mediaType":"application/spdx+json","digest":sbom.to_string(),"size":4}],
+        "subject":{"mediaType":OCI_MANIFEST,"digest":pack.to_string(),"size":size}}),
+    )
+    .unwrap();
+    fake.manifest(None, OCI_MANIFEST, &m);
+
+    let client = fake.client(ClientOptions::default());
+    let r = fake.reference("pack/eks:0.1.0");
+    let (desc, manifest) = resolve_pack(&client, &r).unwrap();
+    assert_eq!(desc.digest, pack);
+    let layers = fetch_layers(&client, &r, &manifest).unwrap();
+    assert_eq!(layers[0].1, b"package eks\n");
+    let found = find_sigstore_bundles(&client, &r, &pack).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].manifest_digest, referrer);
+    assert_eq!(found[0].bundle_bytes, bundle);
+
+    // Server-side artifactType filter (OCI-Filters-Applied) and client re-filtering.
+    assert_eq!(
+        client
+            .referrers(&r, &pack, Some(SIGSTORE_BUNDLE_V03))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(client.referrers(&r, &pack, None).unwrap().len(), 2);
+
+    let log = fake.server.log();
+    // One token per scope, reused for every later request.
+    assert_eq!(log.iter().filter(|q| q.route() == "/token").count(), 1);
+    let tok = log.iter().find(|q| q.route() == "/token").unwrap();
+    assert!(tok
+        .query("scope")
+        .unwrap()
+        .contains("repository%3Apack%2Feks%3Apull"));
+    assert!(
+        tok.header("authorization").is_none(),
+        "anonymous token request"
+    );
+    assert!(log.iter().any(|q| q.route().contains("/referrers/")));
+    assert!(log
+        .iter()
+        .filter(|q| q.route().starts_with("/v2/") && q.header("authorization").is_some())
+        .all(|q| q.header("authorization") == Some("Bearer tok-1")));
+}
+
+#[test]
+fn token_with_docker_config_credentials() {
+    let fake = Fake::start(true, None);
+    let basic = format!("Basic {}", base64_encode(b"alice:pw"));
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.bearer = Some("tok-alice".into());
+        s.token_requires = Some(basic.clone());
+    }
+    let (pack, _) = fake.pack("1", b"x");
+    let dir = docker_config("cfg-ok", fake.addr(), "alice", "pw");
+    let client = fake.client(ClientOptions {
+        docker_config_dir: Some(dir),
+        ..ClientOptions::default()
+    });
+    assert_eq!(
+        client
+            .resolve(&fake.reference("pack/eks:1"))
+            .unwrap()
+            .digest,
+        pack
+    );
+    let log = fake.server.log();
+    let tok = log.iter().find(|q| q.route() == "/token").unwrap();
+    assert_eq!(tok.header("authorization"), Some(basic.as_str()));
+
+    // Wrong password: the token service refuses, and the error names everything.
+    let dir = docker_config("cfg-bad", fake.addr(), "alice", "nope");
+    let client = fake.client(ClientOptions {
+        docker_config_dir: Some(dir),
+        ..ClientOptions::default()
+    });
+    let e = client.resolve(&fake.reference("pack/eks:1")).unwrap_err();
+    assert_eq!(e.code(), "registry.unauthorized");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(fake.addr())
+            && msg.contains("pack/eks")
+            && msg.contains("repository:pack/eks:pull"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn basic_auth_and_tag_fallback() {
+    let fake = Fake::start(false, None);
+    let basic = format!("Basic {}", base64_encode(b"bob:secret"));
+    fake.state.lock().unwrap().basic = Some(basic.clone());
+    let (pack, size) = fake.pack("1", b"package x\n");
+    let bundle = sample_bundle();
+    let referrer = fake.bundle_referrer(&bundle, &pack, size);
+    let rlen = fake.state.lock().unwrap().manifests[&referrer.to_string()]
+        .1
+        .len();
+    fake.fallback_index(&pack, &[(referrer, rlen)]);
+    let r = fake.reference("pack/eks:1");
+
+    let anon = fake.client(ClientOptions::default());
+    assert_eq!(
+        anon.resolve(&r).unwrap_err().code(),
+        "registry.unauthorized"
+    );
+
+    let dir = docker_config("cfg-basic", fake.addr(), "bob", "secret");
+    let client = fake.client(ClientOptions {
+        docker_config_dir: Some(dir),
+        ..ClientOptions::default()
+    });
+    let found = find_sigstore_bundles(&client, &r, &pack).unwrap();
+    assert_eq!(found[0].bundle_bytes, bundle);
+    let log = fake.server.log();
+    assert!(log.iter().any(|q| q.route().contains("/referrers/")));
+    assert!(log.iter().any(|q| q
+        .route()
+        .ends_with(&format!("/manifests/sha256-{}", pack.hex()))));
+}
+
+#[test]
+fn no_bundle_and_legacy_signature() {
+    let fake = Fake::start(false, None);
+    let (pack, _) = fake.pack("1", b"x");
+    let client = fake.client(ClientOptions::default());
+    let r = fake.reference("pack/eks:1");
+    let e = find_sigstore_bundles(&client, &r, &pack).unwrap_err();
+    assert_eq!(e.code(), "registry.no-bundle");
+    assert!(e
+        .to_string()
+        .starts_with("no Sigstore bundle is attached to oci://"));
+
+    let sig = serde_json::to_vec(&json!({"schemaVersion":2,"mediaType":OCI_MANIFEST,
+        "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":Digest::of(b"{}").to_string(),"size":2},
+        "layers":[]})).unwrap();
+    fake.manifest(
+        Some(&format!("sha256-{}.sig", pack.hex())),
+        OCI_MANIFEST,
+        &sig,
+    );
+    let e = find_sigstore_bundles(&client, &r, &pack).unwrap_err();
+    assert_eq!(e.code(), "registry.legacy-signature-only");
+}
+
+#[test]
+fn fallback_tag_pointing_at_the_subject() {
+    let fake = Fake::start(false, None);
+    let (pack, _) = fake.pack("1", b"x");
+    let bytes = fake.state.lock().unwrap().manifests["1"].1.clone();
+    // oras-go#1396: the registry resolves sha256-<hex> to the subject itself.
+    fake.manifest(
+        Some(&format!("sha256-{}", pack.hex())),
+        OCI_MANIFEST,
+        &bytes,
+    );
+    let client = fake.client(ClientOptions::default());
+    let e = find_sigstore_bundles(&client, &fake.reference("pack/eks:1"), &pack).unwrap_err();
+    assert_eq!(e.code(), "registry.fallback-is-subject");
+
+    // A fallback tag holding some other image manifest: not an index.
+    let (_, _) = fake.pack("other", b"y");
+    let other = fake.state.lock().unwrap().manifests["other"].1.clone();
+    fake.manifest(
+        Some(&format!("sha256-{}", pack.hex())),
+        OCI_MANIFEST,
+        &other,
+    );
+    let e = find_sigstore_bundles(&client, &fake.reference("pack/eks:1"), &pack).unwrap_err();
+    assert_eq!(e.code(), "registry.fallback-not-index");
+}
+
+#[test]
+fn referrer_with_another_subject() {
+    let fake = Fake::start(false, None);
+    let (pack, _) = fake.pack("1", b"x");
+    let elsewhere = Digest::of(b"another artifact");
+    let referrer = fake.bundle_referrer(&sample_bundle(), &elsewhere, 10);
+    let rlen = fake.state.lock().unwrap().manifests[&referrer.to_string()]
+        .1
+        .len();
+    fake.fallback_index(&pack, &[(referrer, rlen)]);
+    let client = fake.client(ClientOptions::default());
+    let e = find_sigstore_bundles(&client, &fake.reference("pack/eks:1"), &pack).unwrap_err();
+    assert_eq!(e.code(), "registry.subject-mismatch");
+    assert!(e.to_string().contains(&elsewhere.to_string()));
+}
+
+#[test]
+fn wrong_digests() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, _| {
+            // The blob for the layer "right" is served with other bytes.
+            let right = Digest::of(b"right").to_string();
+            if req.route().ends_with(&format!("/blobs/{right}")) {
+                return Some(Response::ok(&b"wrong"[..]));
+            }
+            if req.route().ends_with("/manifests/lying") {
+                return Some(
+                    Response::ok(&br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#[..])
+                        .header("Content-Type", OCI_MANIFEST)
+                        .header("Docker-Content-Digest", Digest::of(b"something else").to_string()),
+                );
+            }
+            None
+        })),
+    );
+    let (pack, _) = fake.pack("1", b"x");
+    let client = fake.client(ClientOptions::default());
+    let r = fake.reference("pack/eks:1");
+    let right = Digest::of(b"right");
+    let e = client.fetch_blob(&r, &right, 100).unwrap_err();
+    assert_eq!(e.code(), "registry.digest-mismatch");
+    assert!(
+        e.to_string().contains(&right.to_string())
+            && e.to_string().contains(&Digest::of(b"wrong").to_string())
+    );
+
+    let e = client
+        .resolve(&fake.reference("pack/eks:lying"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.digest-mismatch");
+
+    // Pinned reference whose manifest hashes to something else: the registry serves
+    // the tag's bytes under any digest path.
+    let other = Digest::of(b"not the pack");
+    let bytes = fake.state.lock().unwrap().manifests["1"].clone();
+    fake.state
+        .lock()
+        .unwrap()
+        .manifests
+        .insert(other.to_string(), bytes);
+    let pinned = fake.reference(&format!("pack/eks:1@{other}"));
+    assert_eq!(
+        client.resolve(&pinned).unwrap_err().code(),
+        "registry.digest-mismatch"
+    );
+    assert_eq!(
+        client.fetch_manifest(&r, &other).unwrap_err().code(),
+        "registry.digest-mismatch"
+    );
+    let good = fake.reference(&format!("pack/eks@{pack}"));
+    assert_eq!(client.resolve(&good).unwrap().digest, pack);
+}
+
+#[test]
+fn oversized_bodies_are_cut_while_reading() {
+    let limit = rulepack_verify::limits::MAX_MANIFEST_BYTES;
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, _| {
+            if req.route().ends_with("/manifests/huge") {
+                // No Content-Length: the cap must come from reading, not the header.
+                let mut body = br#"{"schemaVersion":2,"x":""#.to_vec();
+                body.resize(limit + 10, b'a');
+                return Some(
+                    Response::ok(body)
+                        .header("Content-Type", OCI_MANIFEST)
+                        .no_length(),
+                );
+            }
+            if req.route().ends_with("/manifests/liar") {
+                return Some(
+                    Response::ok(vec![b' '; limit + 10])
+                        .header("Content-Type", OCI_MANIFEST)
+                        .header("Content-Length", "10")
+                        .no_length(),
+                );
+            }
+            None
+        })),
+    );
+    let client = fake.client(ClientOptions::default());
+    let e = client
+        .resolve(&fake.reference("pack/eks:huge"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.too-large");
+    // A small Content-Length with a large body: at most the declared bytes are read,
+    // and they are not a manifest.
+    let e = client
+        .resolve(&fake.reference("pack/eks:liar"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.invalid-manifest", "{e}");
+
+    // A blob larger than its descriptor says.
+    let big = fake.blob(&vec![7u8; 1000]);
+    let e = client
+        .fetch_blob(&fake.reference("pack/eks:1"), &big, 999)
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.too-large");
+}
+
+#[test]
+fn endless_pagination() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, _| {
+            if req.route().contains("/referrers/") {
+                let n: u32 = req.query("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+                let body = serde_json::to_vec(
+                    &json!({"schemaVersion":2,"mediaType":OCI_INDEX,"manifests":[]}),
+                )
+                .unwrap();
+                return Some(Response::ok(body).header("Content-Type", OCI_INDEX).header(
+                    "Link",
+                    format!(r#"<{}?page={}>; rel="next""#, req.route(), n + 1),
+                ));
+            }
+            None
+        })),
+    );
+    let client = fake.client(ClientOptions::default());
+    let subject = Digest::of(b"s");
+    let e = client
+        .referrers(&fake.reference("pack/eks:1"), &subject, None)
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.too-many-referrer-pages");
+    let pages = fake
+        .server
+        .log()
+        .iter()
+        .filter(|q| q.route().contains("/referrers/"))
+        .count();
+    assert_eq!(pages, rulepack_verify::limits::MAX_REFERRER_PAGES);
+}
+
+#[test]
+fn two_pages_of_referrers() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            if req.route().contains("/referrers/") {
+                let list: Vec<_> = s
+                    .manifests
+                    .iter()
+                    .filter(|(k, (mt, _))| k.starts_with("sha256:") && mt == OCI_MANIFEST)
+                    .filter(|(_, (_, b))| String::from_utf8_lossy(b).contains("subject"))
+                    .map(|(k, (mt, b))| json!({"mediaType": mt, "digest": k, "size": b.len(), "artifactType": SIGSTORE_BUNDLE_V03}))
+                    .collect();
+                let (page, link) = if req.query("page").is_none() {
+                    (
+                        vec![],
+                        Some(format!("<{}?page=2>; rel=\"next\"", req.route())),
+                    )
+                } else {
+                    (list, None)
+                };
+                let mut r = Response::ok(
+                    serde_json::to_vec(
+                        &json!({"schemaVersion":2,"mediaType":OCI_INDEX,"manifests":page}),
+                    )
+                    .unwrap(),
+                )
+                .header("Content-Type", OCI_INDEX);
+                if let Some(l) = link {
+                    r = r.header("Link", l);
+                }
+                return Some(r);
+            }
+            None
+        })),
+    );
+    let (pack, size) = fake.pack("1", b"x");
+    fake.bundle_referrer(&sample_bundle(), &pack, size);
+    let client = fake.client(ClientOptions::default());
+    let found = find_sigstore_bundles(&client, &fake.reference("pack/eks:1"), &pack).unwrap();
+    assert_eq!(found.len(), 1);
+}
+
+#[test]
+fn cross_host_redirect_drops_credentials() {
+    let storage = Server::start(|req| {
+        if req.route() == "/blob" {
+            Response::ok(&b"layer bytes"[..])
+        } else {
+            Response::new(404)
+        }
+    });
+    let storage_addr = storage.addr().to_owned();
+    let basic = format!("Basic {}", base64_encode(b"carol:pw"));
+    let b2 = basic.clone();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, _| {
+            let d = Digest::of(b"layer bytes").to_string();
+            // Only authenticated requests are redirected (else the 401 challenge).
+            if req.route().ends_with(&format!("/blobs/{d}"))
+                && req.header("authorization") == Some(b2.as_str())
+            {
+                return Some(
+                    Response::new(307).header("Location", format!("http://{storage_addr}/blob")),
+                );
+            }
+            None
+        })),
+    );
+    fake.state.lock().unwrap().basic = Some(basic.clone());
+    let dir = docker_config("cfg-redirect", fake.addr(), "carol", "pw");
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![fake.addr().to_owned(), storage.addr().to_owned()],
+        docker_config_dir: Some(dir),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let r = fake.reference("pack/eks:1");
+    let bytes = client
+        .fetch_blob(&r, &Digest::of(b"layer bytes"), 100)
+        .unwrap();
+    assert_eq!(bytes, b"layer bytes");
+    // The registry saw the credentials; the storage host never did.
+    assert!(fake
+        .server
+        .log()
+        .iter()
+        .any(|q| q.header("authorization") == Some(basic.as_str())));
+    let slog = storage.log();
+    assert_eq!(slog.len(), 1);
+    assert!(slog[0].header("authorization").is_none());
+
+    // A redirect to a plain-HTTP host nobody marked insecure is refused.
+    let strict = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![fake.addr().to_owned()],
+        docker_config_dir: Some(docker_config("cfg-redirect2", fake.addr(), "carol", "pw")),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let e = strict
+        .fetch_blob(&r, &Digest::of(b"layer bytes"), 100)
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.insecure-not-allowed");
+}
+
+#[test]
+fn redirect_loop_is_bounded() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, _| {
+            if req.route().contains("/blobs/") {
+                return Some(Response::new(302).header("Location", req.path.clone()));
+            }
+            None
+        })),
+    );
+    let client = fake.client(ClientOptions::default());
+    let e = client
+        .fetch_blob(&fake.reference("pack/eks:1"), &Digest::of(b"x"), 10)
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.bad-redirect");
+    let hops = fake.server.log().len() as u32;
+    assert_eq!(hops, rulepack_verify::limits::MAX_HTTP_REDIRECTS + 1);
+}
+
+#[test]
+fn slow_response_times_out() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|_, _| {
+            Some(Response::ok(&b"{}"[..]).delay(Duration::from_secs(4)))
+        })),
+    );
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![fake.addr().to_owned()],
+        request_timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let t = Instant::now();
+    let e = client.resolve(&fake.reference("pack/eks:1")).unwrap_err();
+    assert_eq!(e.code(), "registry.timeout", "{e}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn forbidden_and_rate_limited() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, _| {
+            if req.route().ends_with("/manifests/forbidden") {
+                return Some(Response::new(403));
+            }
+            if req.route().ends_with("/manifests/busy") {
+                return Some(Response::new(429).header("Retry-After", "120"));
+            }
+            None
+        })),
+    );
+    let client = fake.client(ClientOptions::default());
+    let e = client
+        .resolve(&fake.reference("pack/eks:forbidden"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.forbidden");
+    assert!(e.to_string().contains("repository:pack/eks:pull"));
+    let e = client
+        .resolve(&fake.reference("pack/eks:busy"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.rate-limited");
+    assert!(e.to_string().contains("retry after 120"), "{e}");
+    assert_eq!(
+        client
+            .resolve(&fake.reference("pack/eks:absent"))
+            .unwrap_err()
+            .code(),
+        "registry.not-found"
+    );
+}
+
+#[test]
+fn plain_http_needs_explicit_marking() {
+    let fake = Fake::start(true, None);
+    fake.pack("1", b"x");
+    // Not marked insecure: the client speaks TLS to a plain-HTTP server and fails.
+    let client = RegistryClient::new(ClientOptions {
+        request_timeout: Duration::from_secs(5),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let e = client.resolve(&fake.reference("pack/eks:1")).unwrap_err();
+    assert_eq!(e.code(), "registry.network", "{e}");
+    assert!(
+        fake.server.log().is_empty(),
+        "no plain HTTP request was made"
+    );
+
+    // A loopback mirror may be plain HTTP; the reference keeps its logical name.
+    let mut mirrors = HashMap::new();
+    mirrors.insert("ghcr.io".to_owned(), format!("http://{}", fake.addr()));
+    let client = RegistryClient::new(ClientOptions {
+        mirrors,
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let r = Reference::parse("oci://ghcr.io/pack/eks:1").unwrap();
+    assert!(client.resolve(&r).is_ok());
+    assert_eq!(
+        client.endpoint("ghcr.io"),
+        format!("http://{}", fake.addr())
+    );
+}
