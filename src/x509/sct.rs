@@ -737,6 +737,7 @@ mod tests {
 mod real_corpus {
     use super::*;
     use crate::testutil::corpus_dir;
+    use crate::trust_root::TrustedRoot;
     use crate::x509::chain::{verify_chain, EKU_CODE_SIGNING};
     use crate::x509::test_support::{authorities, bundle_certs, ctlogs, integrated_time, json};
 
@@ -794,13 +795,25 @@ mod real_corpus {
                 .iter()
                 .map(|d| ParsedCertificate::from_der(d).unwrap())
                 .collect();
+            // Both the crate's trusted-root parser and the test's own JSON reading.
+            let parsed = TrustedRoot::from_json(&serde_json::to_vec(&root).unwrap())
+                .unwrap_or_else(|e| panic!("{root_path}: {e}"));
             let cas = authorities(&root, "certificateAuthorities");
-            let outcome = verify_chain(&leaf, &rest, &cas, t, EKU_CODE_SIGNING)
-                .map_err(|e| (e.code(), e.to_string()))
-                .and_then(|chain| {
-                    verify_embedded_scts(&leaf, &chain, &ctlogs(&root))
-                        .map_err(|e| (e.code(), e.to_string()))
-                });
+            assert_eq!(parsed.certificate_authorities, cas, "{root_path}");
+            let outcome = verify_chain(
+                &leaf,
+                &rest,
+                &parsed.certificate_authorities,
+                t,
+                EKU_CODE_SIGNING,
+            )
+            .map_err(|e| (e.code(), e.to_string()))
+            .and_then(|chain| {
+                let own = verify_embedded_scts(&leaf, &chain, &ctlogs(&root));
+                let shared = verify_embedded_scts(&leaf, &chain, &parsed.ctlogs);
+                assert_eq!(own, shared, "{file}");
+                shared.map_err(|e| (e.code(), e.to_string()))
+            });
             let expected = EXPECTED_FAILURES.iter().find(|(f, ..)| *f == file);
             match (outcome, expected) {
                 (Ok(s), None) if s.verified >= 1 => verified += 1,
