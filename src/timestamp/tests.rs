@@ -330,3 +330,421 @@ fn fields_match_openssl() {
     assert_eq!(v.gen_time, info.gen_time);
     assert_eq!(v.tsa_subject, "CN=Test TSA Timestamping,O=local");
 }
+
+// ---------------------------------------------------------------- conformance failures
+
+#[test]
+fn failing_conformance_cases_fail_for_the_right_reason() {
+    let Some(corpus) = corpus("failing_conformance_cases_fail_for_the_right_reason") else {
+        return;
+    };
+    let conf = conformance_cases(&corpus);
+
+    // Payload mismatch: the token is over other bytes; its imprint is what it is.
+    let c = case(&conf, "rekor2-timestamp-payload-mismatch_fail");
+    let e = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap_err();
+    let info = parse_timestamp(&c.tokens[0]).unwrap();
+    assert_eq!(
+        e,
+        TimestampError::ImprintMismatch {
+            algorithm: HashAlgorithm::Sha256,
+            expected: hex_encode(&HashAlgorithm::Sha256.digest(&c.signature)),
+            actual: hex_encode(&info.imprint),
+        }
+    );
+
+    // TSA validFor ends before genTime: the same token verifies once the window is
+    // open-ended, so the window (and nothing else) is what rejects it.
+    let c = case(
+        &conf,
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+    );
+    let e = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap_err();
+    assert_eq!(e.code(), "timestamp.chain-invalid");
+    let end = c.authorities[0].valid_for.end.unwrap();
+    let gen_time = parse_timestamp(&c.tokens[0]).unwrap().gen_time;
+    assert!(end < gen_time);
+    let mut open = c.authorities.clone();
+    open[0].valid_for.end = None;
+    verify_timestamp(&c.tokens[0], &c.signature, &open).unwrap();
+
+    // validFor.end == genTime is inside the window (inclusive); one second less is not.
+    let c = case(&conf, "trust-root-tsa-validity-end-inclusive");
+    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
+    assert_eq!(c.authorities[0].valid_for.end, Some(v.gen_time));
+    let mut short = c.authorities.clone();
+    short[0].valid_for.end = Some(v.gen_time - 1);
+    assert_eq!(
+        verify_timestamp(&c.tokens[0], &c.signature, &short)
+            .unwrap_err()
+            .code(),
+        "timestamp.chain-invalid"
+    );
+
+    // FreeTSA token, no certificate inside, FreeTSA not trusted.
+    let c = case(
+        &conf,
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+    );
+    let e = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap_err();
+    assert_eq!(e.code(), "timestamp.signer-cert-not-found");
+    assert!(e.to_string().contains("www.freetsa.org"), "{e}");
+    assert_eq!(
+        parse_timestamp(&c.tokens[0]).unwrap().embedded_certificates,
+        0
+    );
+
+    // Expired chain: every TSA certificate expired minutes after the timestamp
+    // (2025-08-07T15:37:08Z), yet it verifies because validity is judged at genTime.
+    let c = case(&conf, "rekor2-timestamp-with-expired-cert-chain");
+    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
+    assert!(v.gen_time < utc("2025-08-07T15:37:08Z"));
+    assert!(v.gen_time >= utc("2025-08-07T15:29:08Z"));
+
+    // Without an embedded certificate the signer is the trusted TSA's leaf.
+    let c = case(&conf, "rekor2-timestamp-without-embedded-cert");
+    assert_eq!(
+        parse_timestamp(&c.tokens[0]).unwrap().embedded_certificates,
+        0
+    );
+    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
+    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
+}
+
+#[test]
+fn a_different_ca_with_the_same_names_is_not_trusted() {
+    let Some(corpus) = corpus("a_different_ca_with_the_same_names_is_not_trusted") else {
+        return;
+    };
+    // sigstore-python's trust_config.json "Test TSA" (issued 2024-11-07) has the same
+    // subject names as the CA that signed tsa/bundle.txt.sigstore's tokens
+    // (2024-10-31, tsa/ca.json) but other keys.
+    let dir = corpus.join("real");
+    let bundle = read_json(&dir.join(TSA_DIR).join("bundle.txt.sigstore"));
+    let token = &timestamps(&bundle)[0];
+    let sig = signature_bytes(&bundle);
+    let wrong = authorities(&read_json(&dir.join(TSA_DIR).join("trust_config.json")));
+    assert_eq!(wrong.len(), 1);
+    assert_eq!(
+        verify_timestamp(token, &sig, &wrong).unwrap_err().code(),
+        "timestamp.chain-invalid"
+    );
+    let right = authorities(&read_json(&dir.join(TSA_DIR).join("ca.json")));
+    assert_eq!(
+        verify_timestamp(token, &sig, &right)
+            .unwrap()
+            .authority_index,
+        0
+    );
+    // With both, the right one is found whatever the order.
+    let both: Vec<_> = wrong.iter().chain(&right).cloned().collect();
+    assert_eq!(
+        verify_timestamp(token, &sig, &both)
+            .unwrap()
+            .authority_index,
+        1
+    );
+}
+
+// ---------------------------------------------------------------- tampering
+
+/// Position of the only occurrence of `needle` in `hay`.
+fn find_unique(hay: &[u8], needle: &[u8]) -> usize {
+    let hits: Vec<usize> = hay
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(hits.len(), 1, "needle found {} times", hits.len());
+    hits[0]
+}
+
+fn flipped(token: &[u8], at: usize) -> Vec<u8> {
+    let mut t = token.to_vec();
+    t[at] ^= 0x01;
+    t
+}
+
+fn tamper_code(token: &[u8], c: &Case) -> &'static str {
+    verify_timestamp(token, &c.signature, &c.authorities)
+        .map(|_| "verified")
+        .unwrap_or_else(|e| e.code())
+}
+
+#[test]
+fn tampered_tokens_are_rejected() {
+    let Some(corpus) = corpus("tampered_tokens_are_rejected") else {
+        return;
+    };
+    let conf = conformance_cases(&corpus);
+    let real = real_cases(&corpus);
+    let with_cert = case(&conf, "rekor2-happy-path");
+    let without_cert = case(&conf, "rekor2-timestamp-without-embedded-cert");
+    let production = real
+        .iter()
+        .find(|c| c.name.ends_with("bundle_v03.json"))
+        .unwrap();
+
+    for c in [with_cert, without_cert, production] {
+        let token = &c.tokens[0];
+        assert_eq!(tamper_code(token, c), "verified", "{}", c.name);
+        let info = parse_timestamp(token).unwrap();
+        let parsed = cms::parse_token(token).unwrap();
+
+        // A byte of the TSTInfo (its serial number): the signed messageDigest no
+        // longer matches the content.
+        let at = find_unique(token, &info.serial);
+        assert_eq!(
+            tamper_code(&flipped(token, at + 3), c),
+            "timestamp.message-digest-mismatch",
+            "{}",
+            c.name
+        );
+        // A byte of the imprint: the timestamp is over other data.
+        let at = find_unique(token, &info.imprint);
+        assert_eq!(
+            tamper_code(&flipped(token, at + 5), c),
+            "timestamp.imprint-mismatch"
+        );
+        // Verifying against other signature bytes.
+        let mut other = c.signature.clone();
+        other[0] ^= 1;
+        assert_eq!(
+            verify_timestamp(token, &other, &c.authorities)
+                .unwrap_err()
+                .code(),
+            "timestamp.imprint-mismatch"
+        );
+        // The last byte of the token is the last byte of the ECDSA signature.
+        assert_eq!(
+            tamper_code(&flipped(token, token.len() - 1), c),
+            "timestamp.signature-invalid"
+        );
+        // A byte of a signed attribute (the messageDigest value itself).
+        let attrs = cms::parse_signed_attrs(parsed.signer.signed_attrs.unwrap()).unwrap();
+        let at = find_unique(token, attrs.message_digest.unwrap());
+        assert_eq!(
+            tamper_code(&flipped(token, at + 1), c),
+            "timestamp.message-digest-mismatch"
+        );
+        // A trailing byte after the response.
+        let mut long = token.clone();
+        long.push(0);
+        assert_eq!(tamper_code(&long, c), "timestamp.trailing-data");
+        // No trusted authorities at all.
+        let code = verify_timestamp(token, &c.signature, &[])
+            .unwrap_err()
+            .code();
+        if info.embedded_certificates == 0 {
+            assert_eq!(code, "timestamp.signer-cert-not-found");
+        } else {
+            assert_eq!(code, "timestamp.chain-invalid");
+        }
+    }
+
+    // The signingTime attribute (UTCTime 250612120220Z): covered by the signature.
+    let token = &with_cert.tokens[0];
+    let at = find_unique(token, b"\x17\x0d250612120220Z");
+    assert_eq!(
+        tamper_code(&flipped(token, at + 3), with_cert),
+        "timestamp.signature-invalid"
+    );
+
+    // A byte of the embedded signer certificate (inside its own signature): the ESS
+    // certHash no longer names it.
+    let cert = cms::parse_token(token).unwrap().certificates[0].to_vec();
+    let at = find_unique(token, &cert) + cert.len() - 2;
+    assert_eq!(
+        tamper_code(&flipped(token, at), with_cert),
+        "timestamp.signing-certificate-mismatch"
+    );
+    // A byte of its public key: the ESS hash catches it first as well.
+    let x509 = x509_cert::Certificate::from_der(&cert).unwrap();
+    let key = x509
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes()
+        .to_vec();
+    let at = find_unique(token, &key) + 10;
+    assert_eq!(
+        tamper_code(&flipped(token, at), with_cert),
+        "timestamp.signing-certificate-mismatch"
+    );
+}
+
+#[test]
+fn response_status_and_bare_token() {
+    let Some(corpus) = corpus("response_status_and_bare_token") else {
+        return;
+    };
+    let conf = conformance_cases(&corpus);
+    let c = case(&conf, "rekor2-happy-path");
+    let resp = &c.tokens[0];
+    let expected = verify_timestamp(resp, &c.signature, &c.authorities).unwrap();
+
+    // TimeStampResp ::= SEQUENCE { status SEQUENCE { INTEGER 0 }, token ContentInfo }
+    let outer = asn1::single(resp, "t").unwrap();
+    let mut r = outer.contents("t").unwrap();
+    let status = r.any().unwrap();
+    assert_eq!(status.whole, [0x30, 0x03, 0x02, 0x01, 0x00]);
+    let bare = r.any().unwrap().whole.to_vec();
+    r.finish().unwrap();
+    assert_eq!(
+        verify_timestamp(&bare, &c.signature, &c.authorities).unwrap(),
+        expected
+    );
+
+    // status 1 (grantedWithMods) is accepted, 2 (rejection) is not.
+    let status_at = find_unique(resp, status.whole) + 4;
+    let mut mods = resp.clone();
+    mods[status_at] = 1;
+    assert_eq!(
+        verify_timestamp(&mods, &c.signature, &c.authorities).unwrap(),
+        expected
+    );
+    let mut rejected = resp.clone();
+    rejected[status_at] = 2;
+    assert_eq!(
+        verify_timestamp(&rejected, &c.signature, &c.authorities).unwrap_err(),
+        TimestampError::NotGranted { status: 2 }
+    );
+
+    // A granted response without a token: SEQUENCE { SEQUENCE { INTEGER 0 } }.
+    assert_eq!(
+        parse_timestamp(&[0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err(),
+        TimestampError::TokenMissing
+    );
+    // A rejection without a token reports the status.
+    assert_eq!(
+        parse_timestamp(&[0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x02]).unwrap_err(),
+        TimestampError::NotGranted { status: 2 }
+    );
+
+    // Over the size limit, before any parsing.
+    let big = vec![0u8; crate::limits::MAX_RFC3161_BYTES + 1];
+    assert_eq!(
+        parse_timestamp(&big).unwrap_err().code(),
+        "timestamp.too-large"
+    );
+}
+
+// ---------------------------------------------------------------- no panics
+
+#[test]
+fn no_panic_on_mutated_real_tokens() {
+    let Some(corpus) = corpus("no_panic_on_mutated_real_tokens") else {
+        return;
+    };
+    let conf = conformance_cases(&corpus);
+    let real = real_cases(&corpus);
+    let picks = [
+        case(&conf, "rekor2-happy-path"),
+        case(&conf, "rekor2-timestamp-without-embedded-cert"),
+        case(
+            &conf,
+            "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        ),
+        case(&conf, "rekor2-timestamp-with-expired-cert-chain"),
+        real.iter()
+            .find(|c| c.name.ends_with("bundle_v03.json"))
+            .unwrap(),
+    ];
+    let mut n = 0;
+    for c in picks {
+        n += crate::testutil::mutate_all(&c.tokens[0], parse_timestamp);
+    }
+    // Full verification (signatures) on one token with and one without a certificate;
+    // ECDSA is slow in debug builds.
+    for c in [picks[0], picks[4]] {
+        n += crate::testutil::mutate_all(&c.tokens[0], |t| {
+            verify_timestamp(t, &c.signature, &c.authorities)
+        });
+    }
+    assert!(n > 10_000, "{n}");
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn every_error_has_a_stage_code_and_a_sentence() {
+    let crypto = crate::crypto::CryptoError::BadSignature {
+        algorithm: crate::crypto::KeyAlgorithm::EcdsaP256,
+    };
+    let all = [
+        TimestampError::TooLarge { len: 2, max: 1 },
+        TimestampError::Malformed {
+            structure: "TSTInfo",
+            detail: "x".into(),
+        },
+        TimestampError::TrailingData {
+            structure: "TSTInfo",
+        },
+        TimestampError::NotGranted { status: 2 },
+        TimestampError::TokenMissing,
+        TimestampError::WrongContentType {
+            field: "eContentType",
+            expected: "a".into(),
+            actual: "b".into(),
+        },
+        TimestampError::UnsupportedVersion {
+            structure: "TSTInfo",
+            version: 2,
+        },
+        TimestampError::SignerCount { count: 2 },
+        TimestampError::ContentMissing,
+        TimestampError::TooManyCertificates { max: 10 },
+        TimestampError::UnsupportedHashAlgorithm {
+            field: "message imprint",
+            oid: "1.3.14.3.2.26".into(),
+        },
+        TimestampError::UnsupportedSignatureAlgorithm {
+            algorithm: "1.2.840.113549.1.1.11".into(),
+        },
+        TimestampError::InvalidGenTime { value: "x".into() },
+        TimestampError::ImprintMismatch {
+            algorithm: HashAlgorithm::Sha256,
+            expected: "00".into(),
+            actual: "01".into(),
+        },
+        TimestampError::InvalidCertificate { detail: "x".into() },
+        TimestampError::SignerCertNotFound { signer: "x".into() },
+        TimestampError::SignedAttributesMissing,
+        TimestampError::AttributeMissing {
+            attribute: "messageDigest",
+        },
+        TimestampError::AttributeInvalid {
+            attribute: "contentType",
+            detail: "x".into(),
+        },
+        TimestampError::MessageDigestMismatch {
+            expected: "00".into(),
+            actual: "01".into(),
+        },
+        TimestampError::SigningCertificateMismatch {
+            attribute: "signingCertificateV2",
+            detail: "x".into(),
+        },
+        TimestampError::SignerKey {
+            source: crypto.clone(),
+        },
+        TimestampError::BadSignature { source: crypto },
+        TimestampError::Chain {
+            source: crate::x509::CertificateError::NotImplemented,
+        },
+    ];
+    let mut codes = std::collections::HashSet::new();
+    for e in &all {
+        let code = e.code();
+        assert!(code.starts_with("timestamp."), "{code}");
+        assert!(code[10..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-'));
+        assert!(codes.insert(code), "duplicate code {code}");
+        let text = e.to_string();
+        assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
+        assert!(!text.contains("{"), "{text}");
+        assert_eq!(crate::Error::from(e.clone()).stage(), "timestamp");
+    }
+}
