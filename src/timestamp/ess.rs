@@ -1,5 +1,5 @@
 //! The ESS signing-certificate attributes that bind the TSA certificate into the
-//! signature (RFC 3161 §2.4.1: "The certificate identifier (ESSCertID) of the TSA
+//! signature (RFC 3161 §2.4.2: "The certificate identifier (ESSCertID) of the TSA
 //! certificate MUST be included as a signerInfo attribute inside a
 //! SigningCertificate attribute"; RFC 5816 allows `SigningCertificateV2`).
 //!
@@ -156,9 +156,9 @@ fn first_cert_id_v1<'a>(attr: &Tlv<'a>) -> Result<Option<Tlv<'a>>, TimestampErro
     run().map_err(|e| invalid(V1, e))
 }
 
-/// `IssuerSerial`: one `directoryName` of `issuer` must equal the certificate's issuer
-/// and `serialNumber` its serial (RFC 5035 §4: "issuer contains the issuer name of the
-/// certificate").
+/// `IssuerSerial` (RFC 2634 §5.4.1, RFC 5035 §4) holds the issuer and serial number of
+/// the certificate: one `directoryName` of `issuer` must equal the certificate's issuer
+/// and `serialNumber` its serial.
 fn check_issuer_serial(
     attribute: &'static str,
     issuer_serial: &Tlv<'_>,

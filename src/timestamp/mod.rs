@@ -182,9 +182,9 @@ pub fn verify_timestamp(
         });
     }
 
-    // 4. The signer's certificate: RFC 3161 §2.4.1 "the TSA's certificate ... MAY be
-    //    included" (certReq); when it is not, it must be a trusted TSA's leaf
-    //    (conformance `rekor2-timestamp-without-embedded-cert`).
+    // 4. The signer's certificate: RFC 3161 §2.4.1 puts the TSA certificate in
+    //    `certificates` only when the request set certReq; when it is absent, it must
+    //    be a trusted TSA's leaf (conformance `rekor2-timestamp-without-embedded-cert`).
     let sid = token.signer.sid;
     let embedded = token
         .certificates
@@ -249,7 +249,7 @@ fn verify_signer_info(
     signer: &CandidateCert<'_>,
 ) -> Result<(), TimestampError> {
     let si = &token.signer;
-    // RFC 3161 §2.4.1 requires the ESS signing-certificate attribute, so signedAttrs
+    // RFC 3161 §2.4.2 requires the ESS signing-certificate attribute, so signedAttrs
     // must be present (RFC 5652 §5.3: "If the field is present, it MUST contain, at a
     // minimum, ... content-type ... message-digest").
     let attrs_contents = si
@@ -290,7 +290,7 @@ fn verify_signer_info(
         });
     }
 
-    // RFC 3161 §2.4.1 / RFC 5035 §3: the ESS attribute binds the signer certificate.
+    // RFC 3161 §2.4.2 / RFC 5035 §3: the ESS attribute binds the signer certificate.
     ess::check(
         &attrs,
         &ess::CertIds {

@@ -748,3 +748,559 @@ fn every_error_has_a_stage_code_and_a_sentence() {
         assert_eq!(crate::Error::from(e.clone()).stage(), "timestamp");
     }
 }
+
+// ---------------------------------------------------------------- synthetic tokens
+//
+// Paths the real corpus does not exercise (subjectKeyIdentifier signer ids, the v1
+// ESSCertID, missing or repeated attributes, several signers, fractional genTime ...)
+// are covered with tokens minted here by a test TSA (P-256 leaf under a P-256 root).
+
+mod mint {
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use der::asn1::{BitString, GeneralizedTime, OctetString};
+    use der::{Decode, Encode};
+    use p256::ecdsa::signature::Signer;
+    use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
+    use x509_cert::certificate::{TbsCertificate, Version};
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+    use x509_cert::ext::Extension;
+    use x509_cert::name::Name;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::time::{Time, Validity};
+    use x509_cert::Certificate;
+
+    use crate::crypto::{HashAlgorithm, OID_ECDSA_SHA256, OID_SHA256};
+    use crate::time::UnixTime;
+    use crate::trust_root::{CertificateAuthority, ValidityWindow};
+
+    pub(super) const NOT_BEFORE: UnixTime = 1_700_000_000; // 2023-11-14
+    pub(super) const NOT_AFTER: UnixTime = 1_900_000_000; // 2030-03-17
+    pub(super) const SKI: [u8; 20] = [0x5a; 20];
+
+    /// DER TLV with a one-byte tag.
+    pub(super) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len();
+        let mut out = vec![tag];
+        if len < 0x80 {
+            out.push(len as u8);
+        } else if len < 0x100 {
+            out.extend([0x81, len as u8]);
+        } else {
+            out.extend([0x82, (len >> 8) as u8, len as u8]);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    pub(super) fn seq(parts: &[&[u8]]) -> Vec<u8> {
+        tlv(0x30, &parts.concat())
+    }
+    pub(super) fn set(parts: &[&[u8]]) -> Vec<u8> {
+        tlv(0x31, &parts.concat())
+    }
+    pub(super) fn oid(s: &str) -> Vec<u8> {
+        ObjectIdentifier::new_unwrap(s).to_der().unwrap()
+    }
+    pub(super) fn int(v: &[u8]) -> Vec<u8> {
+        tlv(0x02, v)
+    }
+    pub(super) fn octets(v: &[u8]) -> Vec<u8> {
+        tlv(0x04, v)
+    }
+    pub(super) fn alg(o: &str) -> Vec<u8> {
+        seq(&[&oid(o)])
+    }
+
+    fn ext(oid: &str, critical: bool, value: &impl Encode) -> Extension {
+        Extension {
+            extn_id: ObjectIdentifier::new_unwrap(oid),
+            critical,
+            extn_value: OctetString::new(value.to_der().unwrap()).unwrap(),
+        }
+    }
+
+    fn gt(t: UnixTime) -> Time {
+        Time::GeneralTime(
+            GeneralizedTime::from_unix_duration(Duration::from_secs(t as u64)).unwrap(),
+        )
+    }
+
+    pub(super) fn key(seed: u8) -> p256::ecdsa::SigningKey {
+        p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()
+    }
+
+    fn mint(
+        subject: &str,
+        subject_key: &p256::ecdsa::SigningKey,
+        issuer: &str,
+        issuer_key: &p256::ecdsa::SigningKey,
+        serial: u8,
+        extensions: Vec<Extension>,
+    ) -> Vec<u8> {
+        let a = AlgorithmIdentifierOwned {
+            oid: OID_ECDSA_SHA256,
+            parameters: None,
+        };
+        let spki =
+            p256::pkcs8::EncodePublicKey::to_public_key_der(subject_key.verifying_key()).unwrap();
+        let tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: SerialNumber::new(&[0x10, serial]).unwrap(),
+            signature: a.clone(),
+            issuer: Name::from_str(issuer).unwrap(),
+            validity: Validity {
+                not_before: gt(NOT_BEFORE),
+                not_after: gt(NOT_AFTER),
+            },
+            subject: Name::from_str(subject).unwrap(),
+            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki.as_bytes()).unwrap(),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(extensions),
+        };
+        let sig: p256::ecdsa::Signature = issuer_key.sign(&tbs.to_der().unwrap());
+        Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: a,
+            signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    /// A test TSA: root CA and timestamping leaf, and the authority trusting them.
+    pub(super) struct Tsa {
+        pub(super) leaf: Vec<u8>,
+        pub(super) leaf_key: p256::ecdsa::SigningKey,
+        pub(super) authority: CertificateAuthority,
+    }
+
+    pub(super) fn tsa() -> Tsa {
+        let root_key = key(1);
+        let leaf_key = key(2);
+        let root = mint(
+            "CN=Test Root,O=rulepack",
+            &root_key,
+            "CN=Test Root,O=rulepack",
+            &root_key,
+            1,
+            vec![
+                ext(
+                    "2.5.29.19",
+                    true,
+                    &BasicConstraints {
+                        ca: true,
+                        path_len_constraint: None,
+                    },
+                ),
+                ext(
+                    "2.5.29.15",
+                    true,
+                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+                ),
+            ],
+        );
+        let leaf = mint(
+            "CN=Test TSA,O=rulepack",
+            &leaf_key,
+            "CN=Test Root,O=rulepack",
+            &root_key,
+            2,
+            vec![
+                ext(
+                    "2.5.29.15",
+                    true,
+                    &KeyUsage(KeyUsages::DigitalSignature.into()),
+                ),
+                ext(
+                    "2.5.29.37",
+                    true,
+                    &ExtendedKeyUsage(vec![ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8")]),
+                ),
+                ext("2.5.29.14", false, &OctetString::new(SKI.to_vec()).unwrap()),
+            ],
+        );
+        Tsa {
+            authority: CertificateAuthority {
+                organization: Some("rulepack".into()),
+                common_name: Some("Test TSA".into()),
+                uri: String::new(),
+                cert_chain: vec![leaf.clone(), root],
+                valid_for: ValidityWindow {
+                    start: NOT_BEFORE,
+                    end: None,
+                },
+                operator: None,
+            },
+            leaf,
+            leaf_key,
+        }
+    }
+
+    /// The ESS attribute to include.
+    #[derive(Clone, Copy, PartialEq)]
+    pub(super) enum Ess {
+        V2,
+        V2WithIssuerSerial,
+        V1WithIssuerSerial,
+        V1WithoutIssuerSerial,
+        None,
+    }
+
+    /// What to mint; `Default` is a valid token over `MESSAGE`.
+    #[derive(Clone)]
+    pub(super) struct Spec {
+        pub(super) sid_ski: bool,
+        pub(super) ess: Ess,
+        pub(super) gen_time: &'static str,
+        pub(super) content_type: Option<&'static str>,
+        pub(super) message_digest: bool,
+        pub(super) duplicate_message_digest: bool,
+        pub(super) signed_attrs: bool,
+        pub(super) signature_alg: &'static str,
+        pub(super) digest_alg: &'static str,
+        pub(super) signers: usize,
+        pub(super) e_content_type: &'static str,
+        pub(super) e_content: bool,
+        pub(super) embedded: usize,
+        pub(super) tst_version: u8,
+    }
+
+    pub(super) const MESSAGE: &[u8] = b"bundle signature bytes";
+
+    impl Default for Spec {
+        fn default() -> Self {
+            Self {
+                sid_ski: false,
+                ess: Ess::V2,
+                gen_time: "20250101120000.25Z",
+                content_type: Some("1.2.840.113549.1.9.16.1.4"),
+                message_digest: true,
+                duplicate_message_digest: false,
+                signed_attrs: true,
+                signature_alg: "1.2.840.10045.4.3.2",
+                digest_alg: "2.16.840.1.101.3.4.2.1",
+                signers: 1,
+                e_content_type: "1.2.840.113549.1.9.16.1.4",
+                e_content: true,
+                embedded: 1,
+                tst_version: 1,
+            }
+        }
+    }
+
+    fn issuer_serial(cert: &Certificate) -> Vec<u8> {
+        let issuer = cert.tbs_certificate.issuer.to_der().unwrap();
+        let serial = cert.tbs_certificate.serial_number.to_der().unwrap();
+        seq(&[&seq(&[&tlv(0xa4, &issuer)]), &serial])
+    }
+
+    /// Mints a DER TimeStampResp.
+    pub(super) fn token(t: &Tsa, s: &Spec) -> Vec<u8> {
+        let cert = Certificate::from_der(&t.leaf).unwrap();
+        let imprint = HashAlgorithm::Sha256.digest(MESSAGE);
+        let tst = seq(&[
+            &int(&[s.tst_version]),
+            &oid("1.3.6.1.4.1.57264.2"),
+            &seq(&[&alg("2.16.840.1.101.3.4.2.1"), &octets(&imprint)]),
+            &int(&[0x42, 0x43]),
+            &tlv(0x18, s.gen_time.as_bytes()),
+            &seq(&[&int(&[1])]), // accuracy
+            &tlv(0x01, &[0xff]), // ordering
+            &int(&[0x12, 0x34]), // nonce
+        ]);
+        let mut attrs: Vec<Vec<u8>> = Vec::new();
+        if let Some(ct) = s.content_type {
+            attrs.push(seq(&[&oid("1.2.840.113549.1.9.3"), &set(&[&oid(ct)])]));
+        }
+        if s.message_digest {
+            let d = HashAlgorithm::Sha256.digest(&tst);
+            let a = seq(&[&oid("1.2.840.113549.1.9.4"), &set(&[&octets(&d)])]);
+            if s.duplicate_message_digest {
+                attrs.push(a.clone());
+            }
+            attrs.push(a);
+        }
+        let cert_hash = HashAlgorithm::Sha256.digest(&t.leaf);
+        match s.ess {
+            Ess::V2 | Ess::V2WithIssuerSerial => {
+                let is = issuer_serial(&cert);
+                let id = if s.ess == Ess::V2 {
+                    seq(&[&octets(&cert_hash)])
+                } else {
+                    seq(&[&octets(&cert_hash), &is])
+                };
+                attrs.push(seq(&[
+                    &oid("1.2.840.113549.1.9.16.2.47"),
+                    &set(&[&seq(&[&seq(&[&id])])]),
+                ]));
+            }
+            Ess::V1WithIssuerSerial | Ess::V1WithoutIssuerSerial => {
+                let sha1_placeholder = [0u8; 20];
+                let id = if s.ess == Ess::V1WithIssuerSerial {
+                    seq(&[&octets(&sha1_placeholder), &issuer_serial(&cert)])
+                } else {
+                    seq(&[&octets(&sha1_placeholder)])
+                };
+                attrs.push(seq(&[
+                    &oid("1.2.840.113549.1.9.16.2.12"),
+                    &set(&[&seq(&[&seq(&[&id])])]),
+                ]));
+            }
+            Ess::None => {}
+        }
+        let attr_refs: Vec<&[u8]> = attrs.iter().map(Vec::as_slice).collect();
+        let signed = set(&attr_refs);
+        let sig: p256::ecdsa::Signature = t.leaf_key.sign(&signed);
+        let sid = if s.sid_ski {
+            tlv(0x80, &SKI)
+        } else {
+            seq(&[
+                &cert.tbs_certificate.issuer.to_der().unwrap(),
+                &cert.tbs_certificate.serial_number.to_der().unwrap(),
+            ])
+        };
+        let signed_attrs = if s.signed_attrs {
+            tlv(0xa0, &attr_refs.concat())
+        } else {
+            Vec::new()
+        };
+        let signer_info = seq(&[
+            &int(&[if s.sid_ski { 3 } else { 1 }]),
+            &sid,
+            &alg(s.digest_alg),
+            &signed_attrs,
+            &alg(s.signature_alg),
+            &octets(sig.to_der().as_bytes()),
+        ]);
+        let signer_infos: Vec<&[u8]> = (0..s.signers).map(|_| signer_info.as_slice()).collect();
+        let e_content = if s.e_content {
+            tlv(0xa0, &octets(&tst))
+        } else {
+            Vec::new()
+        };
+        let certs: Vec<&[u8]> = (0..s.embedded).map(|_| t.leaf.as_slice()).collect();
+        let certificates = if s.embedded > 0 {
+            tlv(0xa0, &certs.concat())
+        } else {
+            Vec::new()
+        };
+        let signed_data = seq(&[
+            &int(&[3]),
+            &set(&[&alg(OID_SHA256.to_string().as_str())]),
+            &seq(&[&oid(s.e_content_type), &e_content]),
+            &certificates,
+            &set(&signer_infos),
+        ]);
+        let content_info = seq(&[&oid("1.2.840.113549.1.7.2"), &tlv(0xa0, &signed_data)]);
+        seq(&[&seq(&[&int(&[0])]), &content_info])
+    }
+}
+
+#[test]
+fn synthetic_tokens_cover_the_remaining_rules() {
+    use mint::{token, tsa, Ess, Spec, MESSAGE};
+    let t = tsa();
+    let auth = std::slice::from_ref(&t.authority);
+    let run = |s: &Spec| verify_timestamp(&token(&t, s), MESSAGE, auth);
+    let code = |s: &Spec| run(s).map(|_| "verified").unwrap_or_else(|e| e.code());
+
+    // The default token verifies; its genTime fraction is truncated.
+    let v = run(&Spec::default()).unwrap();
+    assert_eq!(v.gen_time, utc("2025-01-01T12:00:00Z"));
+    assert_eq!(v.tsa_subject, "CN=Test TSA,O=rulepack");
+    assert_eq!(v.serial, [0x42, 0x43]);
+    assert_eq!(v.authority_index, 0);
+
+    let ok = |s: Spec| assert_eq!(code(&s), "verified");
+    // subjectKeyIdentifier signer id, embedded or from the trust root.
+    ok(Spec {
+        sid_ski: true,
+        ..Spec::default()
+    });
+    ok(Spec {
+        sid_ski: true,
+        embedded: 0,
+        ..Spec::default()
+    });
+    ok(Spec {
+        embedded: 0,
+        ..Spec::default()
+    });
+    ok(Spec {
+        ess: Ess::V2WithIssuerSerial,
+        ..Spec::default()
+    });
+    // v1 ESSCertID: accepted through its issuerSerial only.
+    ok(Spec {
+        ess: Ess::V1WithIssuerSerial,
+        ..Spec::default()
+    });
+    // id-ecPublicKey as signatureAlgorithm: the hash is digestAlgorithm's.
+    ok(Spec {
+        signature_alg: "1.2.840.10045.2.1",
+        ..Spec::default()
+    });
+    ok(Spec {
+        gen_time: "20250101120000Z",
+        ..Spec::default()
+    });
+
+    let fails = |s: Spec, expected: &str| assert_eq!(code(&s), expected);
+    fails(
+        Spec {
+            ess: Ess::V1WithoutIssuerSerial,
+            ..Spec::default()
+        },
+        "timestamp.attribute-invalid",
+    );
+    fails(
+        Spec {
+            ess: Ess::None,
+            ..Spec::default()
+        },
+        "timestamp.attribute-missing",
+    );
+    fails(
+        Spec {
+            content_type: None,
+            ..Spec::default()
+        },
+        "timestamp.attribute-missing",
+    );
+    fails(
+        Spec {
+            content_type: Some("1.2.840.113549.1.7.1"),
+            ..Spec::default()
+        },
+        "timestamp.attribute-invalid",
+    );
+    fails(
+        Spec {
+            message_digest: false,
+            ..Spec::default()
+        },
+        "timestamp.attribute-missing",
+    );
+    fails(
+        Spec {
+            duplicate_message_digest: true,
+            ..Spec::default()
+        },
+        "timestamp.attribute-invalid",
+    );
+    fails(
+        Spec {
+            signed_attrs: false,
+            ..Spec::default()
+        },
+        "timestamp.signed-attributes-missing",
+    );
+    fails(
+        Spec {
+            signers: 2,
+            ..Spec::default()
+        },
+        "timestamp.signer-count",
+    );
+    fails(
+        Spec {
+            signers: 0,
+            ..Spec::default()
+        },
+        "timestamp.signer-count",
+    );
+    fails(
+        Spec {
+            e_content_type: "1.2.840.113549.1.7.1",
+            ..Spec::default()
+        },
+        "timestamp.wrong-content-type",
+    );
+    fails(
+        Spec {
+            e_content: false,
+            ..Spec::default()
+        },
+        "timestamp.content-missing",
+    );
+    fails(
+        Spec {
+            embedded: crate::limits::MAX_CERT_CHAIN_LEN + 1,
+            ..Spec::default()
+        },
+        "timestamp.too-many-certificates",
+    );
+    fails(
+        Spec {
+            tst_version: 2,
+            ..Spec::default()
+        },
+        "timestamp.unsupported-version",
+    );
+    fails(
+        Spec {
+            gen_time: "20250101120000.250Z",
+            ..Spec::default()
+        },
+        "timestamp.gen-time-invalid",
+    );
+    // sha256WithRSAEncryption, and ECDSA whose hash differs from digestAlgorithm.
+    fails(
+        Spec {
+            signature_alg: "1.2.840.113549.1.1.11",
+            ..Spec::default()
+        },
+        "timestamp.unsupported-signature-algorithm",
+    );
+    fails(
+        Spec {
+            signature_alg: "1.2.840.10045.4.3.3",
+            ..Spec::default()
+        },
+        "timestamp.unsupported-signature-algorithm",
+    );
+    // SHA-1 as digestAlgorithm.
+    fails(
+        Spec {
+            digest_alg: "1.3.14.3.2.26",
+            ..Spec::default()
+        },
+        "timestamp.unsupported-hash-algorithm",
+    );
+
+    // No panics on mutations of the synthetic shapes (SKI signer id, v1 ESSCertID).
+    for s in [
+        Spec {
+            sid_ski: true,
+            embedded: 0,
+            ..Spec::default()
+        },
+        Spec {
+            ess: Ess::V1WithIssuerSerial,
+            ..Spec::default()
+        },
+    ] {
+        let tok = token(&t, &s);
+        assert!(crate::testutil::mutate_all(&tok, |x| verify_timestamp(x, MESSAGE, auth)) > 1000);
+    }
+
+    // A token from another key with the same names and serial is not the TSA's.
+    let mut other = tsa();
+    other.leaf_key = mint::key(9);
+    let forged = token(&other, &Spec::default());
+    assert_eq!(
+        verify_timestamp(&forged, MESSAGE, auth).unwrap_err().code(),
+        "timestamp.signature-invalid"
+    );
+    // The authority's window must contain genTime.
+    let mut late = t.authority.clone();
+    late.valid_for.start = utc("2025-01-02T00:00:00Z");
+    assert_eq!(
+        verify_timestamp(&token(&t, &Spec::default()), MESSAGE, &[late])
+            .unwrap_err()
+            .code(),
+        "timestamp.chain-invalid"
+    );
+}
