@@ -211,7 +211,7 @@ pub fn verify_timestamp(
     // 5. Signed attributes and signature.
     verify_signer_info(&token, signer)?;
 
-    // 6. Chain at genTime: RFC 3161 §2.4.1 / SPEC §3e "Verify the token chain against
+    // 6. Chain at genTime: SPEC §3e "Verify the token chain against
     //    `timestampAuthorities` and check `genTime` within the TSA's `validFor`", then
     //    each certificate valid at genTime (not now: conformance
     //    `rekor2-timestamp-with-expired-cert-chain`).
@@ -242,7 +242,7 @@ pub fn verify_timestamp(
     })
 }
 
-/// Step 5: signed attributes (RFC 5652 §5.3, §5.4, §11; RFC 3161 §2.4.1; RFC 5035)
+/// Step 5: signed attributes (RFC 5652 §5.3, §5.4, §11; RFC 3161 §2.4.2; RFC 5035)
 /// and the ECDSA signature over them.
 fn verify_signer_info(
     token: &cms::SignedToken<'_>,
