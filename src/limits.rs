@@ -79,3 +79,15 @@ pub const MAX_REGEX_LEN: usize = 4096;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// Maximum number of packs fetched concurrently.
 pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Maximum nesting depth of a values (YAML) file.
+pub const MAX_YAML_DEPTH: usize = 64;
+/// Maximum number of YAML nodes in a values file.
+pub const MAX_YAML_NODES: usize = 100_000;
+/// Maximum number of registry mirrors configured.
+pub const MAX_MIRRORS: usize = 64;
+/// Maximum decoded size of one signature in a bundle (message, DSSE or SET), 16 KiB.
+pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
+/// Maximum decoded size of a public key (`rawBytes`) in a trusted root, 16 KiB.
+pub const MAX_PUBLIC_KEY_BYTES: usize = 16 * 1024;
+/// Maximum decoded size of a log or key ID (`logId.keyId`, `checkpointKeyId.keyId`).
+pub const MAX_KEY_ID_BYTES: usize = 64;

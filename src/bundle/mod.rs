@@ -4,7 +4,13 @@
 //! SPEC §1. Everything decoded is bounded by [`crate::limits`].
 
 mod error;
+pub(crate) mod json;
+mod parse;
 pub use error::BundleError;
+pub use parse::pae;
+
+#[cfg(test)]
+mod tests;
 
 use crate::crypto::HashAlgorithm;
 
@@ -110,7 +116,8 @@ pub struct InclusionProof {
     pub tree_size: u64,
     /// Audit path, leaf to root, at most [`crate::limits::MAX_INCLUSION_PROOF_HASHES`].
     pub hashes: Vec<Vec<u8>>,
-    /// `checkpoint.envelope`: the signed note text.
+    /// `checkpoint.envelope`: the signed note text. Always `Some` in a bundle returned by
+    /// [`Bundle::from_json`], which rejects an inclusion proof without a checkpoint.
     pub checkpoint: Option<String>,
 }
 

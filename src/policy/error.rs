@@ -1,18 +1,48 @@
 use core::fmt;
 
-/// Why the signer's identity was not accepted.
+/// Why the signer's identity was not accepted, or a policy could not be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// Placeholder until this stage lands.
-    NotImplemented,
+    /// No rule of the policy matched the certificate's identity and issuer.
+    IdentityMismatch {
+        /// The SAN identity found in the certificate.
+        found_identity: String,
+        /// The OIDC issuer found in the certificate.
+        found_issuer: String,
+        /// Each rule tried, and why it did not match.
+        tried: Vec<String>,
+    },
+    /// The certificate has no SAN identity (URI, email or Fulcio OtherName).
+    MissingIdentity,
+    /// The certificate has no OIDC issuer extension (1.3.6.1.4.1.57264.1.8 or .1).
+    MissingIssuer,
+    /// A regular expression in the policy does not compile or is too long.
+    InvalidRegex {
+        /// The pattern as written.
+        pattern: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The policy has no rules: nothing could ever be trusted.
+    EmptyPolicy,
+    /// The bundle is signed with a bare public key but the policy expects a certificate identity.
+    KeyBundleWithoutKey,
+    /// The bundle carries a certificate but the policy is a public key.
+    CertificateBundleWithKeyPolicy,
 }
 
 impl PolicyError {
     /// Stable machine-readable code, `policy.*`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotImplemented => "policy.not-implemented",
+            Self::IdentityMismatch { .. } => "policy.identity-mismatch",
+            Self::MissingIdentity => "policy.missing-identity",
+            Self::MissingIssuer => "policy.missing-issuer",
+            Self::InvalidRegex { .. } => "policy.invalid-regex",
+            Self::EmptyPolicy => "policy.empty",
+            Self::KeyBundleWithoutKey => "policy.key-bundle-without-key",
+            Self::CertificateBundleWithKeyPolicy => "policy.certificate-bundle-with-key",
         }
     }
 }
@@ -20,7 +50,36 @@ impl PolicyError {
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotImplemented => f.write_str("policy: not implemented"),
+            Self::IdentityMismatch {
+                found_identity,
+                found_issuer,
+                tried,
+            } => {
+                write!(
+                    f,
+                    "certificate identity {found_identity:?} issued by {found_issuer:?} matches no trusted identity"
+                )?;
+                for (i, t) in tried.iter().enumerate() {
+                    write!(f, "; rule {}: {t}", i + 1)?;
+                }
+                Ok(())
+            }
+            Self::MissingIdentity => f.write_str(
+                "the signing certificate has no subject alternative name identity (URI, email or Fulcio username)",
+            ),
+            Self::MissingIssuer => f.write_str(
+                "the signing certificate has no OIDC issuer extension (OID 1.3.6.1.4.1.57264.1.8 or .1)",
+            ),
+            Self::InvalidRegex { pattern, reason } => {
+                write!(f, "regular expression {pattern:?} is invalid: {reason}")
+            }
+            Self::EmptyPolicy => f.write_str("the identity policy lists no trusted identities"),
+            Self::KeyBundleWithoutKey => f.write_str(
+                "the bundle is signed with a public key, not a certificate; verify it with --key",
+            ),
+            Self::CertificateBundleWithKeyPolicy => f.write_str(
+                "the bundle carries a signing certificate but a public key was given to verify it",
+            ),
         }
     }
 }

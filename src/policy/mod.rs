@@ -1,4 +1,288 @@
 //! Identity policy: which signer identities are trusted.
+//!
+//! SPEC §8: `identity`/`issuer` are exact, case-sensitive comparisons; regular expressions
+//! use RE2-style syntax and always match the **whole** value (compiled as `^(?:…)$`),
+//! whether or not the user wrote anchors. The identity compared is the certificate's SAN
+//! (URI, else email, else Fulcio OtherName); the issuer is extension
+//! 1.3.6.1.4.1.57264.1.8, falling back to .1.
 
 mod error;
 pub use error::PolicyError;
+
+use crate::crypto::PublicKey;
+use crate::limits;
+
+/// How one certificate field is compared.
+#[derive(Clone, Debug)]
+pub enum Matcher {
+    /// Exact, case-sensitive equality.
+    Exact(String),
+    /// Full-match regular expression.
+    Regex {
+        /// The pattern as the user wrote it.
+        pattern: String,
+        /// The compiled, anchored form `^(?:pattern)$`.
+        compiled: regex_lite::Regex,
+    },
+    /// Prefix match (used only by the compiled-in first-party policy).
+    Prefix(String),
+}
+
+impl Matcher {
+    /// An exact matcher.
+    pub fn exact(s: impl Into<String>) -> Self {
+        Self::Exact(s.into())
+    }
+
+    /// A full-match regular expression. The pattern is wrapped as `^(?:pattern)$`, so
+    /// `acme/rules` never matches `acme/rules-evil` (SPEC §8).
+    pub fn regex(pattern: &str) -> Result<Self, PolicyError> {
+        if pattern.len() > limits::MAX_REGEX_LEN {
+            return Err(PolicyError::InvalidRegex {
+                pattern: pattern.chars().take(64).collect(),
+                reason: format!("longer than {} bytes", limits::MAX_REGEX_LEN),
+            });
+        }
+        let compiled = regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+            PolicyError::InvalidRegex {
+                pattern: pattern.to_owned(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self::Regex {
+            pattern: pattern.to_owned(),
+            compiled,
+        })
+    }
+
+    /// Whether `value` satisfies this matcher.
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == value,
+            Self::Regex { compiled, .. } => compiled.is_match(value),
+            Self::Prefix(p) => value.starts_with(p.as_str()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Exact(s) => format!("exactly {s:?}"),
+            Self::Regex { pattern, .. } => format!("matching /{pattern}/ (whole value)"),
+            Self::Prefix(p) => format!("starting with {p:?}"),
+        }
+    }
+}
+
+/// The identity claims of a verified signing certificate, as the policy sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignerClaims<'a> {
+    /// SAN identity (URI, else email, else Fulcio OtherName).
+    pub identity: &'a str,
+    /// OIDC issuer (extension .8, else .1).
+    pub issuer: &'a str,
+    /// Source Repository URI (1.3.6.1.4.1.57264.1.12), when present.
+    pub source_repository_uri: Option<&'a str>,
+    /// Source Repository Ref (1.3.6.1.4.1.57264.1.14), when present.
+    pub source_repository_ref: Option<&'a str>,
+}
+
+/// One trusted identity: issuer and SAN, plus optional constraints on Fulcio extensions
+/// that apply **when the extension is present** (SPEC §8 first-party rule).
+#[derive(Clone, Debug)]
+pub struct IdentityRule {
+    /// The OIDC issuer.
+    pub issuer: Matcher,
+    /// The SAN identity.
+    pub identity: Matcher,
+    /// Source Repository URI constraint (checked when the certificate has the extension).
+    pub source_repository_uri: Option<Matcher>,
+    /// Source Repository Ref constraint (checked when the certificate has the extension).
+    pub source_repository_ref: Option<Matcher>,
+}
+
+impl IdentityRule {
+    /// A rule on issuer and identity only.
+    pub fn new(issuer: Matcher, identity: Matcher) -> Self {
+        Self {
+            issuer,
+            identity,
+            source_repository_uri: None,
+            source_repository_ref: None,
+        }
+    }
+
+    /// `None` when the claims satisfy the rule, else the reason they do not.
+    fn mismatch(&self, c: &SignerClaims<'_>) -> Option<String> {
+        if !self.issuer.matches(c.issuer) {
+            return Some(format!("issuer must be {}", self.issuer.describe()));
+        }
+        if !self.identity.matches(c.identity) {
+            return Some(format!("identity must be {}", self.identity.describe()));
+        }
+        let ext_checks = [
+            (
+                "Source Repository URI",
+                &self.source_repository_uri,
+                c.source_repository_uri,
+            ),
+            (
+                "Source Repository Ref",
+                &self.source_repository_ref,
+                c.source_repository_ref,
+            ),
+        ];
+        for (name, want, got) in ext_checks {
+            if let (Some(want), Some(got)) = (want, got) {
+                if !want.matches(got) {
+                    return Some(format!("{name} {got:?} must be {}", want.describe()));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The issuer of every first-party pack (SPEC §8).
+pub const FIRST_PARTY_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The workflow identity of every first-party pack (SPEC §8), matched in full.
+pub const FIRST_PARTY_IDENTITY_REGEX: &str =
+    r"https://github\.com/lithastra/kubeatlas-rules/\.github/workflows/release\.yml@refs/tags/.+";
+/// The source repository of every first-party pack (SPEC §8).
+pub const FIRST_PARTY_SOURCE_REPOSITORY: &str = "https://github.com/lithastra/kubeatlas-rules";
+
+/// The compiled-in first-party rule. Configuration cannot widen it.
+pub fn first_party_rule() -> Result<IdentityRule, PolicyError> {
+    Ok(IdentityRule {
+        issuer: Matcher::exact(FIRST_PARTY_ISSUER),
+        identity: Matcher::regex(FIRST_PARTY_IDENTITY_REGEX)?,
+        source_repository_uri: Some(Matcher::exact(FIRST_PARTY_SOURCE_REPOSITORY)),
+        source_repository_ref: Some(Matcher::Prefix("refs/tags/".into())),
+    })
+}
+
+/// What a bundle's signer must be.
+#[derive(Clone, Debug)]
+pub enum VerificationPolicy {
+    /// Keyless: the Fulcio certificate identity must satisfy at least one rule.
+    Identities(Vec<IdentityRule>),
+    /// A known public key (`--key`); identity policies never apply to key bundles.
+    PublicKey(PublicKey),
+}
+
+impl VerificationPolicy {
+    /// Checks certificate claims against an identity policy. Every rule is tried and
+    /// each rejection is reported (sigstore-go reports only the last one).
+    pub fn check_identity(
+        rules: &[IdentityRule],
+        c: &SignerClaims<'_>,
+    ) -> Result<usize, PolicyError> {
+        if rules.is_empty() {
+            return Err(PolicyError::EmptyPolicy);
+        }
+        let mut tried = Vec::with_capacity(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            match r.mismatch(c) {
+                None => return Ok(i),
+                Some(why) => tried.push(why),
+            }
+        }
+        Err(PolicyError::IdentityMismatch {
+            found_identity: c.identity.to_owned(),
+            found_issuer: c.issuer.to_owned(),
+            tried,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims<'a>(id: &'a str, iss: &'a str) -> SignerClaims<'a> {
+        SignerClaims {
+            identity: id,
+            issuer: iss,
+            source_repository_uri: None,
+            source_repository_ref: None,
+        }
+    }
+
+    const GOOD: &str = "https://github.com/lithastra/kubeatlas-rules/.github/workflows/release.yml@refs/tags/v1.2.0";
+
+    #[test]
+    fn regex_is_always_full_match() {
+        let m = Matcher::regex(r"https://github\.com/acme/rules/.*").unwrap();
+        assert!(m.matches("https://github.com/acme/rules/x"));
+        assert!(!m.matches("https://github.com/acme/rules-evil/x"));
+        assert!(!m.matches("xhttps://github.com/acme/rules/x"));
+        // User-written anchors are harmless.
+        let m = Matcher::regex(r"^a|b$").unwrap();
+        assert!(m.matches("a") && m.matches("b"));
+        assert!(!m.matches("ab") && !m.matches("ax") && !m.matches("xb"));
+        // An alternation cannot escape the anchors.
+        let m = Matcher::regex("release.yml@refs/heads/main|x").unwrap();
+        assert!(!m.matches("release.yml@refs/heads/main-evil"));
+    }
+
+    #[test]
+    fn bad_and_huge_regexes_are_errors() {
+        assert_eq!(
+            Matcher::regex("(").unwrap_err().code(),
+            "policy.invalid-regex"
+        );
+        let huge = "a".repeat(limits::MAX_REGEX_LEN + 1);
+        assert_eq!(
+            Matcher::regex(&huge).unwrap_err().code(),
+            "policy.invalid-regex"
+        );
+    }
+
+    #[test]
+    fn first_party_rule_pins_workflow_repo_and_tag() {
+        let rules = [first_party_rule().unwrap()];
+        assert_eq!(
+            VerificationPolicy::check_identity(&rules, &claims(GOOD, FIRST_PARTY_ISSUER)),
+            Ok(0)
+        );
+        for bad in [
+            "https://github.com/lithastra/kubeatlas-rules/.github/workflows/release.yml@refs/heads/main",
+            "https://github.com/lithastra/kubeatlas-rules-evil/.github/workflows/release.yml@refs/tags/v1",
+            "https://github.com/lithastra/kubeatlas-rules/.github/workflows/other.yml@refs/tags/v1",
+            "https://github.com/lithastra/kubeatlas-rules/.github/workflows/release.yml@refs/tags/",
+        ] {
+            let e = VerificationPolicy::check_identity(&rules, &claims(bad, FIRST_PARTY_ISSUER)).unwrap_err();
+            assert_eq!(e.code(), "policy.identity-mismatch", "{bad}");
+        }
+        let e = VerificationPolicy::check_identity(&rules, &claims(GOOD, "https://gitlab.com"))
+            .unwrap_err();
+        assert!(e.to_string().contains("issuer must be exactly"), "{e}");
+        // Extension constraints apply when present.
+        let mut c = claims(GOOD, FIRST_PARTY_ISSUER);
+        c.source_repository_uri = Some("https://github.com/lithastra/kubeatlas-rules-evil");
+        assert!(VerificationPolicy::check_identity(&rules, &c).is_err());
+        c.source_repository_uri = Some(FIRST_PARTY_SOURCE_REPOSITORY);
+        c.source_repository_ref = Some("refs/heads/main");
+        assert!(VerificationPolicy::check_identity(&rules, &c).is_err());
+        c.source_repository_ref = Some("refs/tags/v1.2.0");
+        assert_eq!(VerificationPolicy::check_identity(&rules, &c), Ok(0));
+    }
+
+    #[test]
+    fn every_rule_is_reported() {
+        let rules = [
+            IdentityRule::new(Matcher::exact("https://a"), Matcher::exact("x")),
+            IdentityRule::new(Matcher::exact("https://b"), Matcher::regex("y.*").unwrap()),
+        ];
+        let e = VerificationPolicy::check_identity(&rules, &claims("z", "https://b")).unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("rule 1: issuer must be exactly \"https://a\""),
+            "{s}"
+        );
+        assert!(s.contains("rule 2: identity must be matching /y.*/"), "{s}");
+        assert_eq!(
+            VerificationPolicy::check_identity(&[], &claims("z", "https://b")),
+            Err(PolicyError::EmptyPolicy)
+        );
+    }
+}

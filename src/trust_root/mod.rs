@@ -3,6 +3,7 @@
 //! No I/O: the caller supplies the bytes (a file, the TUF client, or the embedded copy).
 
 mod error;
+mod parse;
 pub use error::TrustRootError;
 
 use crate::crypto::{HashAlgorithm, PublicKey};
@@ -94,3 +95,38 @@ pub struct TrustedRoot {
     /// `timestampAuthorities`: RFC 3161 TSAs.
     pub timestamp_authorities: Vec<CertificateAuthority>,
 }
+
+/// The Sigstore public-good `trusted_root.json` compiled into the binary (crates.io
+/// `sigstore` 0.15.0 `tests/data/sigstore_trusted_root.json`; see `testdata/README.md`).
+const EMBEDDED_PUBLIC_GOOD: &[u8] =
+    include_bytes!("../../testdata/trust/sigstore_trusted_root.json");
+
+/// Lowercase hex SHA-256 of the embedded public-good trusted root, for audit: it must
+/// equal the digest recorded in `testdata/README.md` (checked by a unit test).
+pub const EMBEDDED_PUBLIC_GOOD_SHA256: &str =
+    "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
+
+impl TrustedRoot {
+    /// The Sigstore public-good trusted root embedded at build time (digest
+    /// [`EMBEDDED_PUBLIC_GOOD_SHA256`]). A fallback for offline use: the TUF-obtained
+    /// root is fresher.
+    pub fn embedded_public_good() -> Result<TrustedRoot, TrustRootError> {
+        Self::from_json(EMBEDDED_PUBLIC_GOOD)
+    }
+
+    /// The Rekor log whose `logId.keyId` or `checkpointKeyId.keyId` equals `id`.
+    pub fn tlog_by_log_id(&self, id: &[u8]) -> Option<&TransparencyLog> {
+        self.tlogs
+            .iter()
+            .find(|t| t.log_id == id || t.checkpoint_key_id.as_deref() == Some(id))
+    }
+
+    /// The certificate transparency log whose `logId.keyId` equals `id` (RFC 6962 §3.2
+    /// SCT `log_id`).
+    pub fn ctlog_by_log_id(&self, id: &[u8]) -> Option<&TransparencyLog> {
+        self.ctlogs.iter().find(|t| t.log_id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;
