@@ -10,7 +10,7 @@
 //! `tst_info.rs` and `ess.rs` for the ASN.1 they follow.
 
 mod asn1;
-mod chain_shim;
+
 mod cms;
 mod error;
 mod ess;
@@ -25,12 +25,12 @@ use der::{Decode, Encode};
 use spki::ObjectIdentifier;
 use x509_cert::Certificate;
 
-use self::chain_shim::{verify_chain, ParsedCertificate, EKU_TIME_STAMPING};
 use self::cms::{SignerId, OID_CT_TST_INFO};
 use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey, OID_EC_PUBLIC_KEY};
 use crate::encoding::hex_encode;
 use crate::time::UnixTime;
 use crate::trust_root::CertificateAuthority;
+use crate::x509::{verify_chain, ParsedCertificate, EKU_TIME_STAMPING};
 
 /// `id-ce-subjectKeyIdentifier` (RFC 5280 §4.2.1.2).
 const OID_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");

@@ -731,7 +731,10 @@ fn every_error_has_a_stage_code_and_a_sentence() {
         },
         TimestampError::BadSignature { source: crypto },
         TimestampError::Chain {
-            source: crate::x509::CertificateError::NotImplemented,
+            source: crate::x509::CertificateError::NoTrustedAuthority {
+                at: 0,
+                configured: 1,
+            },
         },
     ];
     let mut codes = std::collections::HashSet::new();
