@@ -37,18 +37,32 @@ fn conformance_cases_through_cli() {
         let digest = format!("sha256:{}", sha256_hex(&std::fs::read(&artifact).unwrap()));
         for target in [artifact.to_str().unwrap().to_owned(), digest] {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
-            cmd.arg("verify-bundle").arg("--bundle").arg(get("bundle").unwrap());
+            cmd.arg("verify-bundle")
+                .arg("--bundle")
+                .arg(get("bundle").unwrap());
             match get("key") {
                 Some(k) => {
                     cmd.arg("--key").arg(k);
                 }
                 None => {
-                    let id = c.get("identity").and_then(Value::as_str).unwrap_or(DEFAULT_IDENTITY);
-                    let iss = c.get("issuer").and_then(Value::as_str).unwrap_or(DEFAULT_ISSUER);
-                    cmd.args(["--certificate-identity", id, "--certificate-oidc-issuer", iss]);
+                    let id = c
+                        .get("identity")
+                        .and_then(Value::as_str)
+                        .unwrap_or(DEFAULT_IDENTITY);
+                    let iss = c
+                        .get("issuer")
+                        .and_then(Value::as_str)
+                        .unwrap_or(DEFAULT_ISSUER);
+                    cmd.args([
+                        "--certificate-identity",
+                        id,
+                        "--certificate-oidc-issuer",
+                        iss,
+                    ]);
                 }
             }
-            cmd.arg("--trusted-root").arg(get("trusted_root").unwrap_or_else(|| prod.clone()));
+            cmd.arg("--trusted-root")
+                .arg(get("trusted_root").unwrap_or_else(|| prod.clone()));
             cmd.arg(&target);
             let out = cmd.output().unwrap();
             runs += 1;
@@ -58,7 +72,11 @@ fn conformance_cases_through_cli() {
             if passed != expect_pass {
                 failures.push(format!(
                     "{name} [{}]: expected {}, got {}: {}",
-                    if target.starts_with("sha256:") { "DIGEST" } else { "PATH" },
+                    if target.starts_with("sha256:") {
+                        "DIGEST"
+                    } else {
+                        "PATH"
+                    },
                     if expect_pass { "pass" } else { "fail" },
                     if passed { "pass" } else { "fail" },
                     stderr.trim()
@@ -75,7 +93,16 @@ fn conformance_cases_through_cli() {
             }
         }
     }
-    println!("{} passed, {} failed", runs - failures.len(), failures.len());
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "{} passed, {} failed",
+        runs - failures.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(Path::new(&base).is_dir());
 }

@@ -5,20 +5,20 @@ use std::collections::BTreeMap;
 
 /// A usage error (exit status 2).
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 /// Parsed arguments of one subcommand.
 #[derive(Debug, Default)]
-pub struct Args {
+pub(crate) struct Args {
     values: BTreeMap<&'static str, Vec<String>>,
     switches: Vec<&'static str>,
     /// Positional arguments in order.
-    pub positionals: Vec<String>,
+    pub(crate) positionals: Vec<String>,
 }
 
 impl Args {
     /// Parses `argv` given the option names that take a value and the boolean switches.
-    pub fn parse(
+    pub(crate) fn parse(
         argv: &[String],
         valued: &[&'static str],
         switches: &[&'static str],
@@ -60,7 +60,7 @@ impl Args {
     }
 
     /// The single value of an option, if given (given twice is an error).
-    pub fn one(&self, name: &str) -> Result<Option<&str>, UsageError> {
+    pub(crate) fn one(&self, name: &str) -> Result<Option<&str>, UsageError> {
         match self.values.get(name).map(Vec::as_slice) {
             None | Some([]) => Ok(None),
             Some([v]) => Ok(Some(v.as_str())),
@@ -69,12 +69,13 @@ impl Args {
     }
 
     /// Every value of a repeatable option.
-    pub fn all(&self, name: &str) -> &[String] {
+    #[allow(dead_code)] // used by the verify/pull commands
+    pub(crate) fn all(&self, name: &str) -> &[String] {
         self.values.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Whether a switch was given.
-    pub fn flag(&self, name: &str) -> bool {
+    pub(crate) fn flag(&self, name: &str) -> bool {
         self.switches.contains(&name)
     }
 }

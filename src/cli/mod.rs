@@ -38,7 +38,9 @@ pub(crate) fn run(argv: &[String]) -> ExitCode {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        other => Err(Failure::Usage(UsageError(format!("unknown command {other:?}")))),
+        other => Err(Failure::Usage(UsageError(format!(
+            "unknown command {other:?}"
+        )))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -138,16 +140,17 @@ pub(crate) fn load_trusted_root(path: Option<&str>, staging: bool) -> Result<Tru
     match path {
         Some(p) => {
             let bytes = read_file(p, rulepack_verify::limits::MAX_TRUSTED_ROOT_BYTES)?;
-            Ok(TrustedRoot::from_json(&bytes)?)
+            Ok(TrustedRoot::from_json(&bytes).map_err(Error::from)?)
         }
         None if staging => Err(Failure::Usage(UsageError(
-            "--staging needs --trusted-root FILE (the staging TUF repository is not built in)".into(),
+            "--staging needs --trusted-root FILE (the staging TUF repository is not built in)"
+                .into(),
         ))),
         None => {
             eprintln!(
                 "note: no --trusted-root given; using the embedded public-good trusted_root.json snapshot"
             );
-            Ok(TrustedRoot::embedded_public_good()?)
+            Ok(TrustedRoot::embedded_public_good().map_err(Error::from)?)
         }
     }
 }

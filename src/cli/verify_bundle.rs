@@ -49,13 +49,15 @@ fn policy_from_args(a: &Args) -> Result<VerificationPolicy, Failure> {
     let iss_re = a.one("certificate-oidc-issuer-regexp")?;
     if let Some(path) = key {
         if id.is_some() || id_re.is_some() || iss.is_some() || iss_re.is_some() {
-            return Err(UsageError("--key cannot be combined with certificate identity options".into()).into());
+            return Err(UsageError(
+                "--key cannot be combined with certificate identity options".into(),
+            )
+            .into());
         }
         let pem = read_file(path, 64 * 1024)?;
         let pem = String::from_utf8(pem)
             .map_err(|_| UsageError(format!("{path} is not a PEM text file")))?;
-        let k = PublicKey::from_pem(&pem)
-            .map_err(|e| UsageError(format!("--key {path}: {e}")))?;
+        let k = PublicKey::from_pem(&pem).map_err(|e| UsageError(format!("--key {path}: {e}")))?;
         return Ok(VerificationPolicy::PublicKey(k));
     }
     let identity = match (id, id_re) {
@@ -68,27 +70,36 @@ fn policy_from_args(a: &Args) -> Result<VerificationPolicy, Failure> {
             .into())
         }
     };
-    let issuer = match (iss, iss_re) {
-        (Some(s), None) => Matcher::exact(s),
-        (None, Some(r)) => Matcher::regex(r).map_err(rulepack_verify::Error::from)?,
-        _ => {
-            return Err(UsageError(
-                "give exactly one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp".into(),
+    let issuer =
+        match (iss, iss_re) {
+            (Some(s), None) => Matcher::exact(s),
+            (None, Some(r)) => Matcher::regex(r).map_err(rulepack_verify::Error::from)?,
+            _ => return Err(UsageError(
+                "give exactly one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp"
+                    .into(),
             )
-            .into())
-        }
-    };
-    Ok(VerificationPolicy::Identities(vec![IdentityRule::new(issuer, identity)]))
+            .into()),
+        };
+    Ok(VerificationPolicy::Identities(vec![IdentityRule::new(
+        issuer, identity,
+    )]))
 }
 
 /// `sha256:<hex>` is a digest (SPEC §7); anything else is a path to the artifact.
 fn artifact_digests(target: &str) -> Result<ArtifactDigests, Failure> {
     if let Some(hex) = target.strip_prefix("sha256:") {
         return ArtifactDigests::parse(target).ok_or_else(|| {
-            UsageError(format!("{target:?} is not sha256: followed by 64 lowercase hex digits (got {} characters)", hex.len())).into()
+            UsageError(format!(
+                "{target:?} is not sha256: followed by 64 lowercase hex digits (got {} characters)",
+                hex.len()
+            ))
+            .into()
         });
     }
-    let bytes = read_file(target, usize::try_from(MAX_ARTIFACT_BYTES).unwrap_or(usize::MAX))?;
+    let bytes = read_file(
+        target,
+        usize::try_from(MAX_ARTIFACT_BYTES).unwrap_or(usize::MAX),
+    )?;
     Ok(ArtifactDigests::of_bytes(&bytes))
 }
 
@@ -116,11 +127,19 @@ fn print_verified(target: &str, v: &Verified) {
             e.log_base_url,
             e.log_index,
             e.rekor_version,
-            if e.checkpoint.is_some() { ", inclusion proof + signed checkpoint" } else { ", SET only" }
+            if e.checkpoint.is_some() {
+                ", inclusion proof + signed checkpoint"
+            } else {
+                ", SET only"
+            }
         );
     }
     for t in &v.timestamps {
-        println!("  timestamp: {} by {}", format_rfc3339(t.gen_time), t.tsa_subject);
+        println!(
+            "  timestamp: {} by {}",
+            format_rfc3339(t.gen_time),
+            t.tsa_subject
+        );
     }
     if v.sct_count > 0 {
         println!("  scts:      {} verified", v.sct_count);

@@ -93,7 +93,11 @@ impl fmt::Display for PackFailure {
             None => write!(f, "rule pack {}: {}", self.reference, self.error)?,
         }
         if self.bundles.len() > 1 {
-            write!(f, " ({} bundles attached, none verified", self.bundles.len())?;
+            write!(
+                f,
+                " ({} bundles attached, none verified",
+                self.bundles.len()
+            )?;
             for (d, e) in self.bundles.iter().skip(1) {
                 write!(f, "; bundle {d}: error[{}]: {e}", e.code())?;
             }
@@ -126,7 +130,7 @@ pub fn verify_pack(
     let digest = desc.digest;
     // "No signature found" is its own error, distinct from "signature invalid".
     let found = oci::find_sigstore_bundles(src, reference, &digest)
-        .map_err(|e| fail(Some(digest.clone()), e.into()))?;
+        .map_err(|e| fail(Some(digest), e.into()))?;
     let policy = VerificationPolicy::Identities(rules);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
     let mut failures: Vec<(Digest, Error)> = Vec::new();

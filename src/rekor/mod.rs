@@ -85,6 +85,22 @@ pub fn verify_entry(
     root: &TrustedRoot,
     now: UnixTime,
 ) -> Result<VerifiedEntry, TlogError> {
+    let verified = verify_entry_log(entry, bundle_version, root, now)?;
+    verify_entry_body(entry, content, verifier)?;
+    Ok(verified)
+}
+
+/// The log half of [`verify_entry`]: log lookup, SET, checkpoint and inclusion proof,
+/// without the body binding. The verifier runs this first (to learn the verified
+/// integrated time), validates the certificate at that time, and only then binds the
+/// body with [`verify_entry_body`], so that a tampered certificate is reported by the
+/// certificate stage rather than as a body mismatch.
+pub fn verify_entry_log(
+    entry: &TlogEntry,
+    bundle_version: BundleVersion,
+    root: &TrustedRoot,
+    now: UnixTime,
+) -> Result<VerifiedEntry, TlogError> {
     let log = find_log(root, &entry.log_id)?;
     if log.public_key.is_none() {
         return Err(TlogError::LogKeyUnsupported {
@@ -106,9 +122,6 @@ pub fn verify_entry(
     } else {
         verify_v1_proofs(entry, bundle_version, log, now)?
     };
-    // SPEC §3d: the body must describe this bundle (sigstore_rekor.proto: "clients MUST
-    // check that the signature in it matches the bundle content").
-    check_body(entry, kind, content, &verifier)?;
     Ok(VerifiedEntry {
         log_base_url: log.base_url.clone(),
         log_index: entry.log_index,
@@ -117,6 +130,18 @@ pub fn verify_entry(
         log_valid_for: log.valid_for,
         checkpoint,
     })
+}
+
+/// The body half of [`verify_entry`]: the entry's `canonicalizedBody` must describe
+/// exactly this bundle's content and verifier. SPEC §3d; sigstore_rekor.proto: "clients
+/// MUST check that the signature in it matches the bundle content".
+pub fn verify_entry_body(
+    entry: &TlogEntry,
+    content: &Content,
+    verifier: LogVerifier<'_>,
+) -> Result<(), TlogError> {
+    let kind = EntryKind::from_kind_version(&entry.kind, &entry.version)?;
+    check_body(entry, kind, content, &verifier)
 }
 
 /// Rekor v1: SET and/or inclusion proof.

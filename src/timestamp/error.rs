@@ -7,6 +7,21 @@ use crate::x509::CertificateError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimestampError {
+    /// The bundle carries the same timestamp twice (sigstore-python "duplicate timestamp found").
+    Duplicate {
+        /// Index of the second copy in `rfc3161Timestamps`.
+        index: usize,
+    },
+    /// A verified timestamp's genTime is later than the current time.
+    InFuture {
+        /// The timestamp's genTime.
+        gen_time: crate::time::UnixTime,
+        /// The verifier's current time.
+        now: crate::time::UnixTime,
+    },
+    /// Neither a verified SET (Rekor v1) nor a verified RFC 3161 timestamp proves when
+    /// the bundle was signed (SPEC §8: at least one verified signing time is required).
+    NoVerifiedTime,
     /// The encoded timestamp is larger than [`crate::limits::MAX_RFC3161_BYTES`].
     TooLarge {
         /// Size of the encoded timestamp.
@@ -147,6 +162,9 @@ impl TimestampError {
     /// Stable machine-readable code, `timestamp.*`.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Duplicate { .. } => "timestamp.duplicate",
+            Self::InFuture { .. } => "timestamp.in-future",
+            Self::NoVerifiedTime => "timestamp.no-verified-time",
             Self::TooLarge { .. } => "timestamp.too-large",
             Self::Malformed { .. } => "timestamp.malformed",
             Self::TrailingData { .. } => "timestamp.trailing-data",
@@ -180,6 +198,19 @@ impl TimestampError {
 impl fmt::Display for TimestampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Duplicate { index } => write!(
+                f,
+                "timestamp {index} is a duplicate of an earlier one in the same bundle"
+            ),
+            Self::InFuture { gen_time, now } => write!(
+                f,
+                "the timestamp's time {} is later than the current time {}",
+                crate::time::format_rfc3339(*gen_time),
+                crate::time::format_rfc3339(*now)
+            ),
+            Self::NoVerifiedTime => f.write_str(
+                "nothing proves when the bundle was signed: it has neither a signed entry timestamp from Rekor v1 nor an RFC 3161 timestamp",
+            ),
             Self::TooLarge { len, max } => write!(
                 f,
                 "the timestamp is {len} bytes, more than the {max} bytes accepted"

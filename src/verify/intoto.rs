@@ -16,7 +16,7 @@ pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// in-toto Statement v1 `_type`.
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// in-toto Statement v0.1 `_type` (older attestations).
-pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
+pub(super) const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 /// The predicate type cosign's new bundle format uses for `cosign sign` (SPEC §5).
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
@@ -59,11 +59,14 @@ pub(super) fn check_statement(
             found: payload_type.into(),
         });
     }
-    let st: Statement = serde_json::from_slice(payload).map_err(|e| SignatureError::MalformedStatement {
-        detail: e.to_string(),
-    })?;
+    let st: Statement =
+        serde_json::from_slice(payload).map_err(|e| SignatureError::MalformedStatement {
+            detail: e.to_string(),
+        })?;
     let type_ok = match req {
-        StatementRequirement::AnySubjectMatch => st.type_ == STATEMENT_V1 || st.type_ == STATEMENT_V01,
+        StatementRequirement::AnySubjectMatch => {
+            st.type_ == STATEMENT_V1 || st.type_ == STATEMENT_V01
+        }
         StatementRequirement::CosignSign => st.type_ == STATEMENT_V1,
     };
     if !type_ok {

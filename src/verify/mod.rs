@@ -82,10 +82,17 @@ impl ArtifactDigests {
 
     /// `alg:hex` of the strongest-preference known digest (sha256 first).
     pub fn describe(&self) -> String {
-        [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]
-            .into_iter()
-            .find_map(|a| self.get(a).map(|d| format!("{}:{}", a.name(), hex_encode(d))))
-            .unwrap_or_default()
+        [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ]
+        .into_iter()
+        .find_map(|a| {
+            self.get(a)
+                .map(|d| format!("{}:{}", a.name(), hex_encode(d)))
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -167,12 +174,19 @@ pub fn verify(
     policy: &VerificationPolicy,
     now: UnixTime,
 ) -> Result<Verified, Error> {
-    verify_with(bundle, artifact, root, policy, now, VerifyOptions::default())
+    verify_with(
+        bundle,
+        artifact,
+        root,
+        policy,
+        now,
+        VerifyOptions::default(),
+    )
 }
 
 enum Signer {
     Certificate(Box<SigningCertificate>),
-    Key(PublicKey),
+    Key(Box<PublicKey>),
 }
 
 /// [`verify`] with explicit options.
@@ -189,7 +203,9 @@ pub fn verify_with(
     // 1. The signer: a Fulcio certificate (keyless) or a key known out of band. Identity
     //    policies never apply to key bundles, and a key never verifies a certificate bundle.
     let signer = match (&vm.signer, policy) {
-        (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => Signer::Key(k.clone()),
+        (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => {
+            Signer::Key(Box::new(k.clone()))
+        }
         (SignerMaterial::PublicKey { .. }, VerificationPolicy::Identities(_)) => {
             return Err(PolicyError::KeyBundleWithoutKey.into())
         }
@@ -204,7 +220,7 @@ pub fn verify_with(
     };
     let signer_key = match &signer {
         Signer::Certificate(c) => c.cert.public_key()?,
-        Signer::Key(k) => k.clone(),
+        Signer::Key(k) => (**k).clone(),
     };
 
     // 2. Content bound to the artifact, then 3. the signature over it
@@ -233,25 +249,11 @@ pub fn verify_with(
     if vm.tlog_entries.is_empty() {
         return Err(TlogError::MissingEntry.into());
     }
-    let leaf_der = match &signer {
-        Signer::Certificate(c) => Some(c.cert.der().to_vec()),
-        Signer::Key(_) => None,
-    };
-    let spki = signer_key.spki_der().to_vec();
-    let log_verifier = match &leaf_der {
-        Some(d) => LogVerifier::Certificate(d),
-        None => LogVerifier::PublicKey(&spki),
-    };
+    // The log half only (SET, checkpoint, inclusion proof); the body is bound to the
+    // bundle after the certificate has been validated (step 9).
     let mut entries = Vec::with_capacity(vm.tlog_entries.len());
     for e in &vm.tlog_entries {
-        entries.push(rekor::verify_entry(
-            e,
-            bundle.version,
-            &bundle.content,
-            log_verifier,
-            root,
-            now,
-        )?);
+        entries.push(rekor::verify_entry_log(e, bundle.version, root, now)?);
     }
 
     // 6. Verified signing times: SET integrated times and RFC 3161 genTimes.
@@ -291,6 +293,11 @@ pub fn verify_with(
     }
 
     let Signer::Certificate(cert) = signer else {
+        // Key bundles: no chain, no SCT; bind every log entry's body to the bundle.
+        let spki = signer_key.spki_der();
+        for e in &vm.tlog_entries {
+            rekor::verify_entry_body(e, &bundle.content, LogVerifier::PublicKey(spki))?;
+        }
         return Ok(Verified {
             identity: None,
             issuer: None,
@@ -321,17 +328,30 @@ pub fn verify_with(
     let sct_count = if root.ctlogs.is_empty() {
         0
     } else {
+        // verify_embedded_scts errors when none verified and ctlogs is non-empty; the
+        // threshold is restated here so it cannot silently change.
         let s = x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)?;
         if s.verified == 0 {
             return Err(SctError::NoVerifiedSct {
                 present: s.log_ids.len(),
+                unknown_logs: s.log_ids.len(),
             }
             .into());
         }
         s.verified
     };
 
-    // 9. Identity policy (SPEC §8).
+    // 9. Every log entry's body describes this bundle (SPEC §3d; sigstore_rekor.proto:
+    //    "clients MUST check that the signature in it matches the bundle content").
+    for e in &vm.tlog_entries {
+        rekor::verify_entry_body(
+            e,
+            &bundle.content,
+            LogVerifier::Certificate(cert.cert.der()),
+        )?;
+    }
+
+    // 10. Identity policy (SPEC §8).
     let VerificationPolicy::Identities(rules) = policy else {
         return Err(PolicyError::CertificateBundleWithKeyPolicy.into());
     };
@@ -393,15 +413,16 @@ fn check_content<'a>(
                     });
                 }
             }
-            key.verify_prehash(digest, &ms.signature).map_err(|e| match e {
-                crate::crypto::CryptoError::PrehashUnsupported { .. } => {
-                    SignatureError::UnsupportedKey { source: e }
-                }
-                e => SignatureError::Invalid {
-                    what: "artifact digest",
-                    source: e,
-                },
-            })?;
+            key.verify_prehash(digest, &ms.signature)
+                .map_err(|e| match e {
+                    crate::crypto::CryptoError::PrehashUnsupported { .. } => {
+                        SignatureError::UnsupportedKey { source: e }
+                    }
+                    e => SignatureError::Invalid {
+                        what: "artifact digest",
+                        source: e,
+                    },
+                })?;
             Ok(&ms.signature)
         }
         Content::Dsse(env) => {

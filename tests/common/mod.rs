@@ -1,4 +1,4 @@
 //! Shared test support.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod corpus;
