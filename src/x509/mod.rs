@@ -1,6 +1,24 @@
-//! X.509 certificates: Fulcio chain validation at the signing time, Fulcio extensions, SAN, embedded SCTs.
+//! X.509 certificates: Fulcio chain validation at the signing time, Fulcio extensions,
+//! SAN, embedded SCTs (SPEC §4).
+//!
+//! - [`ParsedCertificate`]: one DER certificate, any role.
+//! - [`SigningCertificate`]: a leaf with its [`SanIdentity`] and [`FulcioExtensions`].
+//! - [`verify_chain`]: path validation against the trusted root's CAs or TSAs at a given
+//!   time, yielding a [`VerifiedChain`].
+//! - [`verify_embedded_scts`]: the RFC 6962 SCTs of a verified leaf against the CT logs.
 
+mod cert;
+mod chain;
 mod error;
-pub use error::CertificateError;
+mod fulcio;
+mod sct;
 mod sct_error;
+#[cfg(test)]
+mod test_support;
+
+pub use cert::ParsedCertificate;
+pub use chain::{verify_chain, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING};
+pub use error::CertificateError;
+pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};
+pub use sct::{verify_embedded_scts, SctSummary};
 pub use sct_error::SctError;

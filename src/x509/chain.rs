@@ -1,0 +1,889 @@
+//! Certification path validation against the trusted root's certificate authorities,
+//! at the signing time (SPEC §4 "Chain validation uses the signing time ... as now";
+//! sigstore-go `pkg/root/certificate_authority.go`, RFC 5280 §6.1).
+//!
+//! No path building: the candidate path is the signing certificate followed by one
+//! authority's `certChain` as the trusted root lists it.
+
+use der::asn1::ObjectIdentifier;
+
+use super::cert::{
+    ParsedCertificate, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE,
+    OID_NAME_CONSTRAINTS, OID_SUBJECT_ALT_NAME,
+};
+use super::error::CertificateError;
+use crate::crypto::{CryptoError, HashAlgorithm, KeyAlgorithm, OID_ED25519};
+use crate::limits::MAX_CERT_CHAIN_LEN;
+use crate::time::UnixTime;
+use crate::trust_root::CertificateAuthority;
+
+/// `id-kp-codeSigning` (RFC 5280 §4.2.1.12), required of Fulcio signing certificates.
+pub const EKU_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+/// `id-kp-timeStamping` (RFC 5280 §4.2.1.12, RFC 3161 §2.3), required of TSA certificates.
+pub const EKU_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+/// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
+const EKU_ANY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+
+/// The result of path validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChain {
+    /// Index into the `authorities` slice given to [`verify_chain`] of the authority
+    /// whose chain validated the certificate.
+    pub authority_index: usize,
+    /// Leaf first, then the CA chain up to the anchor.
+    pub path: Vec<ParsedCertificate>,
+}
+
+impl VerifiedChain {
+    /// The certificate that issued the leaf (`path[1]`); `None` when the leaf is
+    /// itself the authority's first certificate.
+    pub fn issuer(&self) -> Option<&ParsedCertificate> {
+        self.path.get(1)
+    }
+}
+
+/// A readable name for an EKU OID.
+fn eku_name(oid: &ObjectIdentifier) -> String {
+    match *oid {
+        EKU_CODE_SIGNING => "code signing (1.3.6.1.5.5.7.3.3)".into(),
+        EKU_TIME_STAMPING => "time stamping (1.3.6.1.5.5.7.3.8)".into(),
+        EKU_ANY => "any extended key usage (2.5.29.37.0)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `pkcs-1` (RFC 8017 Appendix C): RSA signature algorithms, named in messages only.
+const OID_PKCS1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1");
+
+/// Verifies that `issuer` signed `child` (RFC 5280 §6.1.3 (a)(1)).
+fn verify_signed_by(
+    child: &ParsedCertificate,
+    issuer: &ParsedCertificate,
+) -> Result<(), CertificateError> {
+    let alg = &child.inner().signature_algorithm;
+    let unsupported = |why: &str| CertificateError::UnsupportedSignatureAlgorithm {
+        subject: child.subject_string(),
+        algorithm: format!("{}{why}", alg.oid),
+    };
+    let is_ed25519 = alg.oid == OID_ED25519;
+    let ecdsa_hash = HashAlgorithm::from_ecdsa_sig_oid(&alg.oid);
+    if !is_ed25519 && ecdsa_hash.is_none() {
+        let rsa = alg.oid.parent() == Some(OID_PKCS1);
+        return Err(unsupported(if rsa { " (RSA)" } else { "" }));
+    }
+    // RFC 5758 §3.2 (ECDSA) and RFC 8410 §3 (Ed25519): the parameters field MUST be
+    // absent.
+    if alg.parameters.is_some() {
+        return Err(unsupported(" with parameters"));
+    }
+    let sig = child
+        .inner()
+        .signature
+        .as_bytes()
+        .ok_or_else(|| CertificateError::Malformed {
+            detail: "signature BIT STRING has unused bits".into(),
+        })?;
+    let key = issuer.public_key()?;
+    let bad = |e: CryptoError| CertificateError::BadSignature {
+        subject: child.subject_string(),
+        issuer: issuer.subject_string(),
+        detail: e.to_string(),
+    };
+    match (ecdsa_hash, key.algorithm()) {
+        // RFC 8410 §6: pure Ed25519 over the TBSCertificate DER.
+        (None, KeyAlgorithm::Ed25519) => key
+            .verify(HashAlgorithm::Sha256, child.tbs_der(), sig)
+            .map_err(bad),
+        // RFC 5758 §3.2: ecdsa-with-SHA256/384/512 over the TBSCertificate DER.
+        (Some(hash), KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) => key
+            .verify_prehash(&hash.digest(child.tbs_der()), sig)
+            .map_err(bad),
+        (_, other) => Err(unsupported(&format!(" with a {other} issuer key"))),
+    }
+}
+
+/// RFC 5280 §4.1.2.5 validity, inclusive at both ends.
+fn check_validity(cert: &ParsedCertificate, at: UnixTime) -> Result<(), CertificateError> {
+    let (not_before, not_after) = (cert.not_before(), cert.not_after());
+    if at < not_before {
+        return Err(CertificateError::NotYetValid {
+            subject: cert.subject_string(),
+            at,
+            not_before,
+            not_after,
+        });
+    }
+    if at > not_after {
+        return Err(CertificateError::Expired {
+            subject: cert.subject_string(),
+            at,
+            not_before,
+            not_after,
+        });
+    }
+    Ok(())
+}
+
+/// RFC 5280 §4.2: reject critical extensions this verifier does not process, and
+/// nameConstraints in any form (not implemented, so never silently ignored).
+fn check_extensions(cert: &ParsedCertificate) -> Result<(), CertificateError> {
+    for ext in cert.extensions() {
+        match ext.extn_id {
+            OID_NAME_CONSTRAINTS => {
+                return Err(CertificateError::NameConstraintsUnsupported {
+                    subject: cert.subject_string(),
+                })
+            }
+            OID_BASIC_CONSTRAINTS | OID_KEY_USAGE | OID_EXT_KEY_USAGE | OID_SUBJECT_ALT_NAME => {}
+            other if ext.critical => {
+                return Err(CertificateError::UnknownCriticalExtension {
+                    subject: cert.subject_string(),
+                    oid: other.to_string(),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The end-entity rules: not a CA, keyUsage digitalSignature when keyUsage is
+/// present, extendedKeyUsage containing `required_eku`.
+fn check_leaf(
+    leaf: &ParsedCertificate,
+    required_eku: &ObjectIdentifier,
+) -> Result<(), CertificateError> {
+    let subject = || leaf.subject_string();
+    // A CA certificate is never a signing certificate (webpki `CaUsedAsEndEntity`).
+    if leaf.basic_constraints().is_some_and(|(_, bc)| bc.ca) {
+        return Err(CertificateError::LeafIsCa { subject: subject() });
+    }
+    // RFC 5280 §4.2.1.3; fulcio:docs/certificate-specification.md: "Key Usage ...
+    // critical ... digitalSignature".
+    if let Some((_, ku)) = leaf.key_usage() {
+        if !ku.digital_signature() {
+            return Err(CertificateError::KeyUsageInvalid { subject: subject() });
+        }
+    }
+    // RFC 5280 §4.2.1.12; sigstore-go requires ExtKeyUsageCodeSigning for Fulcio
+    // leaves (`pkg/root/certificate_authority.go`) and TimeStamping for TSA leaves.
+    match leaf.ext_key_usage() {
+        None => Err(CertificateError::EkuAbsent {
+            subject: subject(),
+            required: eku_name(required_eku),
+        }),
+        Some(ekus) if ekus.contains(required_eku) => Ok(()),
+        Some(ekus) => Err(CertificateError::EkuMismatch {
+            subject: subject(),
+            required: eku_name(required_eku),
+            found: ekus.iter().map(eku_name).collect(),
+        }),
+    }
+}
+
+/// The CA rules for `ca`, which has `intermediates_below` intermediate CA certificates
+/// between it and the leaf.
+fn check_ca(
+    ca: &ParsedCertificate,
+    intermediates_below: usize,
+    required_eku: &ObjectIdentifier,
+) -> Result<(), CertificateError> {
+    let subject = || ca.subject_string();
+    // RFC 5280 §6.1.4 (k): basicConstraints present with cA TRUE.
+    let Some((_, bc)) = ca.basic_constraints().filter(|(_, bc)| bc.ca) else {
+        return Err(CertificateError::IssuerNotCa { subject: subject() });
+    };
+    // RFC 5280 §4.2.1.9: pathLenConstraint "gives the maximum number of non-self-issued
+    // intermediate certificates that may follow this certificate in a valid
+    // certification path". Self-issued intermediates are counted too (stricter).
+    if let Some(path_len) = bc.path_len_constraint {
+        if intermediates_below > usize::from(path_len) {
+            return Err(CertificateError::PathLenExceeded {
+                subject: subject(),
+                path_len,
+                intermediates: intermediates_below,
+            });
+        }
+    }
+    // RFC 5280 §6.1.4 (n): keyUsage, if present, must assert keyCertSign.
+    if let Some((_, ku)) = ca.key_usage() {
+        if !ku.key_cert_sign() {
+            return Err(CertificateError::IssuerKeyUsage { subject: subject() });
+        }
+    }
+    // Go crypto/x509 (which sigstore-go uses) requires every CA's extendedKeyUsage, when
+    // present, to allow the leaf's purpose; the Fulcio intermediate lists codeSigning.
+    if let Some(ekus) = ca.ext_key_usage() {
+        if !ekus.contains(required_eku) && !ekus.contains(&EKU_ANY) {
+            return Err(CertificateError::IssuerEkuMismatch {
+                subject: subject(),
+                required: eku_name(required_eku),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Validates `path` (leaf first, anchor last) at `at`.
+fn check_path(
+    path: &[ParsedCertificate],
+    at: UnixTime,
+    required_eku: &ObjectIdentifier,
+) -> Result<(), CertificateError> {
+    if path.len() > MAX_CERT_CHAIN_LEN {
+        return Err(CertificateError::ChainTooLong {
+            len: path.len(),
+            max: MAX_CERT_CHAIN_LEN,
+        });
+    }
+    // RFC 5280 §6.1.3 (a)(4) and (a)(1): each certificate names the next as issuer and
+    // carries its signature. The anchor (last) is trusted as-is, its self-signature is
+    // not checked (RFC 5280 §6.1.1 (d): trust anchor information is an input).
+    for pair in path.windows(2) {
+        let [child, issuer] = pair else { continue };
+        if child.issuer_der() != issuer.subject_der() {
+            return Err(CertificateError::IssuerNotTrusted {
+                subject: child.subject_string(),
+                issuer: child.issuer_string(),
+            });
+        }
+        verify_signed_by(child, issuer)?;
+    }
+    // SPEC §2: "Clients MUST check times against both the CA's validFor and every
+    // certificate in the chain."
+    for cert in path {
+        check_validity(cert, at)?;
+    }
+    let Some((leaf, cas)) = path.split_first() else {
+        return Ok(());
+    };
+    check_extensions(leaf)?;
+    check_leaf(leaf, required_eku)?;
+    for (i, ca) in cas.iter().enumerate() {
+        check_extensions(ca)?;
+        check_ca(ca, i, required_eku)?;
+    }
+    Ok(())
+}
+
+/// Tries one authority: builds the path, validates it, checks the untrusted certs.
+fn try_authority(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authority: &CertificateAuthority,
+    at: UnixTime,
+    required_eku: &ObjectIdentifier,
+) -> Result<Vec<ParsedCertificate>, CertificateError> {
+    if authority.cert_chain.len() > MAX_CERT_CHAIN_LEN {
+        return Err(CertificateError::ChainTooLong {
+            len: authority.cert_chain.len(),
+            max: MAX_CERT_CHAIN_LEN,
+        });
+    }
+    let mut chain = Vec::with_capacity(authority.cert_chain.len().saturating_add(1));
+    for der in &authority.cert_chain {
+        chain.push(ParsedCertificate::from_der(der).map_err(|e| {
+            CertificateError::AuthorityMalformed {
+                uri: authority.uri.clone(),
+                detail: e.to_string(),
+            }
+        })?);
+    }
+    // Special case (TSA): the leaf is the authority's own first certificate.
+    let path = if authority.cert_chain.first().map(Vec::as_slice) == Some(leaf.der()) {
+        chain
+    } else {
+        let mut path = Vec::with_capacity(chain.len().saturating_add(1));
+        path.push(leaf.clone());
+        path.extend(chain);
+        path
+    };
+    check_path(&path, at, required_eku)?;
+    // No path building from bundle-supplied certificates: each must be one the trusted
+    // root already lists for this authority (sigstore-go uses only the trusted root's
+    // intermediates; SPEC §1: the bundle chain "MUST NOT" be needed for trust).
+    for cert in untrusted {
+        if !authority
+            .cert_chain
+            .iter()
+            .any(|c| c.as_slice() == cert.der())
+        {
+            return Err(CertificateError::UntrustedIntermediate {
+                subject: cert.subject_string(),
+            });
+        }
+    }
+    Ok(path)
+}
+
+/// Path validation at time `at` against trusted-root authorities (Fulcio CAs or TSAs).
+///
+/// Every authority whose `validFor` contains `at` (inclusive, `sigstore_common.proto`
+/// `TimeRange`) is tried in order; the first that validates wins. The path is `leaf`
+/// followed by the authority's `certChain` (or just the chain, when `leaf` is its first
+/// certificate). Each certificate must be issued and signed by the next and valid at
+/// `at`; CAs need basicConstraints cA, keyCertSign and a respected pathLenConstraint;
+/// the leaf needs digitalSignature (if keyUsage is present) and `required_eku`; unknown
+/// critical extensions and nameConstraints are rejected. `untrusted` certificates (from
+/// the bundle) are never used to build the path and must each be byte-identical to a
+/// certificate of the chosen authority's chain.
+///
+/// When every authority fails, the most specific failure is returned.
+pub fn verify_chain(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authorities: &[CertificateAuthority],
+    at: UnixTime,
+    required_eku: ObjectIdentifier,
+) -> Result<VerifiedChain, CertificateError> {
+    if untrusted.len() >= MAX_CERT_CHAIN_LEN {
+        return Err(CertificateError::ChainTooLong {
+            len: untrusted.len().saturating_add(1),
+            max: MAX_CERT_CHAIN_LEN,
+        });
+    }
+    let mut best: Option<CertificateError> = None;
+    for (authority_index, authority) in authorities.iter().enumerate() {
+        // sigstore-go `CertificateAuthority.Verify`: the CA must have been valid at the
+        // signing time (`validFor`, inclusive).
+        if !authority.valid_for.contains(at) {
+            continue;
+        }
+        match try_authority(leaf, untrusted, authority, at, &required_eku) {
+            Ok(path) => {
+                return Ok(VerifiedChain {
+                    authority_index,
+                    path,
+                })
+            }
+            Err(e) => {
+                if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+                    best = Some(e);
+                }
+            }
+        }
+    }
+    Err(best.unwrap_or(CertificateError::NoTrustedAuthority {
+        at,
+        configured: authorities.len(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::corpus_dir;
+    use crate::time::parse_rfc3339;
+    use crate::trust_root::ValidityWindow;
+    use crate::x509::test_support::{
+        authorities, bundle_certs, conformance_case, ext, integrated_time, json, key, mint,
+    };
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+
+    const YEAR: i64 = 365 * 86_400;
+
+    fn parse_all(ders: &[Vec<u8>]) -> Vec<ParsedCertificate> {
+        ders.iter()
+            .map(|d| ParsedCertificate::from_der(d).unwrap())
+            .collect()
+    }
+
+    /// Conformance happy paths signed under the production Fulcio intermediate.
+    #[test]
+    fn real_leaves_verify_at_integrated_time_and_not_around_it() {
+        let Some(corpus) = corpus_dir("x509::chain::real_leaves_verify_at_integrated_time") else {
+            return;
+        };
+        let mut checked = 0;
+        for case in [
+            "happy-path-v0.1",
+            "happy-path-v0.2",
+            "happy-path-v0.3",
+            "happy-path-v0.3-new-mediaType",
+            "happy-path-intoto-in-dsse-v3",
+        ] {
+            let (bundle, root) = conformance_case(&corpus, case);
+            let cas = authorities(&root, "certificateAuthorities");
+            let certs = parse_all(&bundle_certs(&bundle));
+            let (leaf, rest) = certs.split_first().unwrap();
+            let t = integrated_time(&bundle).unwrap();
+            let v = verify_chain(leaf, rest, &cas, t, EKU_CODE_SIGNING)
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            // The second production CA (intermediate + root) issued it.
+            assert_eq!(v.authority_index, 1, "{case}");
+            assert_eq!(v.path.len(), 3, "{case}");
+            assert_eq!(v.path[0].der(), leaf.der());
+            assert!(v
+                .issuer()
+                .unwrap()
+                .subject_string()
+                .contains("sigstore-intermediate"));
+            assert_eq!(v.path[2].der(), cas[1].cert_chain[1].as_slice());
+
+            // The leaf lives 10 minutes: one hour later it has expired.
+            let e = verify_chain(leaf, rest, &cas, t + 3600, EKU_CODE_SIGNING).unwrap_err();
+            assert_eq!(e.code(), "certificate.expired", "{case}: {e}");
+            assert!(
+                e.to_string()
+                    .contains(&crate::time::format_rfc3339(t + 3600)),
+                "{e}"
+            );
+            assert!(
+                e.to_string()
+                    .contains(&crate::time::format_rfc3339(leaf.not_after())),
+                "{e}"
+            );
+            // A year earlier it was not yet valid (the most specific of both CAs' errors).
+            let e = verify_chain(leaf, rest, &cas, t - YEAR, EKU_CODE_SIGNING).unwrap_err();
+            assert_eq!(e.code(), "certificate.not-yet-valid", "{case}: {e}");
+            // The wrong purpose.
+            let e = verify_chain(leaf, rest, &cas, t, EKU_TIME_STAMPING).unwrap_err();
+            assert_eq!(e.code(), "certificate.eku-mismatch", "{case}: {e}");
+            checked += 1;
+        }
+        assert_eq!(checked, 5);
+    }
+
+    #[test]
+    fn validity_edges_are_inclusive() {
+        let Some(corpus) = corpus_dir("x509::chain::validity_edges_are_inclusive") else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+        let cas = authorities(&root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        for t in [leaf.not_before(), leaf.not_after()] {
+            verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap();
+        }
+        let e = verify_chain(&leaf, &[], &cas, leaf.not_before() - 1, EKU_CODE_SIGNING);
+        assert_eq!(e.unwrap_err().code(), "certificate.not-yet-valid");
+        let e = verify_chain(&leaf, &[], &cas, leaf.not_after() + 1, EKU_CODE_SIGNING);
+        assert_eq!(e.unwrap_err().code(), "certificate.expired");
+    }
+
+    #[test]
+    fn authority_validity_window_and_membership() {
+        let Some(corpus) = corpus_dir("x509::chain::authority_validity_window_and_membership")
+        else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+        let mut cas = authorities(&root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        let t = integrated_time(&bundle).unwrap();
+
+        // No authority at all, or none valid at t.
+        let e = verify_chain(&leaf, &[], &[], t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.no-trusted-ca");
+        let e = verify_chain(
+            &leaf,
+            &[],
+            &cas,
+            parse_rfc3339("2020-01-01T00:00:00Z").unwrap(),
+            EKU_CODE_SIGNING,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "certificate.no-trusted-ca");
+        assert!(e.to_string().contains("2020-01-01T00:00:00Z"), "{e}");
+
+        // Only the 2021 CA (root only): the leaf's issuer is not there.
+        let e = verify_chain(
+            &leaf,
+            &[],
+            &cas[..1],
+            parse_rfc3339("2022-06-01T00:00:00Z").unwrap(),
+            EKU_CODE_SIGNING,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "certificate.untrusted-issuer");
+        let old = vec![ValidityWindow {
+            start: 0,
+            end: None,
+        }]
+        .into_iter()
+        .map(|w| CertificateAuthority {
+            valid_for: w,
+            ..cas[0].clone()
+        })
+        .collect::<Vec<_>>();
+        let e = verify_chain(&leaf, &[], &old, t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.untrusted-issuer");
+        assert!(e.to_string().contains("sigstore-intermediate"), "{e}");
+
+        // The CA's validFor ends (inclusive) one second before / exactly at t.
+        cas[1].valid_for.end = Some(t - 1);
+        assert_eq!(
+            verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING)
+                .unwrap_err()
+                .code(),
+            "certificate.no-trusted-ca"
+        );
+        cas[1].valid_for.end = Some(t);
+        verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap();
+    }
+
+    #[test]
+    fn untrusted_certificates_must_be_in_the_trusted_chain() {
+        let Some(corpus) = corpus_dir("x509::chain::untrusted_certificates") else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+        let cas = authorities(&root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        let t = integrated_time(&bundle).unwrap();
+        let intermediate = ParsedCertificate::from_der(&cas[1].cert_chain[0]).unwrap();
+        verify_chain(
+            &leaf,
+            std::slice::from_ref(&intermediate),
+            &cas,
+            t,
+            EKU_CODE_SIGNING,
+        )
+        .unwrap();
+        // The 2021 root is a trusted certificate, but not of the chain that validated.
+        let other_root = ParsedCertificate::from_der(&cas[0].cert_chain[0]).unwrap();
+        let e = verify_chain(
+            &leaf,
+            &[intermediate, other_root],
+            &cas,
+            t,
+            EKU_CODE_SIGNING,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "certificate.untrusted-intermediate");
+        let k = key(9);
+        let stranger =
+            ParsedCertificate::from_der(&mint("CN=x", &k, "CN=x", &k, (0, t + YEAR), vec![]))
+                .unwrap();
+        let e = verify_chain(
+            &leaf,
+            std::slice::from_ref(&stranger),
+            &cas,
+            t,
+            EKU_CODE_SIGNING,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "certificate.untrusted-intermediate");
+        assert!(e.to_string().contains("CN=x"), "{e}");
+        let many = vec![stranger; MAX_CERT_CHAIN_LEN];
+        let e = verify_chain(&leaf, &many, &cas, t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.chain-too-long");
+    }
+
+    #[test]
+    fn tampered_real_leaf_fails_the_issuer_signature() {
+        let Some(corpus) = corpus_dir("x509::chain::tampered_real_leaf") else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+        let cas = authorities(&root, "certificateAuthorities");
+        let der = bundle_certs(&bundle).remove(0);
+        let t = integrated_time(&bundle).unwrap();
+        // Flip one letter inside the deprecated workflow-name extension (.4).
+        let needle = b"Extremely dangerous OIDC beacon";
+        let at = der.windows(needle.len()).position(|w| w == needle).unwrap();
+        let mut bad = der.clone();
+        bad[at] ^= 0x20;
+        let leaf = ParsedCertificate::from_der(&bad).unwrap();
+        let e = verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.signature-invalid");
+        assert!(e.to_string().contains("sigstore-intermediate"), "{e}");
+    }
+
+    #[test]
+    fn production_tsa_leaf_is_its_own_chain_start() {
+        let Some(corpus) = corpus_dir("x509::chain::production_tsa_leaf") else {
+            return;
+        };
+        let root = json(&corpus.join("conformance/production_trusted_root.json"));
+        let tsas = authorities(&root, "timestampAuthorities");
+        let leaf = ParsedCertificate::from_der(&tsas[0].cert_chain[0]).unwrap();
+        let t = parse_rfc3339("2025-08-01T00:00:00Z").unwrap();
+        let v = verify_chain(
+            &leaf,
+            std::slice::from_ref(&leaf),
+            &tsas,
+            t,
+            EKU_TIME_STAMPING,
+        )
+        .unwrap();
+        assert_eq!(v.path.len(), 2);
+        assert_eq!(v.path[0].der(), leaf.der());
+        assert!(v
+            .issuer()
+            .unwrap()
+            .subject_string()
+            .contains("sigstore-tsa-selfsigned"));
+        let e = verify_chain(&leaf, &[], &tsas, t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.eku-mismatch");
+        // Before the TSA's validFor start (2025-07-04).
+        let e = verify_chain(&leaf, &[], &tsas, t - 60 * 86_400, EKU_TIME_STAMPING).unwrap_err();
+        assert_eq!(e.code(), "certificate.no-trusted-ca");
+        // A Fulcio CA chain start is a CA, never a signing certificate.
+        let cas = authorities(&root, "certificateAuthorities");
+        let intermediate = ParsedCertificate::from_der(&cas[1].cert_chain[0]).unwrap();
+        let e = verify_chain(&intermediate, &[], &cas, t, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.leaf-is-ca");
+    }
+
+    #[test]
+    fn rsa_signed_leaf_is_unsupported() {
+        let Some(corpus) = corpus_dir("x509::chain::rsa_signed_leaf_is_unsupported") else {
+            return;
+        };
+        // This case's private Fulcio signs with sha256WithRSAEncryption.
+        let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
+        let cas = authorities(&root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        let e =
+            verify_chain(&leaf, &[], &cas, leaf.not_before() + 60, EKU_CODE_SIGNING).unwrap_err();
+        assert_eq!(e.code(), "certificate.unsupported-signature-algorithm");
+        assert!(e.to_string().contains("(RSA)"), "{e}");
+    }
+
+    #[test]
+    fn bit_flipped_real_leaf_never_validates_or_panics() {
+        let Some(corpus) = corpus_dir("x509::chain::bit_flipped_real_leaf") else {
+            return;
+        };
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.1");
+        let cas = authorities(&root, "certificateAuthorities");
+        let t = integrated_time(&bundle).unwrap();
+        let der = bundle_certs(&bundle).remove(0);
+        // Full `mutate_all` parsing coverage is in `cert.rs`; here a sample of flips
+        // goes all the way through path validation (P-384 in debug builds is slow).
+        let mut tried = 0;
+        for i in (0..der.len()).step_by(13) {
+            let mut d = der.clone();
+            d[i] ^= 0x10;
+            if let Ok(leaf) = ParsedCertificate::from_der(&d) {
+                let r = verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING);
+                // Every byte of a certificate is signed or is the signature.
+                assert!(r.is_err(), "flip at {i} still validates");
+                tried += 1;
+            }
+        }
+        assert!(tried > 50, "{tried}");
+    }
+
+    // ---- synthetic chains for the RFC 5280 rules ----
+
+    const T: i64 = 1_700_000_000;
+
+    struct Pki {
+        root: Vec<u8>,
+        intermediate: Vec<u8>,
+    }
+
+    fn bc(ca: bool, path_len: Option<u8>) -> x509_cert::ext::Extension {
+        ext(
+            "2.5.29.19",
+            true,
+            &BasicConstraints {
+                ca,
+                path_len_constraint: path_len,
+            },
+        )
+    }
+
+    fn ku(flags: impl Into<der::flagset::FlagSet<KeyUsages>>) -> x509_cert::ext::Extension {
+        ext("2.5.29.15", true, &KeyUsage(flags.into()))
+    }
+
+    fn eku(oids: &[ObjectIdentifier]) -> x509_cert::ext::Extension {
+        ext("2.5.29.37", false, &ExtendedKeyUsage(oids.to_vec()))
+    }
+
+    fn ca_exts() -> Vec<x509_cert::ext::Extension> {
+        vec![
+            bc(true, None),
+            ku(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        ]
+    }
+
+    fn pki(
+        root_exts: Vec<x509_cert::ext::Extension>,
+        int_exts: Vec<x509_cert::ext::Extension>,
+    ) -> Pki {
+        let window = (T - YEAR, T + YEAR);
+        Pki {
+            root: mint("CN=root", &key(1), "CN=root", &key(1), window, root_exts),
+            intermediate: mint("CN=int", &key(2), "CN=root", &key(1), window, int_exts),
+        }
+    }
+
+    fn leaf(exts: Vec<x509_cert::ext::Extension>) -> ParsedCertificate {
+        ParsedCertificate::from_der(&mint(
+            "",
+            &key(3),
+            "CN=int",
+            &key(2),
+            (T - 300, T + 300),
+            exts,
+        ))
+        .unwrap()
+    }
+
+    fn good_leaf_exts() -> Vec<x509_cert::ext::Extension> {
+        vec![ku(KeyUsages::DigitalSignature), eku(&[EKU_CODE_SIGNING])]
+    }
+
+    fn check(p: &Pki, leaf: &ParsedCertificate) -> Result<VerifiedChain, CertificateError> {
+        let ca = CertificateAuthority {
+            organization: None,
+            common_name: None,
+            uri: "https://ca.test".into(),
+            cert_chain: vec![p.intermediate.clone(), p.root.clone()],
+            valid_for: ValidityWindow {
+                start: 0,
+                end: None,
+            },
+            operator: None,
+        };
+        verify_chain(leaf, &[], &[ca], T, EKU_CODE_SIGNING)
+    }
+
+    fn code(r: Result<VerifiedChain, CertificateError>) -> &'static str {
+        r.map_or_else(|e| e.code(), |_| "ok")
+    }
+
+    #[test]
+    fn synthetic_good_chain_verifies() {
+        let p = pki(ca_exts(), ca_exts());
+        let v = check(&p, &leaf(good_leaf_exts())).unwrap();
+        assert_eq!(v.path.len(), 3);
+        // keyUsage is optional on the leaf; the EKU is not.
+        assert_eq!(code(check(&p, &leaf(vec![eku(&[EKU_CODE_SIGNING])]))), "ok");
+        assert_eq!(
+            code(check(&p, &leaf(vec![ku(KeyUsages::DigitalSignature)]))),
+            "certificate.eku-absent"
+        );
+    }
+
+    #[test]
+    fn synthetic_leaf_rules() {
+        let p = pki(ca_exts(), ca_exts());
+        let with = |extra: x509_cert::ext::Extension| {
+            let mut e = good_leaf_exts();
+            e.push(extra);
+            leaf(e)
+        };
+        assert_eq!(
+            code(check(&p, &with(bc(true, None)))),
+            "certificate.leaf-is-ca"
+        );
+        assert_eq!(code(check(&p, &with(bc(false, None)))), "ok");
+        assert_eq!(
+            code(check(
+                &p,
+                &leaf(vec![ku(KeyUsages::KeyCertSign), eku(&[EKU_CODE_SIGNING])])
+            )),
+            "certificate.key-usage-invalid"
+        );
+        assert_eq!(
+            code(check(&p, &leaf(vec![eku(&[EKU_TIME_STAMPING])]))),
+            "certificate.eku-mismatch"
+        );
+        // Critical unknown extension: rejected; non-critical: ignored.
+        let unknown = |critical| ext("1.2.3.4.5", critical, &der::asn1::Null);
+        assert_eq!(
+            code(check(&p, &with(unknown(true)))),
+            "certificate.unknown-critical-extension"
+        );
+        assert_eq!(code(check(&p, &with(unknown(false)))), "ok");
+        // Fulcio's own extensions are non-critical; a critical one is unknown to us.
+        let fulcio_critical = ext(
+            "1.3.6.1.4.1.57264.1.8",
+            true,
+            &der::asn1::Utf8StringRef::new("x").unwrap(),
+        );
+        assert_eq!(
+            code(check(&p, &with(fulcio_critical))),
+            "certificate.unknown-critical-extension"
+        );
+    }
+
+    #[test]
+    fn synthetic_ca_rules() {
+        let lf = leaf(good_leaf_exts());
+        // Intermediate without basicConstraints / with cA false.
+        let no_bc = vec![ku(KeyUsages::KeyCertSign)];
+        assert_eq!(
+            code(check(&pki(ca_exts(), no_bc), &lf)),
+            "certificate.issuer-not-ca"
+        );
+        let not_ca = vec![bc(false, None), ku(KeyUsages::KeyCertSign)];
+        assert_eq!(
+            code(check(&pki(ca_exts(), not_ca), &lf)),
+            "certificate.issuer-not-ca"
+        );
+        // keyUsage without keyCertSign.
+        let no_sign = vec![bc(true, None), ku(KeyUsages::DigitalSignature)];
+        assert_eq!(
+            code(check(&pki(ca_exts(), no_sign), &lf)),
+            "certificate.issuer-key-usage-invalid"
+        );
+        // keyUsage absent on a CA is allowed.
+        assert_eq!(
+            code(check(&pki(ca_exts(), vec![bc(true, None)]), &lf)),
+            "ok"
+        );
+        // Root pathLen 0 with an intermediate below it; intermediate pathLen 0 is fine.
+        let root_pl0 = vec![bc(true, Some(0)), ku(KeyUsages::KeyCertSign)];
+        assert_eq!(
+            code(check(&pki(root_pl0, ca_exts()), &lf)),
+            "certificate.path-len-exceeded"
+        );
+        let root_pl1 = vec![bc(true, Some(1)), ku(KeyUsages::KeyCertSign)];
+        let int_pl0 = vec![bc(true, Some(0)), ku(KeyUsages::KeyCertSign)];
+        assert_eq!(code(check(&pki(root_pl1, int_pl0), &lf)), "ok");
+        // Name constraints in any form.
+        let mut nc = ca_exts();
+        nc.push(ext("2.5.29.30", false, &der::asn1::Null));
+        assert_eq!(
+            code(check(&pki(ca_exts(), nc), &lf)),
+            "certificate.name-constraints-unsupported"
+        );
+        // CA EKU must allow the leaf's purpose (as the Fulcio intermediate's codeSigning does).
+        let mut ts_only = ca_exts();
+        ts_only.push(eku(&[EKU_TIME_STAMPING]));
+        assert_eq!(
+            code(check(&pki(ca_exts(), ts_only), &lf)),
+            "certificate.issuer-eku-mismatch"
+        );
+        let mut cs = ca_exts();
+        cs.push(eku(&[EKU_CODE_SIGNING]));
+        assert_eq!(code(check(&pki(ca_exts(), cs), &lf)), "ok");
+    }
+
+    #[test]
+    fn synthetic_wrong_issuer_and_expired_ca() {
+        let p = pki(ca_exts(), ca_exts());
+        // Right issuer name, wrong key.
+        let forged = ParsedCertificate::from_der(&mint(
+            "",
+            &key(3),
+            "CN=int",
+            &key(7),
+            (T - 300, T + 300),
+            good_leaf_exts(),
+        ))
+        .unwrap();
+        assert_eq!(code(check(&p, &forged)), "certificate.signature-invalid");
+        // An intermediate that expired before T.
+        let old = Pki {
+            root: p.root.clone(),
+            intermediate: mint(
+                "CN=int",
+                &key(2),
+                "CN=root",
+                &key(1),
+                (T - YEAR, T - 1),
+                ca_exts(),
+            ),
+        };
+        let e = check(&old, &leaf(good_leaf_exts())).unwrap_err();
+        assert_eq!(e.code(), "certificate.expired");
+        assert!(e.to_string().contains("CN=int"), "{e}");
+    }
+}
