@@ -320,3 +320,92 @@ fn layout_bundles_root_and_values_read_back_with_the_crate() {
     }
     assert_eq!((signed, unsigned), (3, 1));
 }
+
+/// 2026-03-02T12:00:00Z, a fixed "now" one day after the signatures.
+const NOW: i64 = 1_772_452_800;
+
+/// Before the `verify` pipeline lands: each signed pack passes every stage verifier on
+/// main (Rekor entry, RFC 3161 timestamp, Fulcio chain at both proven signing times,
+/// embedded SCT, identity claims) against the example's trusted root.
+#[test]
+fn each_signed_pack_passes_every_stage_against_the_example_root() {
+    use rulepack_verify::rekor::{verify_entry, LogVerifier};
+    use rulepack_verify::timestamp::verify_timestamp;
+    use rulepack_verify::x509::{
+        verify_chain, verify_embedded_scts, SigningCertificate, EKU_CODE_SIGNING,
+    };
+
+    let out = example::generate();
+    let dir = dir();
+    let layout = OciLayout::open(dir.join("layout")).unwrap();
+    let root =
+        TrustedRoot::from_json(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for p in &out.packs {
+        let Some(signer) = &p.pack.signer else {
+            continue;
+        };
+        let r = Reference::parse(&p.pack.oci_ref()).unwrap();
+        let (desc, _) = resolve_pack(&layout, &r).unwrap();
+        let found = find_sigstore_bundles(&layout, &r, &desc.digest).unwrap();
+        let bundle = Bundle::from_json(&found.first().unwrap().bundle_bytes).unwrap();
+        let Content::Dsse(env) = &bundle.content else {
+            panic!("expected DSSE")
+        };
+        let leaf_der = bundle.verification_material.signer.leaf_der().unwrap();
+        let leaf = SigningCertificate::from_der(leaf_der).unwrap();
+        assert_eq!(
+            leaf.identity.as_ref().map(|i| i.value()),
+            Some(signer.identity().as_str())
+        );
+        assert_eq!(leaf.extensions.issuer(), Some(example::GITHUB_ISSUER));
+        assert_eq!(
+            leaf.extensions.source_repository_ref.as_deref(),
+            Some(format!("refs/tags/{}", signer.git_tag).as_str())
+        );
+
+        let entry = bundle.verification_material.tlog_entries.first().unwrap();
+        let logged = verify_entry(
+            entry,
+            bundle.version,
+            &bundle.content,
+            LogVerifier::Certificate(leaf_der),
+            &root,
+            NOW,
+        )
+        .unwrap();
+        let integrated = logged.integrated_time.expect("a verified SET");
+        assert!(
+            logged.checkpoint.is_some(),
+            "inclusion proof with checkpoint"
+        );
+
+        let token = bundle
+            .verification_material
+            .rfc3161_timestamps
+            .first()
+            .unwrap();
+        let ts = verify_timestamp(token, &env.signature.sig, &root.timestamp_authorities).unwrap();
+
+        let signed_at = p.signed_at.unwrap();
+        for t in [integrated, ts.gen_time] {
+            assert!(t > signed_at && t <= NOW, "signing time {t}");
+            let chain = verify_chain(
+                &leaf.cert,
+                &[],
+                &root.certificate_authorities,
+                t,
+                EKU_CODE_SIGNING,
+            )
+            .unwrap();
+            let scts = verify_embedded_scts(&leaf.cert, &chain, &root.ctlogs).unwrap();
+            assert!(scts.verified >= 1);
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked,
+        out.packs.iter().filter(|p| p.pack.signer.is_some()).count()
+    );
+    assert_eq!(checked, 3);
+}
