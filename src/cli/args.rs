@@ -69,7 +69,6 @@ impl Args {
     }
 
     /// Every value of a repeatable option.
-    #[allow(dead_code)] // used by the verify/pull commands
     pub(crate) fn all(&self, name: &str) -> &[String] {
         self.values.get(name).map_or(&[], Vec::as_slice)
     }

@@ -1,26 +1,48 @@
 //! Subcommands.
 
 mod args;
+mod inspect;
+mod packs;
+mod trust;
 mod verify_bundle;
 
 use std::process::ExitCode;
 
 pub(crate) use args::{Args, UsageError};
 use rulepack_verify::time::UnixTime;
-use rulepack_verify::trust_root::TrustedRoot;
 use rulepack_verify::Error;
 
 const USAGE: &str = "\
 usage: rulepack-verify <command> [options]
 
 commands:
-  verify-bundle   verify one Sigstore bundle for a file or digest (sigstore-conformance protocol)
-  help            this text
+  verify --config values.yaml        verify every pack of rulePacks.extras (the main job)
+  verify oci://REF... [identity]     one-off check of packs
+  pull --config values.yaml --out DIR
+                                     verify, then write each verified pack's layers under DIR
+  inspect BUNDLE_FILE | oci://REF    show what a bundle claims (unverified), to write trustedIdentities
+  trust-root update|show             fetch (TUF) and print the trust root
+  verify-bundle ...                  verify one bundle (sigstore-conformance client protocol)
+  help                               this text
+
+identity (one-off verify; third-party packs only, first-party packs are pinned):
+  --certificate-identity ID | --certificate-identity-regexp RE
+  --certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp RE
+
+trust root (every command; default: Sigstore public-good through TUF, refreshed online):
+  --trusted-root FILE                use this trusted_root.json as is (no network for trust)
+  --tuf-url URL --tuf-root FILE      another TUF repository and its trusted root.json
+  --staging                          the Sigstore staging TUF repository
+
+packs:
+  --layout DIR                       resolve every oci:// reference from an OCI image layout
+  --registry-mirror HOST=URL         fetch HOST's packs from a mirror (repeatable)
+  --insecure-registry HOST           allow plain http:// for HOST (loopback tests)
+  --ca-file PEM                      CA bundle for registries (replaces the built-in roots)
+  --output text|json                 json: {\"packs\": [...]} (schema in README)
 
 verify-bundle [--staging] --bundle FILE
-              (--certificate-identity ID | --certificate-identity-regexp RE)
-              (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp RE)
-              | --key PEM
+              (--certificate-identity ID --certificate-oidc-issuer URL | --key PEM)
               [--trusted-root FILE] FILE_OR_DIGEST
 
 exit status: 0 verified, 1 verification failed, 2 usage or configuration error,
@@ -34,6 +56,10 @@ pub(crate) fn run(argv: &[String]) -> ExitCode {
     };
     let result = match cmd.as_str() {
         "verify-bundle" => verify_bundle::run(rest),
+        "verify" => packs::verify(rest),
+        "pull" => packs::pull(rest),
+        "inspect" => inspect::run(rest),
+        "trust-root" => trust::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -60,6 +86,11 @@ pub(crate) enum Failure {
     Io { path: String, err: std::io::Error },
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
+    /// One or more packs failed (each already reported on stdout).
+    Packs {
+        failed: usize,
+        all_unreachable: bool,
+    },
 }
 
 impl From<UsageError> for Failure {
@@ -79,6 +110,7 @@ impl Failure {
             Self::Usage(_) => "usage",
             Self::Io { .. } => "io.read-failed",
             Self::Verify(e) => e.code(),
+            Self::Packs { .. } => "packs.failed",
         }
     }
 
@@ -89,14 +121,27 @@ impl Failure {
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
             Self::Verify(e) => format!("error[{}]: {e}", e.code()),
+            Self::Packs { failed, .. } => format!(
+                "error[{}]: {failed} rule pack(s) failed verification and must not be loaded",
+                self.code()
+            ),
         }
     }
 
     fn exit_status(&self) -> u8 {
         match self {
             Self::Usage(_) | Self::Io { .. } => 2,
+            Self::Packs {
+                all_unreachable, ..
+            } => {
+                if *all_unreachable {
+                    3
+                } else {
+                    1
+                }
+            }
             Self::Verify(e) => match e {
-                Error::Config(_) => 2,
+                Error::Config(_) | Error::Reference(_) => 2,
                 Error::Tuf(_) => 3,
                 Error::Registry(r) if r.is_unreachable() => 3,
                 _ => 1,
@@ -133,24 +178,4 @@ pub(crate) fn now() -> UnixTime {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Loads the trust root: an explicit file (no network for trust), else the default.
-pub(crate) fn load_trusted_root(path: Option<&str>, staging: bool) -> Result<TrustedRoot, Failure> {
-    match path {
-        Some(p) => {
-            let bytes = read_file(p, rulepack_verify::limits::MAX_TRUSTED_ROOT_BYTES)?;
-            Ok(TrustedRoot::from_json(&bytes).map_err(Error::from)?)
-        }
-        None if staging => Err(Failure::Usage(UsageError(
-            "--staging needs --trusted-root FILE (the staging TUF repository is not built in)"
-                .into(),
-        ))),
-        None => {
-            eprintln!(
-                "note: no --trusted-root given; using the embedded public-good trusted_root.json snapshot"
-            );
-            Ok(TrustedRoot::embedded_public_good().map_err(Error::from)?)
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! `verify-bundle`: the sigstore-conformance client protocol (SPEC §7).
 
-use super::{load_trusted_root, now, read_file, Args, Failure, UsageError};
+use super::trust::{self, TrustArgs, TRUST_OPTIONS};
+use super::{now, read_file, Args, Failure, UsageError};
 use rulepack_verify::bundle::Bundle;
 use rulepack_verify::crypto::PublicKey;
 use rulepack_verify::limits;
@@ -12,19 +13,16 @@ use rulepack_verify::verify::{self, ArtifactDigests, TimeSource, Verified};
 const MAX_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
 
 pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
-    let a = Args::parse(
-        argv,
-        &[
-            "bundle",
-            "certificate-identity",
-            "certificate-identity-regexp",
-            "certificate-oidc-issuer",
-            "certificate-oidc-issuer-regexp",
-            "key",
-            "trusted-root",
-        ],
-        &["staging"],
-    )?;
+    let mut valued = vec![
+        "bundle",
+        "certificate-identity",
+        "certificate-identity-regexp",
+        "certificate-oidc-issuer",
+        "certificate-oidc-issuer-regexp",
+        "key",
+    ];
+    valued.extend(TRUST_OPTIONS);
+    let a = Args::parse(argv, &valued, &["staging"])?;
     let [target] = a.positionals.as_slice() else {
         return Err(UsageError("expected exactly one FILE_OR_DIGEST argument".into()).into());
     };
@@ -32,7 +30,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
         .one("bundle")?
         .ok_or_else(|| UsageError("--bundle FILE is required".into()))?;
     let policy = policy_from_args(&a)?;
-    let root = load_trusted_root(a.one("trusted-root")?, a.flag("staging"))?;
+    let root = trust::load(&TrustArgs::from_args(&a)?, None)?.root;
     let bundle_bytes = read_file(bundle_path, limits::MAX_BUNDLE_BYTES)?;
     let bundle = Bundle::from_json(&bundle_bytes).map_err(rulepack_verify::Error::from)?;
     let artifact = artifact_digests(target)?;

@@ -42,6 +42,16 @@ pub const SIGSTORE_PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 pub const EMBEDDED_SIGSTORE_ROOT: &[u8] =
     include_bytes!("../../testdata/tuf/sigstore-root-v16.json");
 
+/// The Sigstore staging TUF repository (`--staging`).
+pub const SIGSTORE_STAGING_URL: &str = "https://tuf-repo-cdn.sigstage.dev";
+
+/// Trust anchor for the staging repository: staging `root.json` version 14, from PyPI
+/// `sigstore` 4.5.1 (sha256
+/// `353d172f05f9e73b4a647b1a464f16726d929cbfd030cc42bffb86cd742fb61f`; provenance in
+/// `testdata/README.md`). It has expired, which TUF allows for every root but the final one.
+pub const EMBEDDED_STAGING_ROOT: &[u8] =
+    include_bytes!("../../testdata/tuf/sigstage-root-v14.json");
+
 /// The target holding the Sigstore trusted root.
 pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
 

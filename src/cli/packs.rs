@@ -1,0 +1,652 @@
+//! `verify` and `pull`: the main job. Before a rule pack loads, prove that the publisher
+//! we trust produced its bytes (SPEC §8).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::trust::{self, TrustArgs, TRUST_OPTIONS};
+use super::{now, read_file, Args, Failure, UsageError};
+use rulepack_verify::config::RulePacks;
+use rulepack_verify::oci::{self, ArtifactSource, Digest, ImageManifest, OciLayout, Reference};
+use rulepack_verify::pack::{self, PackFailure, Tier, VerifiedPack};
+use rulepack_verify::policy::{IdentityRule, Matcher};
+use rulepack_verify::time::format_rfc3339;
+use rulepack_verify::verify::TimeSource;
+use rulepack_verify::{limits, Error};
+
+const VALUED: &[&str] = &[
+    "config",
+    "output",
+    "layout",
+    "registry-mirror",
+    "insecure-registry",
+    "ca-file",
+    "certificate-identity",
+    "certificate-identity-regexp",
+    "certificate-oidc-issuer",
+    "certificate-oidc-issuer-regexp",
+    "out",
+];
+
+/// What to do, after the command line and configuration are read.
+struct Plan {
+    refs: Vec<Reference>,
+    verify_signature: bool,
+    third_party: Vec<IdentityRule>,
+    trust: TrustArgs,
+    config_root: Option<PathBuf>,
+    layout: Option<PathBuf>,
+    // Registry options: only the online build talks to registries.
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
+    mirrors: Vec<(String, String)>,
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
+    insecure: Vec<String>,
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
+    ca_file: Option<PathBuf>,
+    json: bool,
+}
+
+enum Outcome {
+    Verified(Box<VerifiedPack>),
+    /// `verifySignature: false`: resolved, not verified.
+    Unverified {
+        reference: Reference,
+        digest: Digest,
+        manifest: Box<ImageManifest>,
+    },
+    Failed(Box<PackFailure>),
+}
+
+pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
+    let (plan, _) = plan(argv, false)?;
+    let results = run(&plan)?;
+    report(&plan, &results.outcomes, &results.source);
+    finish(&results.outcomes)
+}
+
+pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
+    let (plan, out) = plan(argv, true)?;
+    let out = out.ok_or_else(|| UsageError("pull needs --out DIR".into()))?;
+    let results = run(&plan)?;
+    let mut written = Vec::new();
+    for o in &results.outcomes {
+        let (reference, digest, manifest) = match o {
+            Outcome::Verified(v) => (&v.reference, v.digest, &v.manifest),
+            Outcome::Unverified {
+                reference,
+                digest,
+                manifest,
+            } => (reference, *digest, manifest.as_ref()),
+            // Nothing is written for a pack that fails.
+            Outcome::Failed(_) => continue,
+        };
+        match write_pack(
+            results.source.as_ref(),
+            &out,
+            reference,
+            digest,
+            manifest,
+            o,
+        ) {
+            Ok(dir) => written.push(dir),
+            Err(e) => {
+                eprintln!("rule pack {reference}@{digest} could not be written; nothing was left behind for it");
+                return Err(e);
+            }
+        }
+    }
+    report(&plan, &results.outcomes, &results.source);
+    for d in &written {
+        eprintln!("wrote {}", d.display());
+    }
+    finish(&results.outcomes)
+}
+
+fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure> {
+    let mut valued: Vec<&'static str> = VALUED.to_vec();
+    valued.extend(TRUST_OPTIONS);
+    let a = Args::parse(argv, &valued, &["staging"])?;
+    let json = match a.one("output")? {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(o) => {
+            return Err(UsageError(format!("--output must be text or json, not {o:?}")).into())
+        }
+    };
+    let out = a.one("out")?.map(PathBuf::from);
+    if out.is_some() && !pull {
+        return Err(UsageError("--out is for the pull command".into()).into());
+    }
+    let trust = TrustArgs::from_args(&a)?;
+    let mut mirrors = Vec::new();
+    for m in a.all("registry-mirror") {
+        let (host, url) = m
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--registry-mirror {m:?}: expected HOST=URL")))?;
+        mirrors.push((
+            host.to_ascii_lowercase(),
+            url.trim_end_matches('/').to_owned(),
+        ));
+    }
+    let insecure: Vec<String> = a
+        .all("insecure-registry")
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let ca_file = a.one("ca-file")?.map(PathBuf::from);
+    let mut layout = a.one("layout")?.map(PathBuf::from);
+    let identity_flags = [
+        "certificate-identity",
+        "certificate-identity-regexp",
+        "certificate-oidc-issuer",
+        "certificate-oidc-issuer-regexp",
+    ];
+    let mut config_root = None;
+    let (refs, verify_signature, third_party) = match a.one("config")? {
+        Some(path) => {
+            if !a.positionals.is_empty() {
+                return Err(UsageError(
+                    "give either --config FILE or oci:// references, not both".into(),
+                )
+                .into());
+            }
+            if identity_flags
+                .iter()
+                .any(|f| a.one(f).ok().flatten().is_some())
+            {
+                return Err(UsageError(
+                    "identity options are for one-off checks; with --config, trusted identities come from rulePacks.trustedIdentities".into(),
+                )
+                .into());
+            }
+            let bytes = read_file(path, limits::MAX_CONFIG_BYTES)?;
+            let dir = Path::new(path).parent().unwrap_or_else(|| Path::new("."));
+            let cfg = RulePacks::from_yaml(&bytes, dir).map_err(Error::from)?;
+            let mut refs = Vec::with_capacity(cfg.extras.len());
+            for (index, r) in cfg.extras.iter().enumerate() {
+                refs.push(Reference::parse(r).map_err(|e| {
+                    Error::from(rulepack_verify::config::ConfigError::Reference {
+                        index,
+                        reference: r.clone(),
+                        reason: e.to_string(),
+                    })
+                })?);
+            }
+            config_root = cfg.trusted_root.clone();
+            if layout.is_none() {
+                layout = cfg.layout.clone();
+            }
+            for m in cfg.mirrors {
+                if !mirrors.iter().any(|(h, _)| *h == m.0) {
+                    mirrors.push(m);
+                }
+            }
+            (
+                refs,
+                cfg.verify_signature,
+                cfg.trusted_identities.into_iter().map(|t| t.rule).collect(),
+            )
+        }
+        None => {
+            if a.positionals.is_empty() {
+                return Err(UsageError(
+                    "give --config FILE or one or more oci:// references".into(),
+                )
+                .into());
+            }
+            let refs = a
+                .positionals
+                .iter()
+                .map(|r| Reference::parse(r).map_err(Error::from))
+                .collect::<Result<Vec<_>, _>>()?;
+            (refs, true, one_off_rule(&a)?)
+        }
+    };
+    if refs.len() > limits::MAX_PACKS {
+        return Err(UsageError(format!("more than {} packs", limits::MAX_PACKS)).into());
+    }
+    for (host, url) in &mirrors {
+        if let Some(rest) = url.strip_prefix("http://") {
+            let h = rest.split(['/', ':']).next().unwrap_or_default();
+            let loopback =
+                matches!(h, "127.0.0.1" | "localhost" | "[") || rest.starts_with("[::1]");
+            if !loopback && !insecure.iter().any(|i| rest.starts_with(i.as_str())) {
+                return Err(Error::from(rulepack_verify::config::ConfigError::Mirror {
+                    registry: host.clone(),
+                    reason: format!("{url} is plain http://, allowed only for loopback or a host given with --insecure-registry"),
+                })
+                .into());
+            }
+        }
+    }
+    Ok((
+        Plan {
+            refs,
+            verify_signature,
+            third_party,
+            trust,
+            config_root,
+            layout,
+            mirrors,
+            insecure,
+            ca_file,
+            json,
+        },
+        out,
+    ))
+}
+
+/// `--certificate-identity[-regexp]` + `--certificate-oidc-issuer[-regexp]` as one
+/// trusted identity (third-party packs only; first-party packs stay pinned).
+fn one_off_rule(a: &Args) -> Result<Vec<IdentityRule>, Failure> {
+    let id = match (
+        a.one("certificate-identity")?,
+        a.one("certificate-identity-regexp")?,
+    ) {
+        (Some(s), None) => Some(Matcher::exact(s)),
+        (None, Some(r)) => Some(Matcher::regex(r).map_err(Error::from)?),
+        (None, None) => None,
+        _ => {
+            return Err(UsageError(
+                "give only one of --certificate-identity and --certificate-identity-regexp".into(),
+            )
+            .into())
+        }
+    };
+    let iss =
+        match (
+            a.one("certificate-oidc-issuer")?,
+            a.one("certificate-oidc-issuer-regexp")?,
+        ) {
+            (Some(s), None) => Some(Matcher::exact(s)),
+            (None, Some(r)) => Some(Matcher::regex(r).map_err(Error::from)?),
+            (None, None) => None,
+            _ => return Err(UsageError(
+                "give only one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp"
+                    .into(),
+            )
+            .into()),
+        };
+    match (iss, id) {
+        (Some(i), Some(s)) => Ok(vec![IdentityRule::new(i, s)]),
+        (None, None) => Ok(Vec::new()),
+        _ => {
+            Err(UsageError("an identity needs both an issuer and an identity option".into()).into())
+        }
+    }
+}
+
+type Source = Box<dyn ArtifactSource + Sync>;
+
+struct Results {
+    outcomes: Vec<Outcome>,
+    source: SourceInfo,
+}
+
+/// The artifact source and how to describe where a pack came from.
+struct SourceInfo {
+    source: Source,
+    layout: Option<PathBuf>,
+    #[cfg(feature = "online")]
+    endpoints: std::collections::HashMap<String, String>,
+}
+
+impl SourceInfo {
+    fn as_ref(&self) -> &(dyn ArtifactSource + Sync) {
+        self.source.as_ref()
+    }
+
+    fn served_by(&self, r: &Reference) -> String {
+        if let Some(l) = &self.layout {
+            return format!("layout {}", l.display());
+        }
+        #[cfg(feature = "online")]
+        if let Some(e) = self.endpoints.get(r.registry()) {
+            return format!("mirror {e}");
+        }
+        format!("registry {}", r.registry())
+    }
+}
+
+fn open_source(plan: &Plan) -> Result<SourceInfo, Failure> {
+    if let Some(dir) = &plan.layout {
+        let l = OciLayout::open(dir).map_err(Error::from)?;
+        return Ok(SourceInfo {
+            source: Box::new(l),
+            layout: Some(dir.clone()),
+            #[cfg(feature = "online")]
+            endpoints: Default::default(),
+        });
+    }
+    open_registry(plan)
+}
+
+#[cfg(feature = "online")]
+fn open_registry(plan: &Plan) -> Result<SourceInfo, Failure> {
+    use rulepack_verify::oci::{ClientOptions, RegistryClient};
+    let mut opts = ClientOptions::from_env();
+    opts.insecure_registries = plan.insecure.clone();
+    if plan.ca_file.is_some() {
+        opts.ca_file = plan.ca_file.clone();
+    }
+    opts.mirrors = plan.mirrors.iter().cloned().collect();
+    let client = RegistryClient::new(opts).map_err(Error::from)?;
+    Ok(SourceInfo {
+        source: Box::new(client),
+        layout: None,
+        endpoints: plan.mirrors.iter().cloned().collect(),
+    })
+}
+
+#[cfg(not(feature = "online"))]
+fn open_registry(_plan: &Plan) -> Result<SourceInfo, Failure> {
+    Err(UsageError(
+        "this build has no network support (built without the `online` feature); use an OCI image layout (--layout DIR or rulePacks.layout)".into(),
+    )
+    .into())
+}
+
+fn run(plan: &Plan) -> Result<Results, Failure> {
+    let root = if plan.verify_signature {
+        let r = trust::load(&plan.trust, plan.config_root.as_deref())?;
+        eprintln!("trust root: {}", r.source);
+        Some(r.root)
+    } else {
+        // SPEC §8: the explicit air-gapped mode, said once per run (and once per pack below).
+        eprintln!(
+            "warning: signature verification is DISABLED by configuration (rulePacks.verifySignature: false); packs are resolved but NOT verified"
+        );
+        None
+    };
+    let source = open_source(plan)?;
+    let n = plan.refs.len();
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..n).map(|_| None).collect());
+    let started = Instant::now();
+    let workers = n.clamp(1, limits::MAX_CONCURRENT_PACKS);
+    let progress = n > 1;
+    if progress {
+        eprintln!("verifying {n} rule packs ({workers} at a time)");
+    }
+    let src = source.as_ref();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(r) = plan.refs.get(i) else { break };
+                let t0 = Instant::now();
+                let outcome = match &root {
+                    Some(root) => match pack::verify_pack(src, r, root, &plan.third_party, now()) {
+                        Ok(v) => Outcome::Verified(Box::new(v)),
+                        Err(f) => Outcome::Failed(f),
+                    },
+                    None => match oci::resolve_pack(src, r) {
+                        Ok((d, manifest)) => {
+                            eprintln!("warning: {r}@{} is loaded WITHOUT signature verification (verifySignature: false)", d.digest);
+                            Outcome::Unverified { reference: r.clone(), digest: d.digest, manifest: Box::new(manifest) }
+                        }
+                        Err(e) => Outcome::Failed(Box::new(PackFailure {
+                            reference: r.clone(),
+                            digest: None,
+                            tier: Tier::of(r),
+                            error: e.into(),
+                            bundles: Vec::new(),
+                        })),
+                    },
+                };
+                let took = t0.elapsed();
+                if progress || took > Duration::from_secs(2) {
+                    let what = match &outcome {
+                        Outcome::Verified(_) => "verified",
+                        Outcome::Unverified { .. } => "resolved (unverified)",
+                        Outcome::Failed(_) => "FAILED",
+                    };
+                    eprintln!("  [{}/{n}] {r}: {what} in {:.2}s", i + 1, took.as_secs_f64());
+                }
+                if let Ok(mut v) = slots.lock() {
+                    if let Some(slot) = v.get_mut(i) {
+                        *slot = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprintln!("done in {:.2}s", started.elapsed().as_secs_f64());
+    }
+    let outcomes = slots
+        .into_inner()
+        .map_err(|_| UsageError("internal error: a worker thread panicked".into()))?
+        .into_iter()
+        .zip(&plan.refs)
+        .map(|(o, r)| {
+            o.unwrap_or_else(|| {
+                Outcome::Failed(Box::new(PackFailure {
+                    reference: r.clone(),
+                    digest: None,
+                    tier: Tier::of(r),
+                    error: Error::from(rulepack_verify::oci::RegistryError::NoBundle {
+                        reference: r.to_string(),
+                        digest: String::new(),
+                    }),
+                    bundles: Vec::new(),
+                }))
+            })
+        })
+        .collect();
+    Ok(Results { outcomes, source })
+}
+
+fn signer(v: &VerifiedPack) -> (String, String, String) {
+    let vv = &v.verified;
+    let id = vv
+        .identity
+        .as_ref()
+        .map(|i| i.value().to_owned())
+        .unwrap_or_default();
+    let iss = vv.issuer.clone().unwrap_or_default();
+    let at = vv
+        .signing_time()
+        .map(|t| format_rfc3339(t.time))
+        .unwrap_or_default();
+    (id, iss, at)
+}
+
+fn report(plan: &Plan, outcomes: &[Outcome], src: &SourceInfo) {
+    if plan.json {
+        let packs: Vec<serde_json::Value> = outcomes.iter().map(|o| json_pack(o, src)).collect();
+        println!("{}", serde_json::json!({ "packs": packs }));
+        return;
+    }
+    let (mut ok, mut unverified, mut failed) = (0, 0, 0);
+    for o in outcomes {
+        match o {
+            Outcome::Verified(v) => {
+                ok += 1;
+                let (id, iss, at) = signer(v);
+                let how = match v.verified.signing_time().map(|t| &t.source) {
+                    Some(TimeSource::TransparencyLog { .. }) => "Rekor SET",
+                    Some(TimeSource::Timestamp { .. }) => "RFC 3161 timestamp",
+                    None => "",
+                };
+                println!(
+                    "verified    {}@{}  tier={}  signer={id}  issuer={iss}  signed={at} ({how})  from {}",
+                    v.reference,
+                    v.digest,
+                    v.tier.as_str(),
+                    src.served_by(&v.reference)
+                );
+            }
+            Outcome::Unverified {
+                reference, digest, ..
+            } => {
+                unverified += 1;
+                println!(
+                    "UNVERIFIED  {reference}@{digest}  tier={}  signature verification disabled by configuration  from {}",
+                    Tier::of(reference).as_str(),
+                    src.served_by(reference)
+                );
+            }
+            Outcome::Failed(f) => {
+                failed += 1;
+                println!(
+                    "FAILED      {f}  [error[{}], tier={}]",
+                    f.error.code(),
+                    f.tier.as_str()
+                );
+            }
+        }
+    }
+    println!(
+        "{} packs: {ok} verified, {failed} failed{}",
+        outcomes.len(),
+        if unverified > 0 {
+            format!(", {unverified} unverified (verification disabled)")
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn json_pack(o: &Outcome, src: &SourceInfo) -> serde_json::Value {
+    use serde_json::{json, Value};
+    match o {
+        Outcome::Verified(v) => {
+            let (id, iss, at) = signer(v);
+            json!({
+                "reference": v.reference.to_string(), "digest": v.digest.to_string(),
+                "tier": v.tier.as_str(), "status": "verified", "identity": id, "issuer": iss,
+                "signedAt": at, "source": src.served_by(&v.reference),
+                "bundleDigest": v.bundle_digest.to_string(), "error": Value::Null,
+            })
+        }
+        Outcome::Unverified {
+            reference, digest, ..
+        } => json!({
+            "reference": reference.to_string(), "digest": digest.to_string(),
+            "tier": Tier::of(reference).as_str(), "status": "unverified", "identity": Value::Null,
+            "issuer": Value::Null, "signedAt": Value::Null, "source": src.served_by(reference),
+            "bundleDigest": Value::Null, "error": Value::Null,
+        }),
+        Outcome::Failed(f) => json!({
+            "reference": f.reference.to_string(), "digest": f.digest.map(|d| d.to_string()),
+            "tier": f.tier.as_str(), "status": "failed", "identity": Value::Null, "issuer": Value::Null,
+            "signedAt": Value::Null, "source": src.served_by(&f.reference), "bundleDigest": Value::Null,
+            "error": { "code": f.error.code(), "message": f.to_string(),
+                       "bundles": f.bundles.iter().map(|(d, e)| json!({"bundleDigest": d.to_string(), "code": e.code(), "message": e.to_string()})).collect::<Vec<_>>() },
+        }),
+    }
+}
+
+/// 0 all verified (or unverified by explicit choice); 1 a verification failed;
+/// 3 only unreachable registry failures.
+fn finish(outcomes: &[Outcome]) -> Result<(), Failure> {
+    let failures: Vec<&PackFailure> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Failed(f) => Some(f.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let unreachable = |e: &Error| matches!(e, Error::Registry(r) if r.is_unreachable());
+    Err(Failure::Packs {
+        failed: failures.len(),
+        all_unreachable: failures.iter().all(|f| unreachable(&f.error)),
+    })
+}
+
+/// A path component safe to create under the output directory.
+fn safe_component(s: &str) -> Option<&str> {
+    let ok = !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.len() <= 255
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@'));
+    ok.then_some(s)
+}
+
+/// Writes a pack's layers, fetched again **by the verified digest** and re-hashed, to
+/// `OUT/<registry>/<repository>/<tag or sha256-hex>/`, atomically: everything goes to a
+/// temporary directory first, renamed into place only when complete.
+fn write_pack(
+    src: &(dyn ArtifactSource + Sync),
+    out: &Path,
+    reference: &Reference,
+    digest: Digest,
+    manifest: &ImageManifest,
+    outcome: &Outcome,
+) -> Result<PathBuf, Failure> {
+    let pinned = reference.with_digest(digest);
+    let layers = oci::fetch_layers(src, &pinned, manifest).map_err(Error::from)?;
+    let io = |what: &str, err: std::io::Error| Failure::Io {
+        path: format!("{} ({what})", out.display()),
+        err,
+    };
+    let leaf = reference
+        .tag()
+        .map_or_else(|| format!("sha256-{}", digest.hex()), str::to_owned);
+    let mut dest = out.join(reference.registry().replace(':', "_"));
+    for c in reference.repository().split('/') {
+        dest.push(c);
+    }
+    dest.push(&leaf);
+    let parent = dest.parent().unwrap_or(out).to_path_buf();
+    std::fs::create_dir_all(&parent).map_err(|e| io("creating the output directory", e))?;
+    let tmp = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir_all(&tmp).map_err(|e| io("creating a temporary directory", e))?;
+        for (d, bytes) in &layers {
+            let title = d.annotations.get("org.opencontainers.image.title");
+            let mut path = tmp.clone();
+            match title.map(|t| t.split('/').map(safe_component).collect::<Option<Vec<_>>>()) {
+                Some(Some(parts)) if !parts.is_empty() => parts.iter().for_each(|p| path.push(p)),
+                _ => path.push(format!("sha256-{}", d.digest.hex())),
+            }
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p).map_err(|e| io("creating a layer directory", e))?;
+            }
+            if path.exists() {
+                return Err(io(
+                    "writing layers",
+                    std::io::Error::other(format!("two layers map to {}", path.display())),
+                ));
+            }
+            std::fs::write(&path, bytes).map_err(|e| io("writing a layer", e))?;
+        }
+        let prov = match outcome {
+            Outcome::Verified(v) => {
+                let (id, iss, at) = signer(v);
+                serde_json::json!({"reference": reference.to_string(), "digest": digest.to_string(), "status": "verified",
+                    "tier": v.tier.as_str(), "identity": id, "issuer": iss, "signedAt": at, "bundleDigest": v.bundle_digest.to_string()})
+            }
+            _ => {
+                serde_json::json!({"reference": reference.to_string(), "digest": digest.to_string(), "status": "unverified",
+                "note": "signature verification disabled by configuration (verifySignature: false)"})
+            }
+        };
+        std::fs::write(tmp.join(".rulepack-verify.json"), prov.to_string())
+            .map_err(|e| io("writing provenance", e))?;
+        // Swap into place: an older copy is moved aside first and removed after.
+        let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
+        let had_old = dest.exists();
+        if had_old {
+            std::fs::rename(&dest, &old).map_err(|e| io("moving the previous copy aside", e))?;
+        }
+        std::fs::rename(&tmp, &dest).map_err(|e| io("moving the pack into place", e))?;
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result.map(|()| dest)
+}
