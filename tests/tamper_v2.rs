@@ -916,3 +916,59 @@ fn v2_timestamp_without_embedded_certs_tampering() {
     let benign = benign_timestamp_cases(&fx);
     check(&fx, cases, benign);
 }
+
+/// Every single-bit flip of the token is rejected by the timestamp stage, except where
+/// the changed bytes are unsigned and harmless: the PKIStatus (0 → 1 grantedWithMods),
+/// the contents of the informational `SignedData.digestAlgorithms` OID (RFC 5652 §5.1),
+/// and the `certificates [0]` tag (→ `crls [1]`, which is not used: the token then has
+/// no embedded certificates and the signer comes from the trusted root). Inside the
+/// embedded certificates every 4th byte is flipped (each flip there costs a chain
+/// validation); the named cases above cover their fields.
+///
+/// Regression: a malformed `digestAlgorithms` (e.g. an AlgorithmIdentifier whose tag or
+/// length is wrong) was accepted because its contents were never parsed.
+#[test]
+fn every_token_bit_flip_is_rejected_unless_unsigned_and_harmless() {
+    let mut vs = VirtualSigstore::new(403);
+    let signature = b"the bundle's signature bytes";
+    let tok = vs.timestamp(signature, GEN_TIME, true);
+    let root = TrustedRoot::from_json(&vs.trusted_root_json()).unwrap();
+    let authorities = &root.timestamp_authorities;
+    let verify = |t: &[u8]| rulepack_verify::timestamp::verify_timestamp(t, signature, authorities);
+    assert_eq!(verify(&tok).unwrap().gen_time, GEN_TIME);
+
+    let resp = Tlv::at(&tok, 0);
+    let [status, ci] = resp.kids(&tok)[..] else {
+        panic!("TimeStampResp")
+    };
+    let sd = ci.kids(&tok)[1].kids(&tok)[0];
+    let sd_kids = sd.kids(&tok);
+    let [_, digest_algs, _, certs, _] = sd_kids[..] else {
+        panic!("SignedData with certificates")
+    };
+    let digest_oid = digest_algs.kids(&tok)[0].kids(&tok)[0];
+    let mut allowed = vec![status.kids(&tok)[0].last(), certs.off];
+    allowed.extend(digest_oid.start()..digest_oid.end());
+
+    let mut tried = 0;
+    let mut wrong = Vec::new();
+    for off in 0..tok.len() {
+        if (certs.start()..certs.end()).contains(&off) && off % 4 != 0 {
+            continue;
+        }
+        tried += 1;
+        let mut t = tok.clone();
+        t[off] ^= 1;
+        match verify(&t) {
+            Ok(_) if allowed.contains(&off) => {}
+            Ok(_) => wrong.push(format!("offset {off} (byte {:#04x}): ACCEPTED", tok[off])),
+            Err(e) => assert_eq!(Error::from(e).stage(), "timestamp"),
+        }
+    }
+    println!(
+        "{tried} flips of a {}-byte token, {} wrong",
+        tok.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
