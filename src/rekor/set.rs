@@ -35,7 +35,7 @@ pub fn verify_set(entry: &TlogEntry, log: &TransparencyLog) -> Result<(), TlogEr
     let key = super::log_key(log)?;
     match key.algorithm() {
         KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 => {}
-        other @ KeyAlgorithm::Ed25519 => {
+        other @ (KeyAlgorithm::Ed25519 | KeyAlgorithm::RsaPkcs1v15 { .. }) => {
             return Err(TlogError::SetKeyUnsupported {
                 log: log.base_url.clone(),
                 algorithm: other.to_string(),
