@@ -795,10 +795,17 @@ fn pull_writes_verified_packs_only() {
     assert_eq!(read_tree(&out), all);
 }
 
+/// The registry's copy of a layer was damaged after signing: `verify` does not fetch
+/// layers, `pull` does and must reject the pack (digest check), write nothing for it,
+/// still write the others, and report it in the JSON output like any failed pack.
 #[test]
 fn pull_rejects_a_tampered_layer() {
     let Some(fx) = setup() else { return };
-    let values = fx.values("pull-tampered.yaml", &["tp-good", "tampered-layer"], "");
+    let values = fx.values(
+        "pull-tampered.yaml",
+        &["tp-good", "tampered-layer", "fp-good"],
+        "",
+    );
     let out = fx.dir.join("pull-tampered-out");
     let run = fx.cli(&[
         "pull",
@@ -810,19 +817,28 @@ fn pull_rejects_a_tampered_layer() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{run}");
+    assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
+    check_schema(&run);
     let pk = fx.pack("tampered-layer");
     assert!(!pack_dir(&out, pk).exists(), "tampered pack written\n{run}");
-    assert!(run.stderr.contains(&pk.reference), "{run}");
-    assert_eq!(
-        run.error_code().as_deref(),
-        Some("registry.digest-mismatch"),
-        "{run}"
+    let j = run.pack(&pk.reference);
+    assert_eq!(j["status"], "failed", "{run}");
+    assert_eq!(j["error"]["code"], "registry.digest-mismatch", "{run}");
+    let msg = j["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&pk.reference) && msg.contains(&pk.digest),
+        "{msg}"
     );
     let layer_digest = vsig::oci_digest(&pk.layers[0].1);
     assert!(
-        run.stderr.contains(&layer_digest),
-        "the damaged layer is not named\n{run}"
+        msg.contains(&layer_digest),
+        "the damaged layer is not named: {msg}"
     );
+    for n in ["tp-good", "fp-good"] {
+        let good = fx.pack(n);
+        assert_eq!(run.pack(&good.reference)["status"], "verified", "{run}");
+        assert_eq!(written(&out, good).0, expected_layers(good), "{n}");
+    }
 }
 
 #[test]

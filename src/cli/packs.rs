@@ -69,10 +69,10 @@ pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
 pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
     let (plan, out) = plan(argv, true)?;
     let out = out.ok_or_else(|| UsageError("pull needs --out DIR".into()))?;
-    let results = run(&plan)?;
+    let mut results = run(&plan)?;
     let mut written = Vec::new();
-    for o in &results.outcomes {
-        let (reference, digest, manifest) = match o {
+    for o in &mut results.outcomes {
+        let (reference, digest, manifest) = match &*o {
             Outcome::Verified(v) => (&v.reference, v.digest, &v.manifest),
             Outcome::Unverified {
                 reference,
@@ -91,6 +91,19 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
             o,
         ) {
             Ok(dir) => written.push(dir),
+            // The layers could not be fetched or failed their digest check: this pack
+            // fails (reported like any other failure); the others are still written.
+            Err(Failure::Verify(error)) => {
+                eprintln!("rule pack {reference}@{digest}: its layers could not be fetched intact; nothing was written for it");
+                let failure = PackFailure {
+                    reference: reference.clone(),
+                    digest: Some(digest),
+                    tier: Tier::of(reference),
+                    error,
+                    bundles: Vec::new(),
+                };
+                *o = Outcome::Failed(Box::new(failure));
+            }
             Err(e) => {
                 eprintln!("rule pack {reference}@{digest} could not be written; nothing was left behind for it");
                 return Err(e);
