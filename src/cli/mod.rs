@@ -9,6 +9,7 @@ mod verify_bundle;
 use std::process::ExitCode;
 
 pub(crate) use args::{Args, UsageError};
+use rulepack_verify::oci::RegistryError;
 use rulepack_verify::time::UnixTime;
 use rulepack_verify::Error;
 
@@ -140,10 +141,19 @@ impl Failure {
                     1
                 }
             }
+            // A run-level error (not a pack's): nothing was verified, so a trust root
+            // file, CA file, credentials file, layout or plain-HTTP endpoint that is
+            // unusable is a configuration error, never "verification failed".
             Self::Verify(e) => match e {
-                Error::Config(_) | Error::Reference(_) => 2,
+                Error::Config(_) | Error::Reference(_) | Error::TrustRoot(_) => 2,
                 Error::Tuf(_) => 3,
                 Error::Registry(r) if r.is_unreachable() => 3,
+                Error::Registry(
+                    RegistryError::ClientConfig { .. }
+                    | RegistryError::InvalidCredentialsFile { .. }
+                    | RegistryError::InsecureNotAllowed { .. }
+                    | RegistryError::InvalidLayout { .. },
+                ) => 2,
                 _ => 1,
             },
         }

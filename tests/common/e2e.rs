@@ -185,11 +185,21 @@ pub fn edit_bundle(bundle: &[u8], f: impl FnOnce(&mut Value)) -> Vec<u8> {
 
 /// Flips one bit in the middle of a base64 field of the bundle (at JSON pointer `ptr`).
 pub fn flip_base64(bundle: &[u8], ptr: &str) -> Vec<u8> {
+    flip_base64_at(bundle, ptr, |len| len / 2)
+}
+
+/// Flips one bit in the last byte of a base64 field (for DER structures that end with
+/// a signature value: the byte is inside the signature, the encoding stays valid).
+pub fn flip_base64_last(bundle: &[u8], ptr: &str) -> Vec<u8> {
+    flip_base64_at(bundle, ptr, |len| len - 1)
+}
+
+fn flip_base64_at(bundle: &[u8], ptr: &str, at: impl FnOnce(usize) -> usize) -> Vec<u8> {
     edit_bundle(bundle, |v| {
         let field = v.pointer_mut(ptr).unwrap_or_else(|| panic!("no {ptr}"));
         let mut raw = rulepack_verify::encoding::base64_decode(field.as_str().unwrap()).unwrap();
-        let mid = raw.len() / 2;
-        raw[mid] ^= 0x01;
+        let i = at(raw.len());
+        raw[i] ^= 0x01;
         *field = json!(base64_encode(&raw));
     })
 }
