@@ -164,6 +164,15 @@ fn push_referrers(p: &Pusher, repo: &str, pack: &BuiltPack, signed: &[&Signed]) 
     p.push_manifest(repo, &format!("sha256-{hex}"), OCI_INDEX, &idx);
 }
 
+/// Packs a `pull` test writes: they get two layers, one in a subdirectory.
+const PULLED: &[&str] = &[
+    "fp-good",
+    "tp-good",
+    "unsigned",
+    "tp-evil-repo",
+    "tampered-layer",
+];
+
 /// The signer of a fixture pack.
 enum By {
     /// GitHub Actions release workflow of `repo` at `git_ref`.
@@ -198,7 +207,6 @@ fn setup() -> Option<&'static Fixture> {
         std::fs::create_dir_all(dir.join("home")).unwrap();
         let mut vs = VirtualSigstore::new(6_000_006);
         std::fs::write(dir.join("trusted_root.json"), vs.trusted_root_json()).unwrap();
-        let p = Pusher::new(&reg);
 
         // (name, logical registry, repository, tag, signer)
         let g = "ghcr.io";
@@ -325,23 +333,32 @@ fn setup() -> Option<&'static Fixture> {
             ),
         ];
 
-        let mut packs = Vec::new();
+        // Sign everything first (the virtual Sigstore is sequential), then push in
+        // parallel: each request costs a TLS round trip and a bcrypt check.
+        struct Job {
+            name: &'static str,
+            host: String,
+            repo: String,
+            tag: &'static str,
+            rego: String,
+            pack: BuiltPack,
+            signed: Option<Signed>,
+        }
+        let mut jobs = Vec::new();
         for (i, (name, host, repo, tag, by)) in specs.into_iter().enumerate() {
             // Unique layer bytes per pack (blobs are shared registry-wide, and the
-            // tamper cases damage theirs).
+            // tamper cases damage theirs). Packs that `pull` writes get a second layer
+            // in a subdirectory.
             let rego = format!(
                 "package e2e.{}\n\n# run {run}\ndeny[msg] {{ false; msg := \"{name}\" }}\n",
                 name.replace('-', "_")
             );
             let extra = format!("package e2e.{}.extra\n\n# {run}\n", name.replace('-', "_"));
-            let pack = BuiltPack::new(
-                tag,
-                &[
-                    ("rules/main.rego", rego.as_bytes()),
-                    ("rules/extra/more.rego", extra.as_bytes()),
-                ],
-            );
-            push_pack(&p, &repo, tag, &pack);
+            let mut layers: Vec<(&str, &[u8])> = vec![("rules/main.rego", rego.as_bytes())];
+            if PULLED.contains(&name) {
+                layers.push(("rules/extra/more.rego", extra.as_bytes()));
+            }
+            let pack = BuiltPack::new(tag, &layers);
             let signed_at = T0 + 60 * i64::try_from(i).unwrap();
             let opts = match &by {
                 By::Gha(r, git_ref) => Some(gha_sign_options(r, git_ref, signed_at)),
@@ -358,9 +375,44 @@ fn setup() -> Option<&'static Fixture> {
                 By::Unsigned => None,
             };
             let signed = opts.map(|o| pack.sign(&mut vs, &o));
-            if let Some(s) = &signed {
-                push_referrers(&p, &repo, &pack, &[s]);
+            jobs.push(Job {
+                name,
+                host,
+                repo,
+                tag,
+                rego,
+                pack,
+                signed,
+            });
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    let p = Pusher::new(&reg);
+                    while let Some(j) =
+                        jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        push_pack(&p, &j.repo, j.tag, &j.pack);
+                        if let Some(s) = &j.signed {
+                            push_referrers(&p, &j.repo, &j.pack, &[s]);
+                        }
+                    }
+                });
             }
+        });
+        let p = Pusher::new(&reg);
+        let mut packs = Vec::new();
+        for Job {
+            name,
+            host,
+            repo,
+            tag,
+            rego,
+            pack,
+            signed,
+        } in jobs
+        {
             let mut digest = pack.digest.clone();
             match name {
                 "tampered-layer" => damage_blob(&reg, &vsig::oci_digest(&pack.layers[0].1), |b| {
