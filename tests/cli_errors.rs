@@ -958,3 +958,82 @@ fn fulcio_ca_not_trusted() {
     ]);
     assert_eq!(run.code, 0, "{run}");
 }
+
+/// `docs/error-codes.md` lists every code the crate can report, and no code that does
+/// not exist: the `"<stage>.<reason>"` strings returned by the `code()` functions
+/// (match arms `… => "stage.reason"`) plus the CLI's own codes.
+#[test]
+fn error_codes_doc_is_complete() {
+    const STAGES: [&str; 14] = [
+        "config",
+        "reference",
+        "registry",
+        "tuf",
+        "trust-root",
+        "bundle",
+        "certificate",
+        "sct",
+        "tlog",
+        "timestamp",
+        "signature",
+        "policy",
+        "io",
+        "packs",
+    ];
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    let mut codes = std::collections::BTreeSet::from(["usage".to_owned()]);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // Only non-test code: stop at the unit-test module.
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        // Every string literal of the form "<stage>.<kebab-reason>".
+        for lit in text.split('"').skip(1).step_by(2) {
+            let Some((stage, reason)) = lit.split_once('.') else {
+                continue;
+            };
+            if STAGES.contains(&stage)
+                && !reason.is_empty()
+                && reason != "json" // file names such as config.json
+                && reason
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                codes.insert(lit.to_owned());
+            }
+        }
+    }
+    assert!(
+        codes.len() > 200,
+        "scanner found only {} codes",
+        codes.len()
+    );
+    let doc = std::fs::read_to_string(root.join("docs/error-codes.md")).unwrap();
+    let documented: std::collections::BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<_> = codes.difference(&documented).collect();
+    let stale: Vec<_> = documented.difference(&codes).collect();
+    assert!(
+        missing.is_empty(),
+        "codes missing from docs/error-codes.md: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "docs/error-codes.md lists unknown codes: {stale:?}"
+    );
+}
