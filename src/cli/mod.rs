@@ -9,7 +9,6 @@ mod verify_bundle;
 use std::process::ExitCode;
 
 pub(crate) use args::{Args, UsageError};
-use rulepack_verify::oci::RegistryError;
 use rulepack_verify::time::UnixTime;
 use rulepack_verify::Error;
 
@@ -87,6 +86,9 @@ pub(crate) enum Failure {
     Io { path: String, err: std::io::Error },
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
+    /// A `verify`/`pull`/`trust-root` run could not be set up (trust root, CA file,
+    /// credentials file, layout, endpoint): nothing was verified.
+    Setup(Error),
     /// One or more packs failed (each already reported on stdout).
     Packs {
         failed: usize,
@@ -106,11 +108,20 @@ impl From<Error> for Failure {
 }
 
 impl Failure {
+    /// Marks a verification-stage error as a run-level setup failure (exit 2, or 3 when
+    /// unreachable) instead of a verification failure (exit 1).
+    pub(crate) fn setup(self) -> Self {
+        match self {
+            Self::Verify(e) => Self::Setup(e),
+            other => other,
+        }
+    }
+
     pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::Usage(_) => "usage",
             Self::Io { .. } => "io.read-failed",
-            Self::Verify(e) => e.code(),
+            Self::Verify(e) | Self::Setup(e) => e.code(),
             Self::Packs { .. } => "packs.failed",
         }
     }
@@ -121,7 +132,7 @@ impl Failure {
                 format!("error[usage]: {m}\n(run `rulepack-verify help` for usage)")
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
-            Self::Verify(e) => format!("error[{}]: {e}", e.code()),
+            Self::Verify(e) | Self::Setup(e) => format!("error[{}]: {e}", e.code()),
             Self::Packs { failed, .. } => format!(
                 "error[{}]: {failed} rule pack(s) failed verification and must not be loaded",
                 self.code()
@@ -141,20 +152,18 @@ impl Failure {
                     1
                 }
             }
-            // A run-level error (not a pack's): nothing was verified, so a trust root
-            // file, CA file, credentials file, layout or plain-HTTP endpoint that is
-            // unusable is a configuration error, never "verification failed".
             Self::Verify(e) => match e {
-                Error::Config(_) | Error::Reference(_) | Error::TrustRoot(_) => 2,
+                Error::Config(_) | Error::Reference(_) => 2,
                 Error::Tuf(_) => 3,
                 Error::Registry(r) if r.is_unreachable() => 3,
-                Error::Registry(
-                    RegistryError::ClientConfig { .. }
-                    | RegistryError::InvalidCredentialsFile { .. }
-                    | RegistryError::InsecureNotAllowed { .. }
-                    | RegistryError::InvalidLayout { .. },
-                ) => 2,
                 _ => 1,
+            },
+            // Nothing was verified: an unusable trust root, CA, credentials file, layout
+            // or endpoint is a configuration error, never "verification failed".
+            Self::Setup(e) => match e {
+                Error::Tuf(_) => 3,
+                Error::Registry(r) if r.is_unreachable() => 3,
+                _ => 2,
             },
         }
     }

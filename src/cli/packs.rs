@@ -385,7 +385,7 @@ fn open_registry(_plan: &Plan) -> Result<SourceInfo, Failure> {
 
 fn run(plan: &Plan) -> Result<Results, Failure> {
     let root = if plan.verify_signature {
-        let r = trust::load(&plan.trust, plan.config_root.as_deref())?;
+        let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
         Some(r.root)
     } else {
@@ -395,7 +395,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
         );
         None
     };
-    let source = open_source(plan)?;
+    let source = open_source(plan).map_err(Failure::setup)?;
     let n = plan.refs.len();
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..n).map(|_| None).collect());
