@@ -1,16 +1,24 @@
 //! The signature primitives the verifier uses, behind one small API.
 //!
-//! Keys are parsed from SubjectPublicKeyInfo DER (RFC 5280 §4.1.2.7) and only three
-//! algorithms are accepted: ECDSA P-256, ECDSA P-384 (RFC 5480) and Ed25519 (RFC 8410).
-//! ECDSA signatures are ASN.1 DER `Ecdsa-Sig-Value` (RFC 3279 §2.2.3); high-S values are
-//! accepted, as every Sigstore client does. Ed25519 signatures are the raw 64 bytes.
+//! Keys are parsed from SubjectPublicKeyInfo DER (RFC 5280 §4.1.2.7) and only four
+//! algorithms are accepted: ECDSA P-256, ECDSA P-384 (RFC 5480), Ed25519 (RFC 8410) and
+//! RSA (RFC 3279 §2.3.1) with a 2048- to 4096-bit modulus, for RSASSA-PKCS1-v1_5
+//! verification only (RFC 8017 §8.2.2). ECDSA signatures are ASN.1 DER `Ecdsa-Sig-Value`
+//! (RFC 3279 §2.2.3); high-S values are accepted, as every Sigstore client does. Ed25519
+//! signatures are the raw 64 bytes; RSA signatures are exactly as long as the modulus.
 
 use core::fmt;
 
+use der::asn1::BitString;
 use der::{Decode, Encode};
 use ecdsa::signature::hazmat::PrehashVerifier;
+use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+use spki::{AlgorithmIdentifier, ObjectIdentifier, SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
+
+use crate::limits::{
+    MAX_RSA_MODULUS_BITS, MAX_RSA_PUBLIC_EXPONENT, MIN_RSA_MODULUS_BITS, MIN_RSA_PUBLIC_EXPONENT,
+};
 
 /// `id-ecPublicKey` (RFC 5480 §2.1.1).
 pub const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -20,8 +28,14 @@ pub const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.100
 pub const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 /// `id-Ed25519` (RFC 8410 §3).
 pub const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-/// `rsaEncryption` (RFC 8017), recognised only to report it as unsupported.
+/// `rsaEncryption` (RFC 8017 Appendix C, RFC 3279 §2.3.1).
 pub const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// `sha256WithRSAEncryption` (RFC 8017 Appendix C, RFC 4055 §5).
+pub const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+/// `sha384WithRSAEncryption` (RFC 8017 Appendix C, RFC 4055 §5).
+pub const OID_RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+/// `sha512WithRSAEncryption` (RFC 8017 Appendix C, RFC 4055 §5).
+pub const OID_RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 /// `ecdsa-with-SHA256` (RFC 5758 §3.2).
 pub const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 /// `ecdsa-with-SHA384` (RFC 5758 §3.2).
@@ -94,6 +108,24 @@ impl HashAlgorithm {
         }
     }
 
+    /// The hash of an X.509 / CMS `shaXXXWithRSAEncryption` signature algorithm OID
+    /// (RSASSA-PKCS1-v1_5, RFC 8017 Appendix C).
+    pub fn from_rsa_sig_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        match *oid {
+            OID_RSA_SHA256 => Some(Self::Sha256),
+            OID_RSA_SHA384 => Some(Self::Sha384),
+            OID_RSA_SHA512 => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The SHA-2 function whose output is `len` bytes long (they all differ).
+    fn from_output_len(len: usize) -> Option<Self> {
+        [Self::Sha256, Self::Sha384, Self::Sha512]
+            .into_iter()
+            .find(|h| h.output_len() == len)
+    }
+
     /// The hash of a digest algorithm OID (`id-sha256`, ...).
     pub fn from_digest_oid(oid: &ObjectIdentifier) -> Option<Self> {
         match *oid {
@@ -128,14 +160,19 @@ pub enum KeyAlgorithm {
     EcdsaP384,
     /// Ed25519 (pure, RFC 8032).
     Ed25519,
+    /// RSA with RSASSA-PKCS1-v1_5 signatures (RFC 8017 §8.2), verification only.
+    RsaPkcs1v15 {
+        /// Size of the modulus in bits (2048 to 4096).
+        bits: usize,
+    },
 }
 
 impl KeyAlgorithm {
-    /// The hash this key conventionally signs with (SHA-256 for P-256 and Ed25519's
-    /// Sigstore uses, SHA-384 for P-384).
+    /// The hash this key conventionally signs with (SHA-256 for P-256, RSA and
+    /// Ed25519's Sigstore uses, SHA-384 for P-384).
     pub fn default_hash(self) -> HashAlgorithm {
         match self {
-            Self::EcdsaP256 | Self::Ed25519 => HashAlgorithm::Sha256,
+            Self::EcdsaP256 | Self::Ed25519 | Self::RsaPkcs1v15 { .. } => HashAlgorithm::Sha256,
             Self::EcdsaP384 => HashAlgorithm::Sha384,
         }
     }
@@ -146,17 +183,23 @@ impl KeyAlgorithm {
             Self::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
             Self::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
             Self::Ed25519 => "PKIX_ED25519",
+            Self::RsaPkcs1v15 { bits: 2048 } => "PKIX_RSA_PKCS1V15_2048_SHA256",
+            Self::RsaPkcs1v15 { bits: 3072 } => "PKIX_RSA_PKCS1V15_3072_SHA256",
+            Self::RsaPkcs1v15 { bits: 4096 } => "PKIX_RSA_PKCS1V15_4096_SHA256",
+            // The deprecated size-less name, for the sizes in between.
+            Self::RsaPkcs1v15 { .. } => "PKIX_RSA_PKCS1V5",
         }
     }
 }
 
 impl fmt::Display for KeyAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::EcdsaP256 => "ECDSA P-256",
-            Self::EcdsaP384 => "ECDSA P-384",
-            Self::Ed25519 => "Ed25519",
-        })
+        match self {
+            Self::EcdsaP256 => f.write_str("ECDSA P-256"),
+            Self::EcdsaP384 => f.write_str("ECDSA P-384"),
+            Self::Ed25519 => f.write_str("Ed25519"),
+            Self::RsaPkcs1v15 { bits } => write!(f, "RSA-{bits}"),
+        }
     }
 }
 
@@ -169,10 +212,19 @@ pub enum CryptoError {
         /// What was wrong.
         detail: String,
     },
-    /// The key uses an algorithm this verifier does not accept (RSA, other curves).
+    /// The key uses an algorithm this verifier does not accept (other curves, RSA-PSS
+    /// only keys, DSA, ...).
     UnsupportedKey {
         /// The algorithm (and curve) OID found.
         algorithm: String,
+    },
+    /// A well-formed RSA key outside the accepted bounds (modulus 2048 to 4096 bits,
+    /// public exponent 3 to 2^32 - 1).
+    UnsupportedRsaKey {
+        /// Size of the modulus in bits.
+        bits: usize,
+        /// What is out of bounds.
+        detail: String,
     },
     /// The signature bytes are not a well-formed signature for this key type.
     MalformedSignature {
@@ -191,6 +243,14 @@ pub enum CryptoError {
         /// Key algorithm.
         algorithm: KeyAlgorithm,
     },
+    /// An RSA signature was to be checked over a digest that is not SHA-256, SHA-384 or
+    /// SHA-512 sized (RSASSA-PKCS1-v1_5 names the hash in the signed block).
+    UnsupportedDigest {
+        /// Key algorithm.
+        algorithm: KeyAlgorithm,
+        /// Length of the digest given, in bytes.
+        len: usize,
+    },
 }
 
 impl fmt::Display for CryptoError {
@@ -199,7 +259,14 @@ impl fmt::Display for CryptoError {
             Self::MalformedKey { detail } => write!(f, "malformed public key: {detail}"),
             Self::UnsupportedKey { algorithm } => write!(
                 f,
-                "unsupported public key algorithm {algorithm} (accepted: ECDSA P-256, ECDSA P-384, Ed25519)"
+                "unsupported public key algorithm {algorithm} (accepted: ECDSA P-256, ECDSA P-384, \
+                 Ed25519, RSA with a {MIN_RSA_MODULUS_BITS}- to {MAX_RSA_MODULUS_BITS}-bit modulus)"
+            ),
+            Self::UnsupportedRsaKey { bits, detail } => write!(
+                f,
+                "unsupported {bits}-bit RSA public key: {detail} (accepted: a \
+                 {MIN_RSA_MODULUS_BITS}- to {MAX_RSA_MODULUS_BITS}-bit modulus and an odd public \
+                 exponent from {MIN_RSA_PUBLIC_EXPONENT} to 2^32-1)"
             ),
             Self::MalformedSignature { algorithm, len } => {
                 write!(f, "malformed {algorithm} signature ({len} bytes)")
@@ -208,6 +275,11 @@ impl fmt::Display for CryptoError {
             Self::PrehashUnsupported { algorithm } => write!(
                 f,
                 "{algorithm} keys cannot verify a signature over a digest alone"
+            ),
+            Self::UnsupportedDigest { algorithm, len } => write!(
+                f,
+                "{algorithm} signatures are checked over SHA-256, SHA-384 or SHA-512 digests, \
+                 not a {len}-byte digest"
             ),
         }
     }
@@ -220,6 +292,7 @@ enum Inner {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa(rsa::RsaPublicKey),
 }
 
 /// A verification key, with the SubjectPublicKeyInfo DER it was parsed from.
@@ -288,9 +361,19 @@ impl PublicKey {
                     .map_err(|_| malformed("Ed25519 point is invalid"))?,
             )
         } else if alg == OID_RSA {
-            return Err(CryptoError::UnsupportedKey {
-                algorithm: "RSA".into(),
-            });
+            // RFC 3279 §2.3.1: "The rsaEncryption OID ... the parameters field MUST have
+            // ASN.1 type NULL" (Go's crypto/x509 also rejects absent parameters).
+            let null = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .is_some_and(|p| *p == der::asn1::AnyRef::NULL);
+            if !null {
+                return Err(malformed(
+                    "RSA key whose algorithm parameters are not NULL (RFC 3279 §2.3.1)",
+                ));
+            }
+            Inner::Rsa(rsa_from_pkcs1(key_bytes)?)
         } else {
             return Err(CryptoError::UnsupportedKey {
                 algorithm: alg.to_string(),
@@ -299,6 +382,25 @@ impl PublicKey {
         Ok(Self {
             inner,
             spki_der: der.to_vec(),
+        })
+    }
+
+    /// Parses a PKCS#1 `RSAPublicKey` DER (RFC 8017 Appendix A.1.1), as some trust roots
+    /// ship RSA log keys (`keyDetails` `PKCS1_RSA_PKCS1V5`). Trailing bytes are rejected.
+    /// [`PublicKey::spki_der`] then returns the equivalent SubjectPublicKeyInfo.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let key = rsa_from_pkcs1(der)?;
+        // RFC 3279 §2.3.1: SPKI { { rsaEncryption, NULL }, BIT STRING { RSAPublicKey } }.
+        let spki = SubjectPublicKeyInfo {
+            algorithm: AlgorithmIdentifier {
+                oid: OID_RSA,
+                parameters: Some(der::asn1::AnyRef::NULL),
+            },
+            subject_public_key: BitString::from_bytes(der).map_err(malformed)?,
+        };
+        Ok(Self {
+            inner: Inner::Rsa(key),
+            spki_der: spki.to_der().map_err(malformed)?,
         })
     }
 
@@ -329,10 +431,11 @@ impl PublicKey {
 
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
-        match self.inner {
+        match &self.inner {
             Inner::P256(_) => KeyAlgorithm::EcdsaP256,
             Inner::P384(_) => KeyAlgorithm::EcdsaP384,
             Inner::Ed25519(_) => KeyAlgorithm::Ed25519,
+            Inner::Rsa(k) => KeyAlgorithm::RsaPkcs1v15 { bits: k.n().bits() },
         }
     }
 
@@ -350,9 +453,12 @@ impl PublicKey {
     }
 
     /// Verifies `sig` over `msg`. For ECDSA, `msg` is hashed with `hash` and `sig` is
-    /// DER; for Ed25519, `hash` is ignored and `sig` is the raw 64 bytes (pure Ed25519).
+    /// DER; for RSA, `msg` is hashed with `hash` and `sig` is an RSASSA-PKCS1-v1_5
+    /// signature (RFC 8017 §8.2.2) as long as the modulus; for Ed25519, `hash` is
+    /// ignored and `sig` is the raw 64 bytes (pure Ed25519).
     pub fn verify(&self, hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         match &self.inner {
+            Inner::Rsa(k) => verify_rsa(k, self.algorithm(), hash, &hash.digest(msg), sig),
             Inner::Ed25519(k) => {
                 let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| {
                     CryptoError::MalformedSignature {
@@ -369,8 +475,10 @@ impl PublicKey {
         }
     }
 
-    /// Verifies a DER ECDSA signature over an already computed digest. Digests longer
-    /// than the curve order are truncated as FIPS 186-4 §6.4 says (bits2int).
+    /// Verifies a signature over an already computed digest: a DER ECDSA signature
+    /// (digests longer than the curve order are truncated as FIPS 186-4 §6.4 says,
+    /// bits2int), or an RSASSA-PKCS1-v1_5 signature whose DigestInfo names the SHA-2
+    /// function of the digest's length (SHA-256, SHA-384 or SHA-512).
     pub fn verify_prehash(&self, digest: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let algorithm = self.algorithm();
         let malformed_sig = || CryptoError::MalformedSignature {
@@ -388,8 +496,110 @@ impl PublicKey {
                 k.verify_prehash(digest, &s).map_err(bad)
             }
             Inner::Ed25519(_) => Err(CryptoError::PrehashUnsupported { algorithm }),
+            Inner::Rsa(k) => {
+                let hash = HashAlgorithm::from_output_len(digest.len()).ok_or(
+                    CryptoError::UnsupportedDigest {
+                        algorithm,
+                        len: digest.len(),
+                    },
+                )?;
+                verify_rsa(k, algorithm, hash, digest, sig)
+            }
         }
     }
+}
+
+/// Size in bits of a big-endian unsigned integer without leading zero bytes.
+fn uint_bits(bytes: &[u8]) -> usize {
+    match bytes.split_first() {
+        None => 0,
+        Some((first, rest)) => rest
+            .len()
+            .saturating_mul(8)
+            .saturating_add(8)
+            .saturating_sub(usize::try_from(first.leading_zeros()).unwrap_or(8)),
+    }
+}
+
+/// Parses a PKCS#1 `RSAPublicKey` (RFC 8017 Appendix A.1.1) and checks it against the
+/// bounds in [`crate::limits`] before any big-number arithmetic:
+/// ```text
+/// RSAPublicKey ::= SEQUENCE {
+///     modulus           INTEGER,  -- n
+///     publicExponent    INTEGER   -- e
+/// }
+/// ```
+fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPublicKey, CryptoError> {
+    // `Decode::from_der` rejects trailing bytes; `UintRef` rejects negative and
+    // non-minimal INTEGERs and strips the sign byte.
+    let key = rsa::pkcs1::RsaPublicKey::from_der(der)
+        .map_err(|e| malformed(format!("RSA public key: {e}")))?;
+    let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
+    let bits = uint_bits(n);
+    // RFC 8017 §3.1: the modulus is a product of odd primes, so it is odd.
+    if n.last().is_none_or(|b| b & 1 == 0) {
+        return Err(malformed("RSA modulus is even"));
+    }
+    if !(MIN_RSA_MODULUS_BITS..=MAX_RSA_MODULUS_BITS).contains(&bits) {
+        return Err(CryptoError::UnsupportedRsaKey {
+            bits,
+            detail: format!("the modulus has {bits} bits"),
+        });
+    }
+    // RFC 8017 §3.1: "the RSA public exponent e is an integer between 3 and n - 1
+    // satisfying GCD(e, \lambda(n)) = 1", so e is odd (λ(n) is even).
+    if e.len() > 8 {
+        return Err(CryptoError::UnsupportedRsaKey {
+            bits,
+            detail: format!("the public exponent has {} bits", uint_bits(e)),
+        });
+    }
+    let e_value = e
+        .iter()
+        .fold(0u64, |acc, b| acc.wrapping_shl(8) | u64::from(*b));
+    if e_value < MIN_RSA_PUBLIC_EXPONENT || e_value & 1 == 0 {
+        return Err(malformed(format!(
+            "RSA public exponent {e_value} is not an odd number of at least 3 (RFC 8017 §3.1)"
+        )));
+    }
+    if e_value > MAX_RSA_PUBLIC_EXPONENT {
+        return Err(CryptoError::UnsupportedRsaKey {
+            bits,
+            detail: format!("the public exponent {e_value} is larger than 2^32-1"),
+        });
+    }
+    rsa::RsaPublicKey::new_with_max_size(
+        rsa::BigUint::from_bytes_be(n),
+        rsa::BigUint::from(e_value),
+        MAX_RSA_MODULUS_BITS,
+    )
+    .map_err(|e| malformed(format!("RSA public key: {e}")))
+}
+
+/// RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2) of `sig` over `digest`, a `hash`
+/// digest: the signature must be exactly k = |n| bytes (step 1), s < n (RSAVP1), and
+/// the recovered block must equal EMSA-PKCS1-v1_5(DigestInfo { hash, NULL }, digest)
+/// byte for byte (steps 3-4, compared in full, not parsed).
+fn verify_rsa(
+    key: &rsa::RsaPublicKey,
+    algorithm: KeyAlgorithm,
+    hash: HashAlgorithm,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    if sig.len() != key.size() {
+        return Err(CryptoError::MalformedSignature {
+            algorithm,
+            len: sig.len(),
+        });
+    }
+    let scheme = match hash {
+        HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+        HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+        HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
+    };
+    key.verify(scheme, digest, sig)
+        .map_err(|_| CryptoError::BadSignature { algorithm })
 }
 
 /// Re-encodes any DER value (used to compare structures byte for byte).
@@ -459,5 +669,288 @@ mod tests {
         assert!(pk
             .verify(HashAlgorithm::Sha256, b"nope", &sig.to_bytes())
             .is_err());
+    }
+
+    /// RSA vectors made by `testdata/rsa/make.sh` (OpenSSL keys and signatures).
+    fn rsa_file(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/rsa")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    fn rsa_key(name: &str) -> PublicKey {
+        PublicKey::from_spki_der(&rsa_file(name)).unwrap()
+    }
+
+    /// A PKCS#1 RSAPublicKey with the given modulus and exponent bytes.
+    fn pkcs1(n: &[u8], e: &[u8]) -> Vec<u8> {
+        rsa::pkcs1::RsaPublicKey {
+            modulus: der::asn1::UintRef::new(n).unwrap(),
+            public_exponent: der::asn1::UintRef::new(e).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    fn modulus_2048() -> Vec<u8> {
+        let der = rsa_file("rsa2048.pkcs1.der");
+        let k = rsa::pkcs1::RsaPublicKey::from_der(&der).unwrap();
+        k.modulus.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn rsa_2048_known_answer() {
+        let msg = rsa_file("message.txt");
+        let pk = rsa_key("rsa2048.spki.der");
+        let alg = KeyAlgorithm::RsaPkcs1v15 { bits: 2048 };
+        assert_eq!(pk.algorithm(), alg);
+        assert_eq!(alg.to_string(), "RSA-2048");
+        assert_eq!(alg.key_details(), "PKIX_RSA_PKCS1V15_2048_SHA256");
+        assert_eq!(alg.default_hash(), HashAlgorithm::Sha256);
+        assert_eq!(pk.spki_der(), rsa_file("rsa2048.spki.der"));
+        for (hash, file) in [
+            (HashAlgorithm::Sha256, "rsa2048.sha256.sig"),
+            (HashAlgorithm::Sha384, "rsa2048.sha384.sig"),
+            (HashAlgorithm::Sha512, "rsa2048.sha512.sig"),
+        ] {
+            let sig = rsa_file(file);
+            assert_eq!(sig.len(), 256);
+            pk.verify(hash, &msg, &sig).unwrap();
+            // The digest's length selects the DigestInfo hash.
+            pk.verify_prehash(&hash.digest(&msg), &sig).unwrap();
+            // The same signature under another hash does not verify.
+            for other in [
+                HashAlgorithm::Sha256,
+                HashAlgorithm::Sha384,
+                HashAlgorithm::Sha512,
+            ] {
+                if other != hash {
+                    assert_eq!(
+                        pk.verify(other, &msg, &sig),
+                        Err(CryptoError::BadSignature { algorithm: alg })
+                    );
+                }
+            }
+        }
+        // A SHA-1 sized digest cannot be checked with RSA.
+        let sig = rsa_file("rsa2048.sha256.sig");
+        let e = pk.verify_prehash(&[0u8; 20], &sig).unwrap_err();
+        assert_eq!(
+            e,
+            CryptoError::UnsupportedDigest {
+                algorithm: alg,
+                len: 20
+            }
+        );
+        assert!(e.to_string().contains("20-byte digest"), "{e}");
+    }
+
+    #[test]
+    fn rsa_tampering_fails() {
+        let msg = rsa_file("message.txt");
+        let pk = rsa_key("rsa2048.spki.der");
+        let alg = pk.algorithm();
+        let sig = rsa_file("rsa2048.sha256.sig");
+        pk.verify(HashAlgorithm::Sha256, &msg, &sig).unwrap();
+        // One flipped bit anywhere in the signature (each byte, rotating bit).
+        for i in 0..sig.len() {
+            let mut s = sig.clone();
+            s[i] ^= 1 << (i % 8);
+            assert_eq!(
+                pk.verify(HashAlgorithm::Sha256, &msg, &s),
+                Err(CryptoError::BadSignature { algorithm: alg }),
+                "byte {i}"
+            );
+        }
+        // One flipped bit in the message.
+        let mut m = msg.clone();
+        m[3] ^= 0x01;
+        assert_eq!(
+            pk.verify(HashAlgorithm::Sha256, &m, &sig),
+            Err(CryptoError::BadSignature { algorithm: alg })
+        );
+        // RFC 8017 §8.2.2 step 1: the signature is exactly k bytes.
+        for bad_len in [&sig[..255], &[&[0u8][..], &sig[..]].concat()[..], &[][..]] {
+            assert_eq!(
+                pk.verify(HashAlgorithm::Sha256, &msg, bad_len),
+                Err(CryptoError::MalformedSignature {
+                    algorithm: alg,
+                    len: bad_len.len()
+                })
+            );
+        }
+        // RSAVP1: s must be below n (all-ones is above every 2048-bit modulus).
+        assert_eq!(
+            pk.verify(HashAlgorithm::Sha256, &msg, &[0xff; 256]),
+            Err(CryptoError::BadSignature { algorithm: alg })
+        );
+        // Another key's valid signature (same message) does not verify.
+        let e3 = rsa_key("rsa2048-e3.spki.der");
+        let e3_sig = rsa_file("rsa2048-e3.sha256.sig");
+        e3.verify(HashAlgorithm::Sha256, &msg, &e3_sig).unwrap();
+        assert!(pk.verify(HashAlgorithm::Sha256, &msg, &e3_sig).is_err());
+        assert!(e3.verify(HashAlgorithm::Sha256, &msg, &sig).is_err());
+        // No panics on mutated signatures.
+        assert!(mutate_all_sig(&pk, &msg, &sig) > 500);
+    }
+
+    fn mutate_all_sig(pk: &PublicKey, msg: &[u8], sig: &[u8]) -> usize {
+        let mut ok = 0;
+        let n = crate::testutil::mutate_all(sig, |s| {
+            let r = pk.verify(HashAlgorithm::Sha256, msg, s);
+            if r.is_ok() {
+                ok += 1;
+            }
+            r
+        });
+        assert_eq!(ok, 0, "a mutated signature verified");
+        n
+    }
+
+    #[test]
+    fn rsa_key_sizes() {
+        let msg = rsa_file("message.txt");
+        assert_eq!(
+            rsa_key("rsa3072.spki.der").algorithm(),
+            KeyAlgorithm::RsaPkcs1v15 { bits: 3072 }
+        );
+        let k4096 = rsa_key("rsa4096.spki.der");
+        assert_eq!(
+            k4096.algorithm().key_details(),
+            "PKIX_RSA_PKCS1V15_4096_SHA256"
+        );
+        k4096
+            .verify(HashAlgorithm::Sha256, &msg, &rsa_file("rsa4096.sha256.sig"))
+            .unwrap();
+        // Too small (weak) and too large (unbounded work) moduli are refused.
+        for (file, bits) in [("rsa1024.spki.der", 1024), ("rsa8192.spki.der", 8192)] {
+            let e = PublicKey::from_spki_der(&rsa_file(file)).unwrap_err();
+            assert!(
+                matches!(&e, CryptoError::UnsupportedRsaKey { bits: b, .. } if *b == bits),
+                "{file}: {e:?}"
+            );
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("unsupported {bits}-bit RSA public key")),
+                "{text}"
+            );
+            assert!(text.contains("2048- to 4096-bit modulus"), "{text}");
+        }
+        // Between the named sizes: accepted, with the size-less keyDetails name.
+        assert_eq!(
+            KeyAlgorithm::RsaPkcs1v15 { bits: 2560 }.key_details(),
+            "PKIX_RSA_PKCS1V5"
+        );
+    }
+
+    #[test]
+    fn rsa_spki_and_pkcs1_agree() {
+        let spki = rsa_file("rsa2048.spki.der");
+        let pkcs1 = rsa_file("rsa2048.pkcs1.der");
+        let from_spki = PublicKey::from_spki_der(&spki).unwrap();
+        let from_pkcs1 = PublicKey::from_pkcs1_der(&pkcs1).unwrap();
+        // The SPKI built around the PKCS#1 key is OpenSSL's, byte for byte.
+        assert_eq!(from_pkcs1.spki_der(), &spki[..]);
+        assert_eq!(from_spki, from_pkcs1);
+        let msg = rsa_file("message.txt");
+        from_pkcs1
+            .verify(HashAlgorithm::Sha256, &msg, &rsa_file("rsa2048.sha256.sig"))
+            .unwrap();
+        // Each parser refuses the other's format, and trailing bytes.
+        assert!(PublicKey::from_spki_der(&pkcs1).is_err());
+        assert!(PublicKey::from_pkcs1_der(&spki).is_err());
+        for good in [&spki, &pkcs1] {
+            let mut long = good.clone();
+            long.push(0);
+            assert!(PublicKey::from_spki_der(&long).is_err());
+            assert!(PublicKey::from_pkcs1_der(&long).is_err());
+        }
+        // RFC 3279 §2.3.1: rsaEncryption parameters must be NULL, not absent or other.
+        let parsed = spki::SubjectPublicKeyInfoRef::from_der(&spki).unwrap();
+        for params in [None, Some(der::asn1::AnyRef::from(&OID_SHA256))] {
+            let mut v = parsed.clone();
+            v.algorithm.parameters = params;
+            let e = PublicKey::from_spki_der(&v.to_der().unwrap()).unwrap_err();
+            assert!(matches!(e, CryptoError::MalformedKey { .. }), "{e:?}");
+            assert!(e.to_string().contains("NULL"), "{e}");
+        }
+        // No panics on mutations of either encoding.
+        assert!(crate::testutil::mutate_all(&spki, PublicKey::from_spki_der) > 500);
+        assert!(crate::testutil::mutate_all(&pkcs1, PublicKey::from_pkcs1_der) > 500);
+    }
+
+    #[test]
+    fn rsa_exponent_and_modulus_bounds() {
+        let n = modulus_2048();
+        let bits = |e: &[u8]| PublicKey::from_pkcs1_der(&pkcs1(&n, e)).map(|k| k.algorithm());
+        let rsa2048 = Ok(KeyAlgorithm::RsaPkcs1v15 { bits: 2048 });
+        // Accepted: 3, 65537, 2^32 - 1.
+        assert_eq!(bits(&[3]), rsa2048);
+        assert_eq!(bits(&[1, 0, 1]), rsa2048);
+        assert_eq!(bits(&[0xff, 0xff, 0xff, 0xff]), rsa2048);
+        // Not RSA public exponents (RFC 8017 §3.1): 1, even values.
+        for e in [&[1u8][..], &[2], &[1, 0, 0]] {
+            assert!(
+                matches!(bits(e), Err(CryptoError::MalformedKey { .. })),
+                "{e:?}"
+            );
+        }
+        // Valid but above the bound: 2^32 + 1, and a 9-byte exponent.
+        for e in [&[1u8, 0, 0, 0, 1][..], &[1, 0, 0, 0, 0, 0, 0, 0, 1]] {
+            assert!(
+                matches!(
+                    bits(e),
+                    Err(CryptoError::UnsupportedRsaKey { bits: 2048, .. })
+                ),
+                "{e:?}"
+            );
+        }
+        // An even modulus is not a product of odd primes.
+        let mut even = n.clone();
+        *even.last_mut().unwrap() &= 0xfe;
+        assert!(matches!(
+            PublicKey::from_pkcs1_der(&pkcs1(&even, &[1, 0, 1])),
+            Err(CryptoError::MalformedKey { .. })
+        ));
+        // A 2047-bit modulus is below the bound.
+        let mut short = n.clone();
+        short[0] = 0x7f;
+        assert!(matches!(
+            PublicKey::from_pkcs1_der(&pkcs1(&short, &[1, 0, 1])),
+            Err(CryptoError::UnsupportedRsaKey { bits: 2047, .. })
+        ));
+        // A negative modulus (no leading zero before a set high bit) is not DER UINT.
+        let mut negative = rsa_file("rsa2048.pkcs1.der");
+        // 30 82 01 0a 02 82 01 01 00 <n>: drop the 00 and shorten both lengths.
+        assert_eq!(negative[8], 0);
+        negative.remove(8);
+        negative[3] -= 1;
+        negative[7] -= 1;
+        assert!(matches!(
+            PublicKey::from_pkcs1_der(&negative),
+            Err(CryptoError::MalformedKey { .. })
+        ));
+    }
+
+    #[test]
+    fn rsa_error_wording() {
+        let e = CryptoError::UnsupportedKey {
+            algorithm: "1.2.3".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unsupported public key algorithm 1.2.3 (accepted: ECDSA P-256, ECDSA P-384, \
+             Ed25519, RSA with a 2048- to 4096-bit modulus)"
+        );
+        let e = CryptoError::UnsupportedRsaKey {
+            bits: 1024,
+            detail: "the modulus has 1024 bits".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unsupported 1024-bit RSA public key: the modulus has 1024 bits (accepted: a \
+             2048- to 4096-bit modulus and an odd public exponent from 3 to 2^32-1)"
+        );
     }
 }

@@ -100,3 +100,14 @@ pub const MAX_TUF_KEYS: usize = 256;
 pub const MAX_TUF_SIGNATURES: usize = 256;
 /// Maximum number of roles in one TUF `delegations.roles` list.
 pub const MAX_TUF_DELEGATED_ROLES: usize = 256;
+/// Smallest accepted RSA modulus, in bits (NIST SP 800-131A Rev. 2 §3: 2048 minimum;
+/// the smallest Sigstore `PKIX_RSA_PKCS1V15_*` size).
+pub const MIN_RSA_MODULUS_BITS: usize = 2048;
+/// Largest accepted RSA modulus, in bits (the largest Sigstore `PKIX_RSA_PKCS1V15_*`
+/// size; bounds the work of one verification).
+pub const MAX_RSA_MODULUS_BITS: usize = 4096;
+/// Smallest accepted RSA public exponent (RFC 8017 §3.1: 3 ≤ e ≤ n - 1, e odd).
+pub const MIN_RSA_PUBLIC_EXPONENT: u64 = 3;
+/// Largest accepted RSA public exponent, 2^32 - 1 (bounds the work of one verification;
+/// real keys use 65537).
+pub const MAX_RSA_PUBLIC_EXPONENT: u64 = 0xFFFF_FFFF;

@@ -129,7 +129,7 @@ impl Failure {
     fn line(&self) -> String {
         match self {
             Self::Usage(UsageError(m)) => {
-                format!("error[usage]: {m}\n(run `rulepack-verify help` for usage)")
+                format!("error[usage]: {m} (run `rulepack-verify help` for usage)")
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
             Self::Verify(e) | Self::Setup(e) => format!("error[{}]: {e}", e.code()),

@@ -229,13 +229,7 @@ fn verify_signed_by(
     rekor_v1: bool,
 ) -> Result<Checkpoint, TlogError> {
     let (checkpoint, text, signatures) = parse(envelope)?;
-    let key = log
-        .public_key
-        .as_ref()
-        .ok_or_else(|| TlogError::LogKeyUnsupported {
-            base_url: log.base_url.clone(),
-            key_details: log.key_details.clone(),
-        })?;
+    let key = super::log_key(log)?;
     let host = log.hostname();
     let mut names = vec![host];
     if rekor_v1 {

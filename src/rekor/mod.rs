@@ -102,12 +102,7 @@ pub fn verify_entry_log(
     now: UnixTime,
 ) -> Result<VerifiedEntry, TlogError> {
     let log = find_log(root, &entry.log_id)?;
-    if log.public_key.is_none() {
-        return Err(TlogError::LogKeyUnsupported {
-            base_url: log.base_url.clone(),
-            key_details: log.key_details.clone(),
-        });
-    }
+    log_key(log)?;
     // RFC 6962 trees here are SHA-256 (trusted root `hashAlgorithm: SHA2_256`).
     if log.hash_algorithm != HashAlgorithm::Sha256 {
         return Err(TlogError::LogHashUnsupported {
@@ -142,6 +137,17 @@ pub fn verify_entry_body(
 ) -> Result<(), TlogError> {
     let kind = EntryKind::from_kind_version(&entry.kind, &entry.version)?;
     check_body(entry, kind, content, &verifier)
+}
+
+/// The log's verification key, or the error for a log whose key type is unsupported
+/// (kept in the trusted root but never usable).
+pub(crate) fn log_key(log: &TransparencyLog) -> Result<&crate::crypto::PublicKey, TlogError> {
+    log.public_key
+        .as_ref()
+        .ok_or_else(|| TlogError::LogKeyUnsupported {
+            base_url: log.base_url.clone(),
+            key_details: log.key_details.clone(),
+        })
 }
 
 /// Rekor v1: SET and/or inclusion proof.

@@ -32,16 +32,10 @@ pub fn verify_set(entry: &TlogEntry, log: &TransparencyLog) -> Result<(), TlogEr
         .inclusion_promise
         .as_deref()
         .ok_or(TlogError::SetMissing)?;
-    let key = log
-        .public_key
-        .as_ref()
-        .ok_or_else(|| TlogError::LogKeyUnsupported {
-            base_url: log.base_url.clone(),
-            key_details: log.key_details.clone(),
-        })?;
+    let key = super::log_key(log)?;
     match key.algorithm() {
         KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 => {}
-        other @ KeyAlgorithm::Ed25519 => {
+        other @ (KeyAlgorithm::Ed25519 | KeyAlgorithm::RsaPkcs1v15 { .. }) => {
             return Err(TlogError::SetKeyUnsupported {
                 log: log.base_url.clone(),
                 algorithm: other.to_string(),

@@ -188,7 +188,14 @@ fn parse_signed_data<'a>(sd: &Tlv<'a>) -> Result<SignedToken<'a>, TimestampError
     }
     // digestAlgorithms: informational (RFC 5652 §5.1 "a collection of message digest
     // algorithm identifiers"); the SignerInfo's own digestAlgorithm is what counts.
-    r.expect(Tag::Set, "digestAlgorithms")?;
+    // Its DER is still checked, as for every other field: RFC 5652 §10.1.1
+    // `DigestAlgorithmIdentifiers ::= SET OF DigestAlgorithmIdentifier` (an
+    // AlgorithmIdentifier); the algorithms themselves are not restricted.
+    let digest_algorithms = r.expect(Tag::Set, "digestAlgorithms")?;
+    let mut d = digest_algorithms.contents("digestAlgorithms")?;
+    while !d.is_finished() {
+        algorithm_identifier(&d.any()?, "digestAlgorithms")?;
+    }
     let encap = r.expect(Tag::Sequence, "encapContentInfo")?;
 
     let mut certificates = Vec::new();

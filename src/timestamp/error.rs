@@ -83,7 +83,7 @@ pub enum TimestampError {
         /// The algorithm OID.
         oid: String,
     },
-    /// A signature algorithm other than ECDSA with SHA-256/384/512.
+    /// A signature algorithm other than ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512.
     UnsupportedSignatureAlgorithm {
         /// The algorithm OID (and, if relevant, why it is refused).
         algorithm: String,
@@ -258,7 +258,7 @@ impl fmt::Display for TimestampError {
             ),
             Self::UnsupportedSignatureAlgorithm { algorithm } => write!(
                 f,
-                "the timestamp is signed with unsupported algorithm {algorithm}; only ECDSA with SHA-256, SHA-384 or SHA-512 is accepted"
+                "the timestamp is signed with unsupported algorithm {algorithm}; only ECDSA or RSA PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512 is accepted"
             ),
             Self::InvalidGenTime { value } => write!(
                 f,

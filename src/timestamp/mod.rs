@@ -26,7 +26,7 @@ use spki::ObjectIdentifier;
 use x509_cert::Certificate;
 
 use self::cms::{SignerId, OID_CT_TST_INFO};
-use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey, OID_EC_PUBLIC_KEY};
+use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey, OID_EC_PUBLIC_KEY, OID_RSA};
 use crate::encoding::hex_encode;
 use crate::time::UnixTime;
 use crate::trust_root::CertificateAuthority;
@@ -158,7 +158,8 @@ fn describe_sid(sid: &SignerId<'_>) -> String {
 /// Checks, in order: structure (RFC 3161 §2.4.2, RFC 5652 §5); TSTInfo; the message
 /// imprint equals the hash of `signed_bytes`; the signer certificate (embedded, else a
 /// trusted TSA's leaf) matches the `SignerIdentifier`; the signed attributes
-/// (`contentType`, `messageDigest`, ESS signing certificate) and the ECDSA signature;
+/// (`contentType`, `messageDigest`, ESS signing certificate) and the ECDSA or RSA
+/// signature;
 /// finally the certificate chain to a trusted authority at `genTime`.
 pub fn verify_timestamp(
     token_der: &[u8],
@@ -243,7 +244,7 @@ pub fn verify_timestamp(
 }
 
 /// Step 5: signed attributes (RFC 5652 §5.3, §5.4, §11; RFC 3161 §2.4.2; RFC 5035)
-/// and the ECDSA signature over them.
+/// and the ECDSA or RSA PKCS#1 v1.5 signature over them.
 fn verify_signer_info(
     token: &cms::SignedToken<'_>,
     signer: &CandidateCert<'_>,
@@ -301,17 +302,23 @@ fn verify_signer_info(
     )?;
 
     // RFC 5753 §2.1.1 (ECDSA in CMS): signatureAlgorithm is ecdsa-with-SHA* (or
-    // id-ecPublicKey, the hash then being digestAlgorithm). We require the hash named
-    // by signatureAlgorithm to be digestAlgorithm's.
+    // id-ecPublicKey, the hash then being digestAlgorithm). RFC 3370 §3.2 / RFC 4056
+    // (RSA in CMS): rsaEncryption (hash = digestAlgorithm) or shaXXXWithRSAEncryption.
+    // We require the hash named by signatureAlgorithm to be digestAlgorithm's.
     let sig_alg = si.signature_algorithm;
-    let sig_hash = if sig_alg == OID_EC_PUBLIC_KEY {
-        digest_alg
+    let (sig_hash, wants_rsa) = if sig_alg == OID_EC_PUBLIC_KEY {
+        (digest_alg, false)
+    } else if sig_alg == OID_RSA {
+        (digest_alg, true)
+    } else if let Some(h) = HashAlgorithm::from_rsa_sig_oid(&sig_alg) {
+        (h, true)
     } else {
-        HashAlgorithm::from_ecdsa_sig_oid(&sig_alg).ok_or_else(|| {
+        let h = HashAlgorithm::from_ecdsa_sig_oid(&sig_alg).ok_or_else(|| {
             TimestampError::UnsupportedSignatureAlgorithm {
                 algorithm: sig_alg.to_string(),
             }
-        })?
+        })?;
+        (h, false)
     };
     if sig_hash != digest_alg {
         return Err(TimestampError::UnsupportedSignatureAlgorithm {
@@ -332,10 +339,12 @@ fn verify_signer_info(
         })?;
     let key =
         PublicKey::from_spki_der(&spki).map_err(|source| TimestampError::SignerKey { source })?;
-    if !matches!(
-        key.algorithm(),
-        KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384
-    ) {
+    let key_fits = match key.algorithm() {
+        KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 => !wants_rsa,
+        KeyAlgorithm::RsaPkcs1v15 { .. } => wants_rsa,
+        KeyAlgorithm::Ed25519 => false,
+    };
+    if !key_fits {
         return Err(TimestampError::UnsupportedSignatureAlgorithm {
             algorithm: format!("{sig_alg} with a {} key", key.algorithm()),
         });

@@ -1249,7 +1249,8 @@ fn synthetic_tokens_cover_the_remaining_rules() {
         },
         "timestamp.gen-time-invalid",
     );
-    // sha256WithRSAEncryption, and ECDSA whose hash differs from digestAlgorithm.
+    // sha256WithRSAEncryption with the ECDSA TSA key, and ECDSA whose hash differs from
+    // digestAlgorithm.
     fails(
         Spec {
             signature_alg: "1.2.840.113549.1.1.11",
@@ -1306,4 +1307,78 @@ fn synthetic_tokens_cover_the_remaining_rules() {
             .code(),
         "timestamp.chain-invalid"
     );
+}
+
+// ---------------------------------------------------------------- RSA TSA
+
+/// An RSA time-stamping authority made by OpenSSL (`testdata/rsa/make.sh`): `openssl ts
+/// -reply` signs with CMS signatureAlgorithm rsaEncryption and SHA-256 (RFC 3370 §3.2),
+/// an RSA-2048 TSA certificate issued (sha256WithRSAEncryption) by an RSA-4096 root.
+#[test]
+fn rsa_tsa_token_verifies() {
+    let file = |n: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/rsa")
+                .join(n),
+        )
+        .unwrap()
+    };
+    let (token, msg) = (file("tsa-response.tsr"), file("message.txt"));
+    let ca = CertificateAuthority {
+        organization: None,
+        common_name: None,
+        uri: "test-rsa-tsa".into(),
+        cert_chain: vec![file("tsa-leaf.der"), file("tsa-root.der")],
+        valid_for: ValidityWindow {
+            start: 0,
+            end: None,
+        },
+        operator: None,
+    };
+    let auth = std::slice::from_ref(&ca);
+    let v = verify_timestamp(&token, &msg, auth).unwrap();
+    assert_eq!(v.tsa_subject, "CN=rulepack-verify test RSA TSA");
+    assert_eq!(v.policy, "1.2.3.4.1");
+    assert_eq!(v.authority_index, 0);
+    let leaf = crate::x509::ParsedCertificate::from_der(&ca.cert_chain[0]).unwrap();
+    assert!(leaf.is_valid_at(v.gen_time));
+
+    let code = |t: &[u8]| verify_timestamp(t, &msg, auth).unwrap_err().code();
+    // One flipped bit in the RSA signature (the token's last 256 bytes).
+    let mut t = token.clone();
+    let at = t.len() - 10;
+    t[at] ^= 0x01;
+    assert_eq!(code(&t), "timestamp.signature-invalid");
+    // signatureAlgorithm: rsaEncryption (the last one, after the certificate's SPKI)
+    // may also be spelled sha256WithRSAEncryption; sha384WithRSAEncryption names
+    // another hash than digestAlgorithm.
+    let rsa_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
+    let pos = token
+        .windows(rsa_oid.len())
+        .rposition(|w| w == rsa_oid)
+        .unwrap();
+    let with_last = |b: u8| {
+        let mut t = token.clone();
+        t[pos + rsa_oid.len() - 1] = b;
+        t
+    };
+    verify_timestamp(&with_last(0x0b), &msg, auth).unwrap();
+    assert_eq!(
+        code(&with_last(0x0c)),
+        "timestamp.unsupported-signature-algorithm"
+    );
+    // Another message.
+    assert_eq!(
+        code_for(&token, b"other", auth),
+        "timestamp.imprint-mismatch"
+    );
+    // No panics on mutations.
+    assert!(crate::testutil::mutate_all(&token, |x| verify_timestamp(x, &msg, auth)) > 1000);
+}
+
+fn code_for(token: &[u8], msg: &[u8], auth: &[CertificateAuthority]) -> &'static str {
+    verify_timestamp(token, msg, auth).unwrap_err().code()
 }

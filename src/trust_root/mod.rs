@@ -32,8 +32,8 @@ pub struct TransparencyLog {
     pub base_url: String,
     /// `hashAlgorithm` of the Merkle tree.
     pub hash_algorithm: HashAlgorithm,
-    /// The verification key; `None` when its type is not supported here (e.g. the
-    /// staging RSA CT log). Such a log can never verify anything.
+    /// The verification key; `None` when its type is not supported here (e.g. an
+    /// RSA-PSS or 8192-bit RSA key). Such a log can never verify anything.
     pub public_key: Option<PublicKey>,
     /// `publicKey.keyDetails` as written.
     pub key_details: String,

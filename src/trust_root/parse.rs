@@ -41,22 +41,50 @@ const PUBLIC_KEY_DETAILS: &[(i64, &str)] = &[
 enum Expected {
     /// `PUBLIC_KEY_DETAILS_UNSPECIFIED` or absent: the SPKI alone decides.
     Unspecified,
-    /// A scheme this verifier implements.
+    /// A scheme this verifier implements, for exactly this key type (and RSA size).
     Supported(KeyAlgorithm),
-    /// A scheme it does not implement, whose keys look like `family` (if one of ours).
-    Unsupported(Option<KeyAlgorithm>),
+    /// RSASSA-PKCS1-v1_5 of any accepted size, from the deprecated size-less names:
+    /// `PKIX_RSA_PKCS1V5` (rawBytes SPKI) or `PKCS1_RSA_PKCS1V5` (rawBytes a PKCS#1
+    /// `RSAPublicKey`, RFC 8017 Appendix A.1.1, as the staging CT log ships it).
+    AnyRsa {
+        /// The bytes are PKCS#1, not SPKI.
+        pkcs1: bool,
+    },
+    /// A scheme it does not implement, whose keys look like those `family` accepts (if
+    /// one of ours).
+    Unsupported(Option<fn(KeyAlgorithm) -> bool>),
+}
+
+fn is_rsa(k: KeyAlgorithm) -> bool {
+    matches!(k, KeyAlgorithm::RsaPkcs1v15 { .. })
 }
 
 fn expected_key(details: &str) -> Expected {
+    let rsa = |bits| Expected::Supported(KeyAlgorithm::RsaPkcs1v15 { bits });
     match details {
         "PUBLIC_KEY_DETAILS_UNSPECIFIED" => Expected::Unspecified,
         "PKIX_ECDSA_P256_SHA_256" => Expected::Supported(KeyAlgorithm::EcdsaP256),
         "PKIX_ECDSA_P384_SHA_384" => Expected::Supported(KeyAlgorithm::EcdsaP384),
         "PKIX_ED25519" => Expected::Supported(KeyAlgorithm::Ed25519),
-        // Same key types, other signing schemes (HMAC, pre-hashed, other digests).
-        "PKIX_ECDSA_P256_HMAC_SHA_256" => Expected::Unsupported(Some(KeyAlgorithm::EcdsaP256)),
-        "PKIX_ECDSA_P384_SHA_256" => Expected::Unsupported(Some(KeyAlgorithm::EcdsaP384)),
-        "PKIX_ED25519_PH" => Expected::Unsupported(Some(KeyAlgorithm::Ed25519)),
+        // sigstore_common.proto: "RSASSA-PKCS1-v1_5 with SHA-256" and a key of the
+        // named size, rawBytes being SPKI (PKIX).
+        "PKIX_RSA_PKCS1V15_2048_SHA256" => rsa(2048),
+        "PKIX_RSA_PKCS1V15_3072_SHA256" => rsa(3072),
+        "PKIX_RSA_PKCS1V15_4096_SHA256" => rsa(4096),
+        // Deprecated in sigstore_common.proto, still in real roots (staging CT log);
+        // sigstore-go reads PKCS1_ keys with ParsePKCS1PublicKey.
+        "PKIX_RSA_PKCS1V5" => Expected::AnyRsa { pkcs1: false },
+        "PKCS1_RSA_PKCS1V5" => Expected::AnyRsa { pkcs1: true },
+        // Same key types, other signing schemes (HMAC, pre-hashed, other digests, PSS).
+        "PKIX_ECDSA_P256_HMAC_SHA_256" => {
+            Expected::Unsupported(Some(|k| k == KeyAlgorithm::EcdsaP256))
+        }
+        "PKIX_ECDSA_P384_SHA_256" => Expected::Unsupported(Some(|k| k == KeyAlgorithm::EcdsaP384)),
+        "PKIX_ED25519_PH" => Expected::Unsupported(Some(|k| k == KeyAlgorithm::Ed25519)),
+        "PKIX_RSA_PSS"
+        | "PKIX_RSA_PSS_2048_SHA256"
+        | "PKIX_RSA_PSS_3072_SHA256"
+        | "PKIX_RSA_PSS_4096_SHA256" => Expected::Unsupported(Some(is_rsa)),
         _ => Expected::Unsupported(None),
     }
 }
@@ -76,7 +104,8 @@ fn supported_media_type(mt: &str) -> bool {
 impl TrustedRoot {
     /// Parses and validates a `trusted_root.json` (SPEC §2): the media type, every
     /// `validFor` window (start required, end optional and not before start), log keys
-    /// (P-256, P-384, Ed25519; other types are kept with `public_key: None`), log IDs and
+    /// (P-256, P-384, Ed25519, RSA PKCS#1 v1.5 of 2048 to 4096 bits; other types are kept
+    /// with `public_key: None`), log IDs and
     /// CA certificate chains (non-empty, each a DER certificate). Lists may be absent.
     pub fn from_json(bytes: &[u8]) -> Result<TrustedRoot, TrustRootError> {
         if bytes.len() > MAX_TRUSTED_ROOT_BYTES {
@@ -192,11 +221,15 @@ fn parse_log(f: &Field<'_>) -> Result<TransparencyLog, TrustRootError> {
     })
 }
 
-/// Parses `rawBytes` (SPKI DER) and reconciles it with `keyDetails`:
-/// - a supported scheme must match the parsed key exactly;
-/// - an unsupported scheme (e.g. the staging CT log's `PKCS1_RSA_PKCS1V5`, whose bytes are
-///   a PKCS#1 RSAPublicKey, not even SPKI) keeps the log with no usable key, unless the
-///   bytes parse as a key of a different kind, which is a contradiction;
+/// Parses `rawBytes` and reconciles it with `keyDetails`:
+/// - a supported scheme must match the parsed key exactly (RSA: also its size);
+/// - the size-less RSA names take any accepted RSA key, SPKI for `PKIX_RSA_PKCS1V5` and
+///   a PKCS#1 RSAPublicKey for `PKCS1_RSA_PKCS1V5`;
+/// - an RSA key outside this verifier's bounds (a 1024- or 8192-bit modulus, a huge
+///   exponent) under an RSA name keeps the log with no usable key, unless its size
+///   contradicts the name;
+/// - an unsupported scheme (e.g. `PKCS1_RSA_PSS`) keeps the log with no usable key,
+///   unless the bytes parse as a key of a different kind, which is a contradiction;
 /// - no `keyDetails`: the SPKI decides; an unsupported algorithm leaves no usable key.
 fn resolve_key(
     raw: &[u8],
@@ -213,16 +246,37 @@ fn resolve_key(
         path: raw_path.to_owned(),
         detail: e.to_string(),
     };
-    let parsed = PublicKey::from_spki_der(raw);
-    match (expected_key(key_details), parsed) {
+    let expected = expected_key(key_details);
+    let parsed = match expected {
+        Expected::AnyRsa { pkcs1: true } => PublicKey::from_pkcs1_der(raw),
+        _ => PublicKey::from_spki_der(raw),
+    };
+    match (expected, parsed) {
         (Expected::Supported(want), Ok(key)) if key.algorithm() == want => Ok(Some(key)),
         (Expected::Supported(_), Ok(key)) => Err(mismatch(key.algorithm().to_string())),
         (Expected::Supported(_), Err(CryptoError::UnsupportedKey { algorithm })) => {
             Err(mismatch(algorithm))
         }
+        (
+            Expected::Supported(KeyAlgorithm::RsaPkcs1v15 { bits: want }),
+            Err(CryptoError::UnsupportedRsaKey { bits, .. }),
+        ) => {
+            if bits == want {
+                Ok(None)
+            } else {
+                Err(mismatch(format!("RSA-{bits}")))
+            }
+        }
         (Expected::Supported(_), Err(e)) => Err(invalid(e)),
+        (Expected::AnyRsa { .. }, Ok(key)) if is_rsa(key.algorithm()) => Ok(Some(key)),
+        (Expected::AnyRsa { .. }, Ok(key)) => Err(mismatch(key.algorithm().to_string())),
+        (Expected::AnyRsa { .. }, Err(CryptoError::UnsupportedKey { algorithm })) => {
+            Err(mismatch(algorithm))
+        }
+        (Expected::AnyRsa { .. }, Err(CryptoError::UnsupportedRsaKey { .. })) => Ok(None),
+        (Expected::AnyRsa { .. }, Err(e)) => Err(invalid(e)),
         (Expected::Unsupported(family), Ok(key)) => {
-            if family == Some(key.algorithm()) {
+            if family.is_some_and(|f| f(key.algorithm())) {
                 Ok(None)
             } else {
                 Err(mismatch(key.algorithm().to_string()))
@@ -230,7 +284,10 @@ fn resolve_key(
         }
         (Expected::Unsupported(_), Err(_)) => Ok(None),
         (Expected::Unspecified, Ok(key)) => Ok(Some(key)),
-        (Expected::Unspecified, Err(CryptoError::UnsupportedKey { .. })) => Ok(None),
+        (
+            Expected::Unspecified,
+            Err(CryptoError::UnsupportedKey { .. } | CryptoError::UnsupportedRsaKey { .. }),
+        ) => Ok(None),
         (Expected::Unspecified, Err(e)) => Err(invalid(e)),
     }
 }
@@ -282,4 +339,119 @@ pub(super) fn parse_ca_fragment(bytes: &[u8]) -> Result<CertificateAuthority, Tr
         path: "certificateAuthority".to_owned(),
     };
     parse_ca(&f)
+}
+
+#[cfg(test)]
+mod rsa_tests {
+    //! `keyDetails` for RSA log keys, with the OpenSSL vectors of `testdata/rsa/`.
+
+    use serde_json::{json, Value};
+
+    use super::super::{TrustRootError, TrustedRoot, EMBEDDED_PUBLIC_GOOD};
+    use crate::crypto::KeyAlgorithm;
+    use crate::encoding::base64_encode;
+
+    fn vector(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/rsa")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    /// The production root with its first CT log's key replaced.
+    fn with_ctlog_key(details: &str, raw: &[u8]) -> Result<TrustedRoot, TrustRootError> {
+        let mut v: Value = serde_json::from_slice(EMBEDDED_PUBLIC_GOOD).unwrap();
+        v["ctlogs"][0]["publicKey"]["keyDetails"] = json!(details);
+        v["ctlogs"][0]["publicKey"]["rawBytes"] = json!(base64_encode(raw));
+        TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap())
+    }
+
+    fn usable(details: &str, raw: &[u8]) -> Option<KeyAlgorithm> {
+        let r = with_ctlog_key(details, raw).unwrap_or_else(|e| panic!("{details}: {e}"));
+        assert_eq!(r.ctlogs[0].key_details, details);
+        r.ctlogs[0].public_key.as_ref().map(|k| k.algorithm())
+    }
+
+    fn code(details: &str, raw: &[u8]) -> &'static str {
+        with_ctlog_key(details, raw).map_or_else(|e| e.code(), |_| "ok")
+    }
+
+    #[test]
+    fn rsa_key_details() {
+        let (k2048, k3072, k4096) = (
+            vector("rsa2048.spki.der"),
+            vector("rsa3072.spki.der"),
+            vector("rsa4096.spki.der"),
+        );
+        let rsa = |bits| Some(KeyAlgorithm::RsaPkcs1v15 { bits });
+        // Sized names: exactly that size, SPKI.
+        assert_eq!(usable("PKIX_RSA_PKCS1V15_2048_SHA256", &k2048), rsa(2048));
+        assert_eq!(usable("PKIX_RSA_PKCS1V15_3072_SHA256", &k3072), rsa(3072));
+        assert_eq!(usable("PKIX_RSA_PKCS1V15_4096_SHA256", &k4096), rsa(4096));
+        // ... by number too (sigstore_common.proto: 9, 10, 11).
+        let mut v: Value = serde_json::from_slice(EMBEDDED_PUBLIC_GOOD).unwrap();
+        v["ctlogs"][0]["publicKey"]["keyDetails"] = json!(10);
+        v["ctlogs"][0]["publicKey"]["rawBytes"] = json!(base64_encode(&k3072));
+        let r = TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(r.ctlogs[0].key_details, "PKIX_RSA_PKCS1V15_3072_SHA256");
+        // A size other than the name's, or another key type: contradictions.
+        let e = with_ctlog_key("PKIX_RSA_PKCS1V15_2048_SHA256", &k4096).unwrap_err();
+        assert_eq!(
+            e,
+            TrustRootError::KeyDetailsMismatch {
+                path: "ctlogs[0].publicKey".into(),
+                key_details: "PKIX_RSA_PKCS1V15_2048_SHA256".into(),
+                actual: "RSA-4096".into(),
+            }
+        );
+        let p256 = TrustedRoot::embedded_public_good().unwrap().ctlogs[0]
+            .public_key
+            .as_ref()
+            .unwrap()
+            .spki_der()
+            .to_vec();
+        for details in [
+            "PKIX_RSA_PKCS1V15_4096_SHA256",
+            "PKIX_RSA_PKCS1V5",
+            "PKIX_RSA_PSS_2048_SHA256",
+        ] {
+            assert_eq!(
+                code(details, &p256),
+                "trust-root.key-details-mismatch",
+                "{details}"
+            );
+        }
+        assert_eq!(
+            code("PKIX_ECDSA_P256_SHA_256", &k2048),
+            "trust-root.key-details-mismatch"
+        );
+        // The size-less legacy names: any accepted size; PKIX = SPKI, PKCS1 = PKCS#1.
+        assert_eq!(usable("PKIX_RSA_PKCS1V5", &k3072), rsa(3072));
+        assert_eq!(
+            usable("PKCS1_RSA_PKCS1V5", &vector("rsa2048.pkcs1.der")),
+            rsa(2048)
+        );
+        assert_eq!(
+            code("PKCS1_RSA_PKCS1V5", &k2048),
+            "trust-root.invalid-public-key"
+        );
+        assert_eq!(
+            code("PKIX_RSA_PKCS1V5", &vector("rsa2048.pkcs1.der")),
+            "trust-root.invalid-public-key"
+        );
+        // No keyDetails: the SPKI decides, RSA included.
+        assert_eq!(usable("PUBLIC_KEY_DETAILS_UNSPECIFIED", &k4096), rsa(4096));
+        // RSA keys outside the bounds are kept, unusable (unless the size contradicts
+        // a sized name); so are RSA-PSS keys.
+        let (k1024, k8192) = (vector("rsa1024.spki.der"), vector("rsa8192.spki.der"));
+        assert_eq!(usable("PKIX_RSA_PKCS1V5", &k1024), None);
+        assert_eq!(usable("PKIX_RSA_PKCS1V5", &k8192), None);
+        assert_eq!(usable("PUBLIC_KEY_DETAILS_UNSPECIFIED", &k8192), None);
+        assert_eq!(
+            code("PKIX_RSA_PKCS1V15_4096_SHA256", &k8192),
+            "trust-root.key-details-mismatch"
+        );
+        assert_eq!(usable("PKIX_RSA_PSS_2048_SHA256", &k2048), None);
+        assert_eq!(usable("PKIX_RSA_PSS", &k4096), None);
+    }
 }

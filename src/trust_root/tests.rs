@@ -243,12 +243,14 @@ fn corpus_trusted_roots_parse_or_fail_as_expected() {
         };
         match (want, got) {
             (None, Ok(r)) => {
-                // Every usable key's type agrees with its keyDetails; unusable ones are
-                // exactly the unsupported (RSA) ones.
+                // Every key is usable and its type agrees with its keyDetails (the
+                // legacy PKCS1_RSA_PKCS1V5 name covers RSA keys of any accepted size).
                 for l in r.tlogs.iter().chain(&r.ctlogs) {
-                    match &l.public_key {
-                        Some(k) => assert_eq!(k.algorithm().key_details(), l.key_details, "{rel}"),
-                        None => assert_eq!(l.key_details, "PKCS1_RSA_PKCS1V5", "{rel}"),
+                    let k = l.public_key.as_ref().unwrap_or_else(|| panic!("{rel}"));
+                    match k.algorithm() {
+                        KeyAlgorithm::RsaPkcs1v15 { .. }
+                            if l.key_details == "PKCS1_RSA_PKCS1V5" => {}
+                        a => assert_eq!(a.key_details(), l.key_details, "{rel}"),
                     }
                 }
             }
@@ -262,7 +264,8 @@ fn corpus_trusted_roots_parse_or_fail_as_expected() {
     }
     assert_eq!(failures, 5);
 
-    // The staging root keeps the RSA CT log, unusable.
+    // The staging root's RSA CT log (PKCS#1 rawBytes) is usable; its log ID is the
+    // SHA-256 of the key's SPKI (RFC 6962 §3.2), which checks the SPKI built around it.
     let staging = TrustedRoot::from_json(
         &std::fs::read(corpus.join(
             "real/sigstore-python/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstage.dev/trusted_root.json",
@@ -272,7 +275,9 @@ fn corpus_trusted_roots_parse_or_fail_as_expected() {
     .unwrap();
     let rsa = staging.ctlogs.first().unwrap();
     assert_eq!(rsa.key_details, "PKCS1_RSA_PKCS1V5");
-    assert!(rsa.public_key.is_none());
+    let key = rsa.public_key.as_ref().unwrap();
+    assert_eq!(key.algorithm(), KeyAlgorithm::RsaPkcs1v15 { bits: 4096 });
+    assert_eq!(crate::crypto::sha256(key.spki_der()).to_vec(), rsa.log_id);
     assert_eq!(staging.tlogs.len(), 4);
 
     // The sigstore-python CA fragments, parsed as certificate authorities.
@@ -468,10 +473,17 @@ fn key_details_and_key_types() {
     assert!(r.tlogs[0].public_key.is_none());
     let r = set(json!("PKIX_ED25519_PH"), &ed25519_spki()).unwrap();
     assert!(r.tlogs[0].public_key.is_none());
-    // Unsupported scheme with bytes we do not parse (PKCS#1 RSA): kept, unusable.
-    let r = set(json!("PKCS1_RSA_PKCS1V5"), b"\x30\x03\x02\x01\x01").unwrap();
+    // Unsupported scheme with bytes we do not parse (PKCS#1 RSA-PSS): kept, unusable.
+    let r = set(json!("PKCS1_RSA_PSS"), b"\x30\x03\x02\x01\x01").unwrap();
     assert!(r.tlogs[0].public_key.is_none());
-    assert_eq!(r.tlogs[0].key_details, "PKCS1_RSA_PKCS1V5");
+    assert_eq!(r.tlogs[0].key_details, "PKCS1_RSA_PSS");
+    // A supported legacy RSA scheme whose PKCS#1 bytes do not parse.
+    assert_eq!(
+        set(json!("PKCS1_RSA_PKCS1V5"), b"\x30\x03\x02\x01\x01")
+            .unwrap_err()
+            .code(),
+        "trust-root.invalid-public-key"
+    );
     // A supported scheme whose bytes do not parse.
     assert_eq!(
         set(json!("PKIX_ECDSA_P256_SHA_256"), b"garbage")

@@ -229,11 +229,14 @@ pub fn verify_with(
 
     // 4. RFC 3161 timestamps: every one present must verify (never skipped), no duplicates.
     //    RFC 3161 §2.4.2 / sigstore-go pkg/verify/tsa.go: the imprint covers the signature bytes.
-    let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
+    // Duplicates first (sigstore-python: "duplicate timestamp found"), before any crypto.
     for (i, der) in vm.rfc3161_timestamps.iter().enumerate() {
         if vm.rfc3161_timestamps.iter().take(i).any(|d| d == der) {
             return Err(TimestampError::Duplicate { index: i }.into());
         }
+    }
+    let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
+    for der in &vm.rfc3161_timestamps {
         let ts = timestamp::verify_timestamp(der, signature_bytes, &root.timestamp_authorities)?;
         if ts.gen_time > now {
             return Err(TimestampError::InFuture {

@@ -211,12 +211,16 @@ impl ParsedCertificate {
         self.not_before <= t && t <= self.not_after
     }
 
-    /// The subject public key (ECDSA P-256/P-384 or Ed25519).
+    /// The subject public key (ECDSA P-256/P-384, Ed25519, or RSA of 2048 to 4096 bits).
     pub fn public_key(&self) -> Result<PublicKey, CertificateError> {
         PublicKey::from_spki_der(&self.raw.spki).map_err(|e| match e {
             CryptoError::UnsupportedKey { algorithm } => CertificateError::UnsupportedKey {
                 subject: self.subject_string(),
                 algorithm,
+            },
+            CryptoError::UnsupportedRsaKey { bits, detail } => CertificateError::UnsupportedKey {
+                subject: self.subject_string(),
+                algorithm: format!("RSA-{bits}, {detail}"),
             },
             other => CertificateError::MalformedKey {
                 subject: self.subject_string(),

@@ -55,6 +55,18 @@ fn eku_name(oid: &ObjectIdentifier) -> String {
 /// `pkcs-1` (RFC 8017 Appendix C): RSA signature algorithms, named in messages only.
 const OID_PKCS1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1");
 
+/// The certificate signature algorithms this verifier implements.
+#[derive(Clone, Copy)]
+enum SignatureScheme {
+    /// RFC 5758 §3.2 `ecdsa-with-SHA256/384/512`.
+    Ecdsa(HashAlgorithm),
+    /// RFC 8410 §3 `id-Ed25519` (pure).
+    Ed25519,
+    /// RFC 8017 Appendix C / RFC 4055 §5 `sha256/384/512WithRSAEncryption`
+    /// (RSASSA-PKCS1-v1_5).
+    RsaPkcs1v15(HashAlgorithm),
+}
+
 /// Verifies that `issuer` signed `child` (RFC 5280 §6.1.3 (a)(1)).
 fn verify_signed_by(
     child: &ParsedCertificate,
@@ -65,16 +77,37 @@ fn verify_signed_by(
         subject: child.subject_string(),
         algorithm: format!("{}{why}", alg.oid),
     };
-    let is_ed25519 = alg.oid == OID_ED25519;
-    let ecdsa_hash = HashAlgorithm::from_ecdsa_sig_oid(&alg.oid);
-    if !is_ed25519 && ecdsa_hash.is_none() {
+    let scheme = if alg.oid == OID_ED25519 {
+        SignatureScheme::Ed25519
+    } else if let Some(hash) = HashAlgorithm::from_ecdsa_sig_oid(&alg.oid) {
+        SignatureScheme::Ecdsa(hash)
+    } else if let Some(hash) = HashAlgorithm::from_rsa_sig_oid(&alg.oid) {
+        SignatureScheme::RsaPkcs1v15(hash)
+    } else {
+        // SHA-1 and MD5 with RSA, RSA-PSS (RFC 4055 §3.1), ...
         let rsa = alg.oid.parent() == Some(OID_PKCS1);
         return Err(unsupported(if rsa { " (RSA)" } else { "" }));
-    }
-    // RFC 5758 §3.2 (ECDSA) and RFC 8410 §3 (Ed25519): the parameters field MUST be
-    // absent.
-    if alg.parameters.is_some() {
-        return Err(unsupported(" with parameters"));
+    };
+    match scheme {
+        // RFC 4055 §5: for sha256/384/512WithRSAEncryption "the parameters MUST be
+        // NULL. Implementations MUST accept the parameters being absent as well as
+        // present."
+        SignatureScheme::RsaPkcs1v15(_) => {
+            if alg
+                .parameters
+                .as_ref()
+                .is_some_and(|p| *p != der::asn1::Any::null())
+            {
+                return Err(unsupported(" with parameters other than NULL"));
+            }
+        }
+        // RFC 5758 §3.2 (ECDSA) and RFC 8410 §3 (Ed25519): the parameters field MUST be
+        // absent.
+        SignatureScheme::Ecdsa(_) | SignatureScheme::Ed25519 => {
+            if alg.parameters.is_some() {
+                return Err(unsupported(" with parameters"));
+            }
+        }
     }
     let sig = child
         .inner()
@@ -89,15 +122,20 @@ fn verify_signed_by(
         issuer: issuer.subject_string(),
         detail: e.to_string(),
     };
-    match (ecdsa_hash, key.algorithm()) {
+    match (scheme, key.algorithm()) {
         // RFC 8410 §6: pure Ed25519 over the TBSCertificate DER.
-        (None, KeyAlgorithm::Ed25519) => key
+        (SignatureScheme::Ed25519, KeyAlgorithm::Ed25519) => key
             .verify(HashAlgorithm::Sha256, child.tbs_der(), sig)
             .map_err(bad),
         // RFC 5758 §3.2: ecdsa-with-SHA256/384/512 over the TBSCertificate DER.
-        (Some(hash), KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) => key
+        (SignatureScheme::Ecdsa(hash), KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384) => key
             .verify_prehash(&hash.digest(child.tbs_der()), sig)
             .map_err(bad),
+        // RFC 4055 §5 / RFC 8017 §8.2.2: RSASSA-PKCS1-v1_5 with SHA-256/384/512 over the
+        // TBSCertificate DER.
+        (SignatureScheme::RsaPkcs1v15(hash), KeyAlgorithm::RsaPkcs1v15 { .. }) => {
+            key.verify(hash, child.tbs_der(), sig).map_err(bad)
+        }
         (_, other) => Err(unsupported(&format!(" with a {other} issuer key"))),
     }
 }
@@ -626,19 +664,123 @@ mod tests {
         assert_eq!(e.code(), "certificate.leaf-is-ca");
     }
 
+    /// Re-encodes `der` after `edit`, without re-signing.
+    fn edited(der: &[u8], edit: impl FnOnce(&mut x509_cert::Certificate)) -> ParsedCertificate {
+        use der::{Decode, Encode};
+        let mut c = x509_cert::Certificate::from_der(der).unwrap();
+        edit(&mut c);
+        ParsedCertificate::from_der(&c.to_der().unwrap()).unwrap()
+    }
+
     #[test]
-    fn rsa_signed_leaf_is_unsupported() {
-        let Some(corpus) = corpus_dir("x509::chain::rsa_signed_leaf_is_unsupported") else {
+    fn rsa_signed_leaf_verifies() {
+        let Some(corpus) = corpus_dir("x509::chain::rsa_signed_leaf_verifies") else {
             return;
         };
-        // This case's private Fulcio signs with sha256WithRSAEncryption.
+        // This case's private Fulcio (a self-signed RSA-4096 root) signs the ECDSA leaf
+        // with sha256WithRSAEncryption (NULL parameters).
         let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
         let cas = authorities(&root, "certificateAuthorities");
-        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
-        let e =
-            verify_chain(&leaf, &[], &cas, leaf.not_before() + 60, EKU_CODE_SIGNING).unwrap_err();
+        let der = bundle_certs(&bundle).remove(0);
+        let leaf = ParsedCertificate::from_der(&der).unwrap();
+        let t = leaf.not_before() + 60;
+        let chain = verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap();
+        assert_eq!(chain.path.len(), 2);
+        assert_eq!(
+            chain.issuer().unwrap().public_key().unwrap().algorithm(),
+            KeyAlgorithm::RsaPkcs1v15 { bits: 4096 }
+        );
+        let check = |c: &ParsedCertificate| verify_chain(c, &[], &cas, t, EKU_CODE_SIGNING);
+
+        // One flipped bit of the RSA signature.
+        let flipped = edited(&der, |c| {
+            let mut sig = c.signature.raw_bytes().to_vec();
+            sig[100] ^= 0x01;
+            c.signature = der::asn1::BitString::from_bytes(&sig).unwrap();
+        });
+        assert_eq!(
+            check(&flipped).unwrap_err().code(),
+            "certificate.signature-invalid"
+        );
+        // Algorithm edits (both AlgorithmIdentifier fields, so the certificate parses).
+        let with_alg = |oid: &str, params: Option<der::asn1::Any>| {
+            edited(&der, |c| {
+                c.signature_algorithm.oid = ObjectIdentifier::new_unwrap(oid);
+                c.signature_algorithm.parameters = params;
+                c.tbs_certificate.signature = c.signature_algorithm.clone();
+            })
+        };
+        // sha1WithRSAEncryption: an RSA algorithm this verifier refuses.
+        let e = check(&with_alg(
+            "1.2.840.113549.1.1.5",
+            Some(der::asn1::Any::null()),
+        ))
+        .unwrap_err();
         assert_eq!(e.code(), "certificate.unsupported-signature-algorithm");
         assert!(e.to_string().contains("(RSA)"), "{e}");
+        // RFC 4055 §5: absent parameters are accepted (then the edited TBS no longer
+        // matches the signature); anything but NULL is not.
+        let absent = with_alg("1.2.840.113549.1.1.11", None);
+        assert_eq!(
+            check(&absent).unwrap_err().code(),
+            "certificate.signature-invalid"
+        );
+        let int = der::asn1::Any::encode_from(&1u8).unwrap();
+        let e = check(&with_alg("1.2.840.113549.1.1.11", Some(int))).unwrap_err();
+        assert_eq!(e.code(), "certificate.unsupported-signature-algorithm");
+        assert!(e.to_string().contains("other than NULL"), "{e}");
+        // sha384WithRSAEncryption over the same TBS bytes: the hash differs.
+        let sha384 = with_alg("1.2.840.113549.1.1.12", Some(der::asn1::Any::null()));
+        assert_eq!(
+            check(&sha384).unwrap_err().code(),
+            "certificate.signature-invalid"
+        );
+        // An ECDSA algorithm with the RSA issuer key.
+        let e = check(&with_alg("1.2.840.10045.4.3.2", None)).unwrap_err();
+        assert_eq!(e.code(), "certificate.unsupported-signature-algorithm");
+        assert!(e.to_string().contains("with a RSA-4096 issuer key"), "{e}");
+    }
+
+    /// An RSA-2048 leaf under an RSA-4096 root (OpenSSL, `testdata/rsa/make.sh`): the
+    /// chain verifies and the leaf's RSA key is returned.
+    #[test]
+    fn rsa_leaf_key_and_generated_rsa_chain() {
+        let file = |n: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("testdata/rsa")
+                    .join(n),
+            )
+            .unwrap()
+        };
+        let leaf = ParsedCertificate::from_der(&file("tsa-leaf.der")).unwrap();
+        assert_eq!(
+            leaf.public_key().unwrap().algorithm(),
+            KeyAlgorithm::RsaPkcs1v15 { bits: 2048 }
+        );
+        let ca = CertificateAuthority {
+            organization: None,
+            common_name: None,
+            uri: "test-rsa-tsa".into(),
+            cert_chain: vec![file("tsa-leaf.der"), file("tsa-root.der")],
+            valid_for: ValidityWindow {
+                start: 0,
+                end: None,
+            },
+            operator: None,
+        };
+        let t = leaf.not_before() + 60;
+        let chain =
+            verify_chain(&leaf, &[], std::slice::from_ref(&ca), t, EKU_TIME_STAMPING).unwrap();
+        assert_eq!(chain.path.len(), 2);
+        // A certificate with an out-of-bounds RSA key reports it as unsupported.
+        let weak = edited(&file("tsa-leaf.der"), |c| {
+            c.tbs_certificate.subject_public_key_info =
+                der::Decode::from_der(&file("rsa1024.spki.der")).unwrap();
+        });
+        let e = weak.public_key().unwrap_err();
+        assert_eq!(e.code(), "certificate.unsupported-key");
+        assert!(e.to_string().contains("RSA-1024"), "{e}");
     }
 
     #[test]

@@ -55,8 +55,8 @@ pub enum CertificateError {
         algorithm: String,
     },
     /// The certificate is signed with an algorithm this verifier does not accept
-    /// (only ECDSA with SHA-256/384/512 and Ed25519 are), or with parameters the
-    /// algorithm forbids.
+    /// (only ECDSA and RSA PKCS#1 v1.5 with SHA-256/384/512 and Ed25519 are), or with
+    /// parameters the algorithm forbids.
     UnsupportedSignatureAlgorithm {
         /// Certificate subject.
         subject: String,
@@ -303,11 +303,11 @@ impl fmt::Display for CertificateError {
             }
             Self::UnsupportedKey { subject, algorithm } => write!(
                 f,
-                "certificate {subject} has an unsupported public key ({algorithm}; accepted: ECDSA P-256, ECDSA P-384, Ed25519)"
+                "certificate {subject} has an unsupported public key ({algorithm}; accepted: ECDSA P-256, ECDSA P-384, Ed25519, RSA with a 2048- to 4096-bit modulus)"
             ),
             Self::UnsupportedSignatureAlgorithm { subject, algorithm } => write!(
                 f,
-                "certificate {subject} is signed with an unsupported algorithm {algorithm} (accepted: ECDSA with SHA-256/384/512, Ed25519)"
+                "certificate {subject} is signed with an unsupported algorithm {algorithm} (accepted: ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)"
             ),
             Self::NoTrustedAuthority { at, configured } => write!(
                 f,

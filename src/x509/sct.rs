@@ -22,6 +22,8 @@ const OID_CT_PRECERT_SIGNING: ObjectIdentifier =
 const HASH_SHA256: u8 = 4;
 /// RFC 8446 §4.2.3 `ed25519` (0x0807): "hash" byte 8 (intrinsic).
 const HASH_INTRINSIC: u8 = 8;
+/// RFC 5246 §7.4.1.4.1 `SignatureAlgorithm.rsa` (RSASSA-PKCS1-v1_5).
+const SIG_RSA: u8 = 1;
 /// RFC 5246 §7.4.1.4.1 `SignatureAlgorithm.ecdsa`.
 const SIG_ECDSA: u8 = 3;
 /// RFC 8446 §4.2.3 `ed25519` (0x0807): signature byte 7.
@@ -334,6 +336,11 @@ pub fn verify_embedded_scts(
                 (sct.hash_alg, sct.sig_alg) == (HASH_SHA256, SIG_ECDSA)
             }
             KeyAlgorithm::Ed25519 => (sct.hash_alg, sct.sig_alg) == (HASH_INTRINSIC, SIG_ED25519),
+            // RFC 6962 §2.1.4: logs sign "using either ECDSA with NIST P-256 or RSA
+            // (RSASSA-PKCS1-V1_5) with SHA-256".
+            KeyAlgorithm::RsaPkcs1v15 { .. } => {
+                (sct.hash_alg, sct.sig_alg) == (HASH_SHA256, SIG_RSA)
+            }
         };
         if !fits {
             return Err(SctError::UnsupportedAlgorithm {
@@ -469,16 +476,13 @@ mod tests {
         let Some(corpus) = corpus_dir("x509::sct::sct_with_non_empty_extensions_verifies") else {
             return;
         };
-        // The case's private CA signs with RSA (which `verify_chain` does not accept),
-        // so the chain is assembled from its trusted root directly; SCT verification
-        // only hashes the issuer's SPKI.
+        // The case's private CA (RSA-4096) signs with sha256WithRSAEncryption.
         let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
         let leaf = parse(&bundle_certs(&bundle)[0]);
-        let ca = &authorities(&root, "certificateAuthorities")[0];
-        let chain = VerifiedChain {
-            authority_index: 0,
-            path: vec![leaf.clone(), parse(&ca.cert_chain[0])],
-        };
+        let cas = authorities(&root, "certificateAuthorities");
+        let chain =
+            verify_chain(&leaf, &[], &cas, leaf.not_before() + 60, EKU_CODE_SIGNING).unwrap();
+        assert_eq!(chain.path[1].der(), &cas[0].cert_chain[0][..]);
         let scts = embedded_scts(&leaf).unwrap().unwrap();
         assert_eq!(scts.len(), 1);
         // openssl: "Extensions: 00:00:05:00:00:00:00:70".
@@ -487,6 +491,113 @@ mod tests {
         let summary = verify_embedded_scts(&leaf, &chain, &logs).unwrap();
         assert_eq!(summary.verified, 1);
         assert_eq!(summary.log_ids, vec![logs[0].log_id.clone()]);
+    }
+
+    /// An SCT from a CT log with an RSA key (RFC 6962 §2.1.4: RSASSA-PKCS1-v1_5 with
+    /// SHA-256, `SignatureAndHashAlgorithm` {sha256(4), rsa(1)}). The real leaf's SCT
+    /// list is replaced by one signed in-test with the RSA-2048 test key of
+    /// `testdata/rsa/`; the precertificate TBS, which excludes that extension, is the
+    /// real one.
+    #[test]
+    fn rsa_ct_log_sct_verifies() {
+        use der::Encode;
+        use rsa::pkcs8::DecodePrivateKey;
+        let Some(corpus) = corpus_dir("x509::sct::rsa_ct_log_sct_verifies") else {
+            return;
+        };
+        let (leaf, chain, logs, _) = verified(&corpus, "happy-path-v0.3");
+        let real = embedded_scts(&leaf).unwrap().unwrap().remove(0);
+        let file = |n: &str| {
+            std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("testdata/rsa")
+                    .join(n),
+            )
+            .unwrap()
+        };
+        let key = PublicKey::from_spki_der(&file("rsa2048.spki.der")).unwrap();
+        let signer =
+            rsa::RsaPrivateKey::from_pkcs8_der(&file("rsa2048-test-only.pk8.der")).unwrap();
+        let mut log = logs
+            .iter()
+            .find(|l| l.log_id == real.log_id)
+            .unwrap()
+            .clone();
+        log.public_key = Some(key.clone());
+        log.log_id = sha256(key.spki_der()).to_vec();
+
+        // (hash, signature) bytes and whether to corrupt the signature.
+        let leaf_with = |hash: u8, sig_alg: u8, corrupt: bool| {
+            let sct = Sct {
+                log_id: log.log_id.clone().try_into().unwrap(),
+                hash_alg: hash,
+                sig_alg,
+                signature: Vec::new(),
+                ..real.clone()
+            };
+            let msg = signed_data(
+                &sct,
+                &issuer_key_hash(&chain).unwrap(),
+                &precert_tbs(&leaf).unwrap(),
+            )
+            .unwrap();
+            let mut sig = signer
+                .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &sha256(&msg))
+                .unwrap();
+            if corrupt {
+                sig[7] ^= 0x20;
+            }
+            let mut tls = vec![sct.version];
+            tls.extend_from_slice(&sct.log_id);
+            tls.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
+            tls.extend_from_slice(&(sct.extensions.len() as u16).to_be_bytes());
+            tls.extend_from_slice(&sct.extensions);
+            tls.extend_from_slice(&[hash, sig_alg]);
+            tls.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+            tls.extend_from_slice(&sig);
+            let value = der::asn1::OctetString::new(list(&[tls])).unwrap();
+            let mut c = x509_cert::Certificate::from_der(leaf.der()).unwrap();
+            let ext = c
+                .tbs_certificate
+                .extensions
+                .as_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|e| e.extn_id == OID_SCT_LIST)
+                .unwrap();
+            ext.extn_value = der::asn1::OctetString::new(value.to_der().unwrap()).unwrap();
+            parse(&c.to_der().unwrap())
+        };
+        let check = |l: &ParsedCertificate| {
+            verify_embedded_scts(l, &with_leaf(&chain, l), std::slice::from_ref(&log))
+        };
+        let good = leaf_with(HASH_SHA256, SIG_RSA, false);
+        assert_eq!(precert_tbs(&good).unwrap(), precert_tbs(&leaf).unwrap());
+        let summary = check(&good).unwrap();
+        assert_eq!(summary.verified, 1);
+        assert_eq!(summary.log_ids, vec![log.log_id.clone()]);
+        // One flipped bit of the RSA signature.
+        assert_eq!(
+            check(&leaf_with(HASH_SHA256, SIG_RSA, true))
+                .unwrap_err()
+                .code(),
+            "sct.signature-invalid"
+        );
+        // An SCT labelled ECDSA (or SHA-384) under the RSA log key does not fit.
+        for (hash, sig_alg) in [(HASH_SHA256, SIG_ECDSA), (5, SIG_RSA)] {
+            assert_eq!(
+                check(&leaf_with(hash, sig_alg, false)).unwrap_err().code(),
+                "sct.unsupported-algorithm"
+            );
+        }
+        // The real ECDSA SCT does not verify under the RSA key (same log id).
+        let mut l = logs.clone();
+        let idx = l.iter().position(|x| x.log_id == real.log_id).unwrap();
+        l[idx].public_key = Some(key);
+        assert_eq!(
+            verify_embedded_scts(&leaf, &chain, &l).unwrap_err().code(),
+            "sct.unsupported-algorithm"
+        );
     }
 
     #[test]
@@ -743,19 +854,12 @@ mod real_corpus {
 
     /// Real bundles whose certificate is expected to be rejected here, with the code
     /// and the reason.
-    const EXPECTED_FAILURES: [(&str, &str, &str); 2] = [
-        (
-            "sigstore-go/pkg/testing/data/bundles/othername.sigstore.json",
-            "certificate.unsupported-signature-algorithm",
-            "sigstore-go's scaffolding Fulcio signs with RSA, which this verifier does not accept",
-        ),
-        (
-            "sigstore-python/test/assets/tsa/bundle.txt.late_timestamp.sigstore",
-            "certificate.signature-invalid",
-            "issued by production Fulcio but paired with a staging trust root (openssl and \
+    const EXPECTED_FAILURES: [(&str, &str, &str); 1] = [(
+        "sigstore-python/test/assets/tsa/bundle.txt.late_timestamp.sigstore",
+        "certificate.signature-invalid",
+        "issued by production Fulcio but paired with a staging trust root (openssl and \
              sigstore-python agree: the signature does not match)",
-        ),
-    ];
+    )];
 
     /// Every real bundle of `real/index.json` that carries a signing certificate and a
     /// Rekor v1 `integratedTime`: the chain verifies at that time against the bundle's

@@ -1148,7 +1148,9 @@ impl VirtualSigstore {
     }
 
     /// Appends `body` to the Rekor v2 log and returns the bundle's tlog entry (SPEC §3b, §3e).
-    fn rekor_v2_entry(&mut self, body: &[u8]) -> Value {
+    /// Public so that tests can log a body that does not describe the bundle (a correctly
+    /// included, correctly checkpointed entry whose body must still be rejected).
+    pub fn rekor_v2_entry(&mut self, body: &[u8]) -> Value {
         use ed25519_dalek::Signer as _;
         let index = self.rekor_v2.append(body);
         let root = self.rekor_v2.root();
