@@ -86,6 +86,9 @@ pub(crate) enum Failure {
     Io { path: String, err: std::io::Error },
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
+    /// A `verify`/`pull`/`trust-root` run could not be set up (trust root, CA file,
+    /// credentials file, layout, endpoint): nothing was verified.
+    Setup(Error),
     /// One or more packs failed (each already reported on stdout).
     Packs {
         failed: usize,
@@ -105,11 +108,20 @@ impl From<Error> for Failure {
 }
 
 impl Failure {
+    /// Marks a verification-stage error as a run-level setup failure (exit 2, or 3 when
+    /// unreachable) instead of a verification failure (exit 1).
+    pub(crate) fn setup(self) -> Self {
+        match self {
+            Self::Verify(e) => Self::Setup(e),
+            other => other,
+        }
+    }
+
     pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::Usage(_) => "usage",
             Self::Io { .. } => "io.read-failed",
-            Self::Verify(e) => e.code(),
+            Self::Verify(e) | Self::Setup(e) => e.code(),
             Self::Packs { .. } => "packs.failed",
         }
     }
@@ -120,7 +132,7 @@ impl Failure {
                 format!("error[usage]: {m} (run `rulepack-verify help` for usage)")
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
-            Self::Verify(e) => format!("error[{}]: {e}", e.code()),
+            Self::Verify(e) | Self::Setup(e) => format!("error[{}]: {e}", e.code()),
             Self::Packs { failed, .. } => format!(
                 "error[{}]: {failed} rule pack(s) failed verification and must not be loaded",
                 self.code()
@@ -145,6 +157,13 @@ impl Failure {
                 Error::Tuf(_) => 3,
                 Error::Registry(r) if r.is_unreachable() => 3,
                 _ => 1,
+            },
+            // Nothing was verified: an unusable trust root, CA, credentials file, layout
+            // or endpoint is a configuration error, never "verification failed".
+            Self::Setup(e) => match e {
+                Error::Tuf(_) => 3,
+                Error::Registry(r) if r.is_unreachable() => 3,
+                _ => 2,
             },
         }
     }

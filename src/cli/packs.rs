@@ -69,10 +69,10 @@ pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
 pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
     let (plan, out) = plan(argv, true)?;
     let out = out.ok_or_else(|| UsageError("pull needs --out DIR".into()))?;
-    let results = run(&plan)?;
+    let mut results = run(&plan)?;
     let mut written = Vec::new();
-    for o in &results.outcomes {
-        let (reference, digest, manifest) = match o {
+    for o in &mut results.outcomes {
+        let (reference, digest, manifest) = match &*o {
             Outcome::Verified(v) => (&v.reference, v.digest, &v.manifest),
             Outcome::Unverified {
                 reference,
@@ -91,6 +91,19 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
             o,
         ) {
             Ok(dir) => written.push(dir),
+            // The layers could not be fetched or failed their digest check: this pack
+            // fails (reported like any other failure); the others are still written.
+            Err(Failure::Verify(error)) => {
+                eprintln!("rule pack {reference}@{digest}: its layers could not be fetched intact; nothing was written for it");
+                let failure = PackFailure {
+                    reference: reference.clone(),
+                    digest: Some(digest),
+                    tier: Tier::of(reference),
+                    error,
+                    bundles: Vec::new(),
+                };
+                *o = Outcome::Failed(Box::new(failure));
+            }
             Err(e) => {
                 eprintln!("rule pack {reference}@{digest} could not be written; nothing was left behind for it");
                 return Err(e);
@@ -209,10 +222,7 @@ fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure>
     }
     for (host, url) in &mirrors {
         if let Some(rest) = url.strip_prefix("http://") {
-            let h = rest.split(['/', ':']).next().unwrap_or_default();
-            let loopback =
-                matches!(h, "127.0.0.1" | "localhost" | "[") || rest.starts_with("[::1]");
-            if !loopback && !insecure.iter().any(|i| rest.starts_with(i.as_str())) {
+            if !http_mirror_allowed(rest, host, &insecure) {
                 return Err(Error::from(rulepack_verify::config::ConfigError::Mirror {
                     registry: host.clone(),
                     reason: format!("{url} is plain http://, allowed only for loopback or a host given with --insecure-registry"),
@@ -236,6 +246,31 @@ fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure>
         },
         out,
     ))
+}
+
+/// Whether a plain-`http://` mirror (`rest` = the URL after the scheme) may be used for
+/// `registry`: its host is loopback (`localhost`, 127.0.0.0/8, `[::1]`), or the user
+/// named its exact `host[:port]`, its host, or the registry it serves with
+/// `--insecure-registry`. Hosts are compared whole, never by prefix.
+fn http_mirror_allowed(rest: &str, registry: &str, insecure: &[String]) -> bool {
+    let authority = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let host = match authority.strip_prefix('[') {
+        // RFC 3986 §3.2.2: an IPv6 literal is bracketed.
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback
+        || insecure
+            .iter()
+            .any(|i| *i == authority || *i == host || i == registry)
 }
 
 /// `--certificate-identity[-regexp]` + `--certificate-oidc-issuer[-regexp]` as one
@@ -350,7 +385,7 @@ fn open_registry(_plan: &Plan) -> Result<SourceInfo, Failure> {
 
 fn run(plan: &Plan) -> Result<Results, Failure> {
     let root = if plan.verify_signature {
-        let r = trust::load(&plan.trust, plan.config_root.as_deref())?;
+        let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
         Some(r.root)
     } else {
@@ -360,7 +395,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
         );
         None
     };
-    let source = open_source(plan)?;
+    let source = open_source(plan).map_err(Failure::setup)?;
     let n = plan.refs.len();
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..n).map(|_| None).collect());

@@ -134,7 +134,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
         )
         .into());
     }
-    let loaded = load(&t, None)?;
+    let loaded = load(&t, None).map_err(Failure::setup)?;
     print!("{}", describe_root(&loaded));
     Ok(())
 }
