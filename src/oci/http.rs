@@ -288,7 +288,12 @@ impl RegistryClient {
             let u = Url::parse(base.trim_end_matches('/')).ok_or_else(|| {
                 cfg_err(format!("the mirror URL {base:?} for {registry} is invalid"))
             })?;
-            if !u.https && !is_loopback(u.host()) && !opts.insecure_registries.contains(registry) {
+            // `--insecure-registry` may name the logical registry or the mirror itself.
+            if !u.https
+                && !is_loopback(u.host())
+                && !opts.insecure_registries.contains(registry)
+                && !opts.insecure_registries.contains(&u.authority)
+            {
                 return Err(RegistryError::InsecureNotAllowed { url: base.clone() });
             }
         }
@@ -352,11 +357,30 @@ impl RegistryClient {
         }
         if self.lock_basic().contains(&endpoint.origin_key()) {
             return self
-                .creds
-                .get(r.registry())
+                .credentials_for(r, endpoint)
                 .map(auth::BasicCredentials::header);
         }
         None
+    }
+
+    /// The Docker-config credentials that belong to the endpoint serving `r`. When a
+    /// mirror serves the registry, only the mirror's own entry (its `host[:port]`) is
+    /// used: credentials for the logical registry are never sent to another host.
+    fn credentials_for(&self, r: &Reference, endpoint: &Url) -> Option<&auth::BasicCredentials> {
+        if self.opts.mirrors.contains_key(r.registry()) {
+            auth::normalize_auth_key(&endpoint.authority).and_then(|k| self.creds.get(&k))
+        } else {
+            self.creds.get(r.registry())
+        }
+    }
+
+    /// Who answered: the registry, or "mirror (for registry)".
+    fn served_by(&self, r: &Reference, endpoint: &Url) -> String {
+        if self.opts.mirrors.contains_key(r.registry()) {
+            format!("{} (mirror for {})", endpoint.authority, r.registry())
+        } else {
+            r.registry().to_owned()
+        }
     }
 
     fn transport_error(&self, url: &Url, e: ureq::Error) -> RegistryError {
@@ -561,9 +585,10 @@ impl RegistryClient {
         challenge: &Challenge,
         scope: &str,
     ) -> Result<String, RegistryError> {
-        let creds = self.creds.get(r.registry());
+        let creds = self.credentials_for(r, endpoint);
+        let served_by = self.served_by(r, endpoint);
         let unauthorized = || RegistryError::Unauthorized {
-            registry: r.registry().to_owned(),
+            registry: served_by.clone(),
             repository: r.repository().to_owned(),
             scope: scope.to_owned(),
         };
@@ -941,6 +966,27 @@ mod tests {
         );
         assert_eq!(next_link(r#"<https://a/p1>; rel="prev""#), None);
         assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn plain_http_mirror_needs_loopback_or_an_insecure_mark_on_the_mirror_or_registry() {
+        let with = |insecure: &[&str]| {
+            let mut o = ClientOptions::default();
+            o.mirrors
+                .insert("ghcr.io".into(), "http://mirror.corp:5000".into());
+            o.insecure_registries = insecure.iter().map(|s| (*s).to_owned()).collect();
+            RegistryClient::new(o).map(|_| ())
+        };
+        assert_eq!(
+            with(&[]).unwrap_err().code(),
+            "registry.insecure-not-allowed"
+        );
+        assert_eq!(
+            with(&["mirror.corp"]).unwrap_err().code(),
+            "registry.insecure-not-allowed"
+        );
+        assert!(with(&["mirror.corp:5000"]).is_ok());
+        assert!(with(&["ghcr.io"]).is_ok());
     }
 
     #[test]
