@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{fmt, print_machine};
+use common::{children_cpu, fmt, print_machine, record};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rulepack-verify");
 const DIGEST: &str = "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172";
@@ -85,14 +85,25 @@ fn main() {
     for _ in 0..10 {
         run_once(&args);
     }
+    let cpu_start = children_cpu();
     let (median, p10, p90) = quantiles((0..runs).map(|_| run_once(&args)).collect());
+    let cpu_mean = cpu_start
+        .zip(children_cpu())
+        .map(|(a, b)| b.saturating_sub(a) / u32::try_from(runs).unwrap_or(u32::MAX));
+    record(
+        "process verify-bundle bundle_v03.json",
+        &[median, p10, p90, cpu_mean.unwrap_or_default()],
+    );
     println!(
-        "whole process verify-bundle bundle_v03.json: median {} (p10 {}, p90 {}, {runs} runs)",
+        "whole process verify-bundle bundle_v03.json: median {} (p10 {}, p90 {}, {runs} runs); \
+         CPU (user+sys) mean {}",
         fmt(median),
         fmt(p10),
-        fmt(p90)
+        fmt(p90),
+        cpu_mean.map_or_else(|| "-".into(), fmt)
     );
     if let Some((m, p10, p90)) = floor {
+        record("process exec of true (floor)", &[m, p10, p90]);
         println!(
             "  floor, exec of `true`:                     median {} (p10 {}, p90 {})",
             fmt(m),
@@ -125,6 +136,11 @@ fn main() {
         rss.push(kib);
     }
     let (m, lo, hi) = quantiles(rss);
+    // Recorded in the TSV as "nanoseconds" = KiB, under an explicit name.
+    record(
+        "process peak RSS KiB",
+        &[m, lo, hi].map(Duration::from_nanos),
+    );
     println!(
         "peak RSS (maxrss): median {m} KiB = {:.2} MiB (p10 {lo} KiB, p90 {hi} KiB, 21 runs)",
         m as f64 / 1024.0

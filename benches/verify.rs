@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{fmt, print_machine, Bench};
+use common::{fmt, print_machine, record, Bench};
 use ecdsa::signature::hazmat::PrehashSigner;
 use ed25519_dalek::Signer as _;
 use rulepack_verify::bundle::{Bundle, Content};
@@ -81,11 +81,11 @@ struct Case {
 }
 
 impl Case {
-    fn bench(&self, b: &mut Bench) -> Option<Duration> {
+    fn bench(&self, b: &mut Bench) {
         let names =
             ["parse    ", "verify   ", "parse+verify "].map(|k| format!("{k}{}", self.name));
         if !names.iter().any(|n| b.enabled(n)) {
-            return None;
+            return;
         }
         let [parse, verify_only, both] = names;
         b.run(&parse, || Bundle::from_json(&self.json).unwrap());
@@ -93,14 +93,13 @@ impl Case {
         // Fail loudly rather than time an error path.
         verify(&bundle, &self.artifact, &self.root, &self.policy, NOW)
             .unwrap_or_else(|e| panic!("{}: {e}", self.name));
-        let full = b.run(&verify_only, || {
+        b.run(&verify_only, || {
             verify(&bundle, &self.artifact, &self.root, &self.policy, NOW).unwrap()
         });
         b.run(&both, || {
             let bundle = Bundle::from_json(&self.json).unwrap();
             verify(&bundle, &self.artifact, &self.root, &self.policy, NOW).unwrap()
         });
-        full.map(|s| s.median)
     }
 }
 
@@ -123,7 +122,7 @@ fn main() {
         root: root.clone(),
         policy: identities(GITHUB_ISSUER, V03_IDENTITY),
     };
-    let v03_full = v03.bench(&mut b);
+    v03.bench(&mut b);
     Case {
         name: "v0.2 messageSignature (a.txt.sigstore)",
         json: data("testdata/real/a.txt.sigstore"),
@@ -173,15 +172,28 @@ fn main() {
     primitives(&mut b);
 
     // --- Overhead of the complete verify above the primitives it performs.
-    if let (Some(full), Some(p256), Some(p384)) = (
-        v03_full,
-        b.median("primitive P-256 ECDSA verify (prehashed, crypto::PublicKey)"),
-        b.median("primitive P-384 ECDSA verify (prehashed, crypto::PublicKey)"),
-    ) {
+    let p256 = "primitive P-256 ECDSA verify (prehashed, crypto::PublicKey)";
+    let p384 = "primitive P-384 ECDSA verify (prehashed, crypto::PublicKey)";
+    let v03 = format!("verify   {}", v03.name);
+    println!();
+    for (what, get) in [
+        (
+            "wall medians",
+            Bench::median as fn(&Bench, &str) -> Option<Duration>,
+        ),
+        ("CPU means", Bench::cpu_mean),
+    ] {
+        let (Some(full), Some(p256), Some(p384)) = (get(&b, &v03), get(&b, p256), get(&b, p384))
+        else {
+            continue;
+        };
         let sum = p256 * V03_P256_OPS + p384 * V03_P384_OPS;
-        println!();
+        record(
+            &format!("ratio primitives sum bundle_v03.json ({what})"),
+            &[sum],
+        );
         println!(
-            "bundle_v03.json: full verify {} / primitives {} ({} x P-256 + {} x P-384) = {:.3} (overhead {:+.1}%)",
+            "bundle_v03.json, {what}: full verify {} / primitives {} ({} x P-256 + {} x P-384) = {:.3} (overhead {:+.1}%)",
             fmt(full),
             fmt(sum),
             V03_P256_OPS,

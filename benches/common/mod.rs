@@ -1,6 +1,12 @@
 //! A plain benchmark harness (no criterion): warm-up, then timed samples with
 //! `std::time::Instant`, reported as median / p10 / p90 per iteration.
 //!
+//! Besides wall time, each case reports its mean CPU time per iteration: the thread's
+//! `sum_exec_runtime` (`/proc/thread-self/schedstat`, nanoseconds, updated at least
+//! every scheduler tick) over the whole sampling phase divided by the iterations run.
+//! On a shared machine the wall-time median of a multi-millisecond operation includes
+//! time spent waiting for a CPU; the CPU time does not.
+//!
 //! Each sample times a batch of iterations sized so that one sample lasts at least
 //! [`MIN_SAMPLE`]; the per-iteration time of a sample is the batch time divided by the
 //! batch size. Environment:
@@ -8,6 +14,8 @@
 //! - `RULEPACK_BENCH_ITERS=N`: no timing; run each selected case exactly N times after
 //!   one warm-up call (for `valgrind --tool=callgrind`, whose per-function call counts
 //!   and inclusive instruction counts then divide by N + 1);
+//! - `RULEPACK_BENCH_TSV=FILE`: also append `name<TAB>median_ns<TAB>p10_ns<TAB>p90_ns`
+//!   lines to FILE (`benches/run.sh` combines repeated runs from them);
 //! - the first non-flag command-line argument is a substring filter on case names
 //!   (`cargo bench --bench verify -- p384`).
 
@@ -30,6 +38,8 @@ pub(crate) struct Stats {
     pub(crate) median: Duration,
     pub(crate) p10: Duration,
     pub(crate) p90: Duration,
+    /// Mean on-CPU time per iteration (`None` without `/proc/thread-self/schedstat`).
+    pub(crate) cpu_mean: Option<Duration>,
     pub(crate) samples: usize,
     pub(crate) batch: u64,
 }
@@ -53,8 +63,8 @@ impl Bench {
             .filter(|s| *s > 0.0)
             .unwrap_or(1.5);
         println!(
-            "{:<58} {:>12} {:>12} {:>12} {:>9}",
-            "case", "median", "p10", "p90", "samples"
+            "{:<58} {:>12} {:>12} {:>12} {:>12} {:>9}",
+            "case", "median", "p10", "p90", "cpu mean", "samples"
         );
         Bench {
             filter,
@@ -100,6 +110,7 @@ impl Bench {
         let samples = ((self.budget.as_nanos() / sample_time.as_nanos().max(1)) as usize)
             .clamp(MIN_SAMPLES, MAX_SAMPLES);
         let mut times = Vec::with_capacity(samples);
+        let cpu_start = thread_cpu();
         for _ in 0..samples {
             let t = Instant::now();
             for _ in 0..batch {
@@ -107,29 +118,47 @@ impl Bench {
             }
             times.push(t.elapsed() / u32::try_from(batch).unwrap_or(u32::MAX));
         }
+        let iters = u32::try_from(samples as u64 * batch).unwrap_or(u32::MAX);
+        let cpu_mean = cpu_start
+            .zip(thread_cpu())
+            .map(|(a, b)| b.saturating_sub(a) / iters);
         times.sort();
         let q = |p: usize| times[(times.len() - 1) * p / 100];
         let s = Stats {
             median: q(50),
             p10: q(10),
             p90: q(90),
+            cpu_mean,
             samples,
             batch,
         };
         println!(
-            "{:<58} {:>12} {:>12} {:>12} {:>9}",
+            "{:<58} {:>12} {:>12} {:>12} {:>12} {:>9}",
             name,
             fmt(s.median),
             fmt(s.p10),
             fmt(s.p90),
+            cpu_mean.map_or_else(|| "-".into(), fmt),
             if batch > 1 {
                 format!("{samples}x{batch}")
             } else {
                 samples.to_string()
             }
         );
+        record(
+            name,
+            &[s.median, s.p10, s.p90, cpu_mean.unwrap_or_default()],
+        );
         self.results.push((name.to_owned(), s));
         Some(s)
+    }
+
+    /// The mean CPU time of an earlier case.
+    pub(crate) fn cpu_mean(&self, name: &str) -> Option<Duration> {
+        self.results
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, s)| s.cpu_mean)
     }
 
     /// The median of an earlier case.
@@ -170,4 +199,46 @@ pub(crate) fn print_machine() {
         "machine: {cores} cores, {cpu}; load average {}",
         load.trim()
     );
+}
+
+/// Appends one TSV line (name, then nanoseconds) to `$RULEPACK_BENCH_TSV`, if set.
+pub(crate) fn record(name: &str, values: &[Duration]) {
+    let Some(path) = std::env::var_os("RULEPACK_BENCH_TSV") else {
+        return;
+    };
+    let mut line = name.to_owned();
+    for v in values {
+        line.push('\t');
+        line.push_str(&v.as_nanos().to_string());
+    }
+    line.push('\n');
+    use std::io::Write as _;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("warning: cannot append to {}: {e}", path.to_string_lossy());
+    }
+}
+
+/// On-CPU time of the calling thread so far (Linux `/proc/thread-self/schedstat`,
+/// first field, nanoseconds).
+pub(crate) fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// CPU time (user + system) of this process's waited-for children so far
+/// (`/proc/self/stat` fields 16 and 17, `cutime` and `cstime`, in clock ticks of 10 ms).
+pub(crate) fn children_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name, which may contain spaces.
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): cutime is field 16 -> index 13, cstime index 14.
+    let ticks: u64 = f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
