@@ -42,6 +42,35 @@ impl VerifiedChain {
     }
 }
 
+/// Certificate signatures already verified within ONE path-validation call
+/// ([`verify_chain`] or [`verify_chain_at_times`]), as (certificate DER, issuer DER)
+/// pairs. A signature depends only on those two byte strings, never on the validation
+/// time, so re-verifying a pair within the call can only give the same answer. Only
+/// successes are recorded, with the full DER of both certificates as the key (no
+/// hashing); the memo is created per call and dropped with it, so nothing is cached
+/// across inputs (issue 7: "no check may be skipped or cached across different inputs").
+#[derive(Default)]
+struct VerifiedSignatures(Vec<(Vec<u8>, Vec<u8>)>);
+
+impl VerifiedSignatures {
+    /// Verifies that `issuer` signed `child` unless this call already did.
+    fn check(
+        &mut self,
+        child: &ParsedCertificate,
+        issuer: &ParsedCertificate,
+    ) -> Result<(), CertificateError> {
+        let seen = self
+            .0
+            .iter()
+            .any(|(c, i)| c.as_slice() == child.der() && i.as_slice() == issuer.der());
+        if !seen {
+            verify_signed_by(child, issuer)?;
+            self.0.push((child.der().to_vec(), issuer.der().to_vec()));
+        }
+        Ok(())
+    }
+}
+
 /// A readable name for an EKU OID.
 fn eku_name(oid: &ObjectIdentifier) -> String {
     match *oid {
@@ -267,6 +296,7 @@ fn check_path(
     path: &[ParsedCertificate],
     at: UnixTime,
     required_eku: &ObjectIdentifier,
+    signatures: &mut VerifiedSignatures,
 ) -> Result<(), CertificateError> {
     if path.len() > MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
@@ -285,7 +315,7 @@ fn check_path(
                 issuer: child.issuer_string(),
             });
         }
-        verify_signed_by(child, issuer)?;
+        signatures.check(child, issuer)?;
     }
     // SPEC §2: "Clients MUST check times against both the CA's validFor and every
     // certificate in the chain."
@@ -311,6 +341,7 @@ fn try_authority(
     authority: &CertificateAuthority,
     at: UnixTime,
     required_eku: &ObjectIdentifier,
+    signatures: &mut VerifiedSignatures,
 ) -> Result<Vec<ParsedCertificate>, CertificateError> {
     if authority.cert_chain.len() > MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
@@ -336,7 +367,7 @@ fn try_authority(
         path.extend(chain);
         path
     };
-    check_path(&path, at, required_eku)?;
+    check_path(&path, at, required_eku, signatures)?;
     // No path building from bundle-supplied certificates: each must be one the trusted
     // root already lists for this authority (sigstore-go uses only the trusted root's
     // intermediates; SPEC §1: the bundle chain "MUST NOT" be needed for trust).
@@ -374,6 +405,56 @@ pub fn verify_chain(
     at: UnixTime,
     required_eku: ObjectIdentifier,
 ) -> Result<VerifiedChain, CertificateError> {
+    verify_chain_memo(
+        leaf,
+        untrusted,
+        authorities,
+        at,
+        &required_eku,
+        &mut VerifiedSignatures::default(),
+    )
+}
+
+/// [`verify_chain`] at each of `times` in order, stopping at the first failure (the
+/// error [`verify_chain`] gives at that time); returns the chain validated at the last
+/// time, or `None` when `times` is empty.
+///
+/// The result is exactly that of calling [`verify_chain`] once per time. Every step of
+/// path validation runs at every time (authority `validFor`, issuer names, validity of
+/// each certificate, extensions, key usages, membership of `untrusted`), except that a
+/// certificate signature this call has already verified (same certificate DER, same
+/// issuer DER) is not verified again: it does not depend on the time. Nothing is kept
+/// after the call returns.
+pub fn verify_chain_at_times(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authorities: &[CertificateAuthority],
+    times: &[UnixTime],
+    required_eku: ObjectIdentifier,
+) -> Result<Option<VerifiedChain>, CertificateError> {
+    let mut signatures = VerifiedSignatures::default();
+    let mut chain = None;
+    for &at in times {
+        chain = Some(verify_chain_memo(
+            leaf,
+            untrusted,
+            authorities,
+            at,
+            &required_eku,
+            &mut signatures,
+        )?);
+    }
+    Ok(chain)
+}
+
+fn verify_chain_memo(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authorities: &[CertificateAuthority],
+    at: UnixTime,
+    required_eku: &ObjectIdentifier,
+    signatures: &mut VerifiedSignatures,
+) -> Result<VerifiedChain, CertificateError> {
     if untrusted.len() >= MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
             len: untrusted.len().saturating_add(1),
@@ -387,7 +468,7 @@ pub fn verify_chain(
         if !authority.valid_for.contains(at) {
             continue;
         }
-        match try_authority(leaf, untrusted, authority, at, &required_eku) {
+        match try_authority(leaf, untrusted, authority, at, required_eku, signatures) {
             Ok(path) => {
                 return Ok(VerifiedChain {
                     authority_index,
@@ -806,6 +887,101 @@ mod tests {
             }
         }
         assert!(tried > 50, "{tried}");
+    }
+
+    /// `verify_chain` once per time, as `verify::verify` did before
+    /// `verify_chain_at_times` existed.
+    fn per_time(
+        leaf: &ParsedCertificate,
+        rest: &[ParsedCertificate],
+        cas: &[CertificateAuthority],
+        times: &[UnixTime],
+    ) -> Result<Option<VerifiedChain>, CertificateError> {
+        let mut chain = None;
+        for &t in times {
+            chain = Some(verify_chain(leaf, rest, cas, t, EKU_CODE_SIGNING)?);
+        }
+        Ok(chain)
+    }
+
+    /// Same outcome: equal chains, or errors with equal code and sentence.
+    fn same_outcome(
+        a: &Result<Option<VerifiedChain>, CertificateError>,
+        b: &Result<Option<VerifiedChain>, CertificateError>,
+    ) -> bool {
+        match (a, b) {
+            (Ok(x), Ok(y)) => x == y,
+            (Err(x), Err(y)) => x.code() == y.code() && x.to_string() == y.to_string(),
+            _ => false,
+        }
+    }
+
+    /// The signature memo of `verify_chain_at_times` changes no outcome: on real leaves
+    /// (production and staging, with and without bundle intermediates), at sets of times
+    /// that pass, expire, come too early or repeat, in several orders, and on
+    /// bit-flipped leaves, it equals `verify_chain` called at each time in turn.
+    #[test]
+    fn chain_at_times_equals_verify_chain_at_each_time() {
+        let Some(corpus) = corpus_dir("x509::chain::chain_at_times_equals_verify_chain") else {
+            return;
+        };
+        let (mut passed, mut failed) = (0, 0);
+        let mut compare = |leaf: &ParsedCertificate,
+                           rest: &[ParsedCertificate],
+                           cas: &[CertificateAuthority],
+                           times: &[UnixTime],
+                           what: &str| {
+            let expected = per_time(leaf, rest, cas, times);
+            let got = verify_chain_at_times(leaf, rest, cas, times, EKU_CODE_SIGNING);
+            assert!(
+                same_outcome(&expected, &got),
+                "{what} at {times:?}: per time {expected:?}, at_times {got:?}"
+            );
+            match got {
+                Ok(Some(_)) => passed += 1,
+                Err(_) => failed += 1,
+                Ok(None) => {}
+            }
+        };
+        for case in ["happy-path-v0.1", "happy-path-v0.3", "rekor2-happy-path"] {
+            let (bundle, root) = conformance_case(&corpus, case);
+            let cas = authorities(&root, "certificateAuthorities");
+            let certs = parse_all(&bundle_certs(&bundle));
+            let (leaf, rest) = certs.split_first().unwrap();
+            let (nb, na) = (leaf.not_before(), leaf.not_after());
+            let time_sets: [&[UnixTime]; 7] = [
+                &[],
+                &[nb],
+                &[nb, na, nb + 1],
+                &[na, nb],
+                &[nb, na + 1],
+                &[nb - YEAR, nb],
+                &[nb, nb],
+            ];
+            for times in time_sets {
+                compare(leaf, rest, &cas, times, case);
+                compare(leaf, &[], &cas, times, case);
+            }
+        }
+        // Tampered leaves: the memo must never turn a failed signature into a pass.
+        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.2");
+        let cas = authorities(&root, "certificateAuthorities");
+        let der = bundle_certs(&bundle).remove(0);
+        let t = ParsedCertificate::from_der(&der).unwrap().not_before();
+        let mut flipped = 0;
+        for i in (0..der.len()).step_by(97) {
+            let mut d = der.clone();
+            d[i] ^= 0x01;
+            if let Ok(leaf) = ParsedCertificate::from_der(&d) {
+                compare(&leaf, &[], &cas, &[t, t + 1], "bit-flipped leaf");
+                flipped += 1;
+            }
+        }
+        assert!(flipped > 3, "{flipped}");
+        assert!(
+            passed >= 6 && failed >= 6 + flipped,
+            "{passed} passed, {failed} failed"
+        );
     }
 
     // ---- synthetic chains for the RFC 5280 rules ----

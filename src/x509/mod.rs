@@ -17,7 +17,9 @@ mod sct_error;
 mod test_support;
 
 pub use cert::ParsedCertificate;
-pub use chain::{verify_chain, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING};
+pub use chain::{
+    verify_chain, verify_chain_at_times, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING,
+};
 pub use error::CertificateError;
 pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};
 pub use sct::{verify_embedded_scts, SctSummary};
