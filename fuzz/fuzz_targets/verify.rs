@@ -11,6 +11,12 @@ use rulepack_verify::verify::verify;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(b) = Bundle::from_json(data) {
-        let _ = verify(&b, common::digest(), common::root(), common::policy(), common::NOW);
+        let _ = verify(
+            &b,
+            common::digest(),
+            common::root(),
+            common::policy(),
+            common::NOW,
+        );
     }
 });

@@ -27,7 +27,13 @@ use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(b) = Bundle::from_json(data) {
-        let _ = verify(&b, common::digest(), common::root(), common::policy(), common::NOW);
+        let _ = verify(
+            &b,
+            common::digest(),
+            common::root(),
+            common::policy(),
+            common::NOW,
+        );
     }
 });
 
@@ -223,12 +229,20 @@ fn mutate_value(v: &mut Value, rng: &mut Rng, depth: u32) -> Option<(Vec<Step>, 
             }
         }
         Value::Number(n) => {
-            let cur = n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)).unwrap_or(0);
+            let cur = n
+                .as_i64()
+                .map(i128::from)
+                .or(n.as_u64().map(i128::from))
+                .unwrap_or(0);
             let new = mutate_int(cur, rng);
             *node = serde_json::from_str(&new.to_string()).unwrap_or(Value::Null);
         }
         Value::Object(m) if !m.is_empty() => {
-            let key = m.keys().nth(rng.below(m.len())).cloned().unwrap_or_default();
+            let key = m
+                .keys()
+                .nth(rng.below(m.len()))
+                .cloned()
+                .unwrap_or_default();
             if rng.below(2) == 0 {
                 m.remove(&key);
             } else {
@@ -258,10 +272,17 @@ fn mutate_value(v: &mut Value, rng: &mut Rng, depth: u32) -> Option<(Vec<Step>, 
 }
 
 /// Compact JSON, emitting `dup.1` twice in the object at `dup.0`.
-fn write_json(v: &Value, here: &mut Vec<Step>, dup: Option<&(Vec<Step>, String)>, out: &mut String) {
+fn write_json(
+    v: &Value,
+    here: &mut Vec<Step>,
+    dup: Option<&(Vec<Step>, String)>,
+    out: &mut String,
+) {
     match v {
         Value::Object(m) => {
-            let dup_key = dup.filter(|(p, _)| same_path(p, here)).map(|(_, k)| k.as_str());
+            let dup_key = dup
+                .filter(|(p, _)| same_path(p, here))
+                .map(|(_, k)| k.as_str());
             out.push('{');
             let mut first = true;
             for (k, c) in m {

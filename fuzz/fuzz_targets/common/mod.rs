@@ -78,10 +78,15 @@ pub fn timestamp_subjects() -> &'static [(Vec<u8>, &'static [CertificateAuthorit
                 out.push((sig, root().timestamp_authorities.as_slice()));
             }
         }
-        let blobs = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/offline/layout/blobs/sha256");
+        let blobs = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/offline/layout/blobs/sha256"
+        );
         if let Ok(dir) = std::fs::read_dir(blobs) {
             for e in dir.flatten() {
-                let Ok(raw) = std::fs::read(e.path()) else { continue };
+                let Ok(raw) = std::fs::read(e.path()) else {
+                    continue;
+                };
                 if let Ok(b) = Bundle::from_json(&raw) {
                     if let Some(sig) = signature_bytes(&b) {
                         out.push((sig, offline.timestamp_authorities.as_slice()));
