@@ -23,8 +23,14 @@ fn split_len(b: &[u8]) -> Option<(usize, &[u8])> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let split = data.first().map_or(0, |&n| usize::from(n)).min(data.len().saturating_sub(1));
-    let (t, p) = data.get(1..).unwrap_or_default().split_at(split.min(data.len().saturating_sub(1)));
+    let split = data
+        .first()
+        .map_or(0, |&n| usize::from(n))
+        .min(data.len().saturating_sub(1));
+    let (t, p) = data
+        .get(1..)
+        .unwrap_or_default()
+        .split_at(split.min(data.len().saturating_sub(1)));
     if let Ok(t) = std::str::from_utf8(t) {
         let enc = pae(t, p);
         assert_eq!(decode(&enc), Some((t.as_bytes().to_vec(), p.to_vec())));

@@ -142,6 +142,15 @@ impl Reference {
         } else {
             name.to_owned()
         };
+        // distribution-spec: the name the registry sees is the normalized one, so Docker
+        // Hub's implicit `library/` counts toward the 255-character bound (else the
+        // reference's own normalized form would not parse).
+        if !valid_name(&repository) {
+            return Err(ReferenceError::InvalidRepository {
+                input: input.to_owned(),
+                repository,
+            });
+        }
         Ok(Self {
             registry,
             repository,
@@ -446,6 +455,25 @@ mod tests {
         );
         let tag128 = format!("oci://r.io/a:{}", "t".repeat(128));
         assert!(Reference::parse(&tag128).is_ok());
+    }
+
+    #[test]
+    fn normalized_form_reparses_at_the_name_length_bound() {
+        // Found with fuzz target `oci_reference` (round-trip property): a 250-character
+        // Docker Hub name parsed, but its normalized `library/` form (258 characters)
+        // exceeded the 255-character bound and did not.
+        let over = format!("oci://docker.io/{}:t", "a".repeat(250));
+        assert_eq!(
+            Reference::parse(&over).unwrap_err().code(),
+            "reference.invalid-repository"
+        );
+        let at = format!("oci://docker.io/{}:t", "a".repeat(247));
+        let r = Reference::parse(&at).unwrap();
+        assert_eq!(r.repository().len(), 255);
+        assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
+        // Outside Docker Hub nothing is prefixed: 255 characters stay valid.
+        let plain = format!("oci://ghcr.io/{}:t", "a".repeat(255));
+        assert_eq!(Reference::parse(&plain).unwrap().repository().len(), 255);
     }
 
     #[test]

@@ -171,3 +171,28 @@ pub fn update_trusted_root_online(
 ) -> Result<TrustedRootUpdate, TufError> {
     update_trusted_root(opts, &HttpFetcher::new(), now)
 }
+
+/// Parse-only entry to the TUF metadata parser, for the fuzz targets
+/// (`fuzz/fuzz_targets/tuf_metadata.rs`): parses `bytes` as each top-level role
+/// (root, timestamp, snapshot, targets) and, for a root, counts its valid self-signatures.
+/// Returns how many role types accepted the bytes. Not part of the supported API.
+#[doc(hidden)]
+pub fn fuzz_parse_metadata(bytes: &[u8]) -> usize {
+    use metadata::{count_valid, parse, Ctx, Root, Snapshot, Targets, Timestamp};
+    let step = Step::TrustAnchor;
+    let ctx = Ctx {
+        step: &step,
+        url: "fuzz",
+    };
+    let mut ok = 0;
+    if let Ok(root) = parse::<Root>(ctx, bytes) {
+        ok += 1;
+        if let Some(role) = root.role.roles.get("root") {
+            let _ = count_valid(&root, &root.role.keys, role);
+        }
+    }
+    ok += usize::from(parse::<Timestamp>(ctx, bytes).is_ok());
+    ok += usize::from(parse::<Snapshot>(ctx, bytes).is_ok());
+    ok += usize::from(parse::<Targets>(ctx, bytes).is_ok());
+    ok
+}

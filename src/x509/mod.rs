@@ -24,3 +24,11 @@ pub use error::CertificateError;
 pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};
 pub use sct::{verify_embedded_scts, SctSummary};
 pub use sct_error::SctError;
+
+/// Parse-only entry to the RFC 6962 §3.3 `SignedCertificateTimestampList` parser, for the
+/// fuzz targets (`fuzz/fuzz_targets/sct.rs`): returns the number of SCTs parsed. Not part
+/// of the supported API; verification goes through [`verify_embedded_scts`].
+#[doc(hidden)]
+pub fn fuzz_parse_sct_list(bytes: &[u8]) -> Result<usize, SctError> {
+    sct::parse_sct_list(bytes).map(|l| l.len())
+}
