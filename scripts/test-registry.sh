@@ -14,7 +14,19 @@ set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/target/test-registry"
-port="${RULEPACK_TEST_REGISTRY_PORT:-5443}"
+# The first free port from 5443 up (another checkout's registry may hold 5443), unless set.
+port_in_use() {
+  python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null && return 1
+  return 0
+}
+port="${RULEPACK_TEST_REGISTRY_PORT:-}"
+if [ -z "$port" ]; then
+  port=5443
+  while port_in_use "$port"; do
+    port=$((port + 1))
+    [ "$port" -lt 5543 ] || { echo "no free port in 5443..5542" >&2; exit 1; }
+  done
+fi
 
 stop() {
     if [ -f "$dir/pid" ]; then
