@@ -24,7 +24,13 @@ pub(crate) fn corpus_dir(test: &str) -> Option<PathBuf> {
                 std::env::var("RULEPACK_REQUIRE_ALL").as_deref() != Ok("1"),
                 "{test}: RULEPACK_CORPUS is unset but RULEPACK_REQUIRE_ALL=1"
             );
-            eprintln!("SKIPPED {test}: set RULEPACK_CORPUS=../shared/corpus to run it");
+            // Written to the stderr handle directly: libtest captures `eprintln!`, and a
+            // skip must be visible in a normal `cargo test` run.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("SKIPPED {test}: set RULEPACK_CORPUS=../shared/corpus to run it\n")
+                    .as_bytes(),
+            );
             None
         }
     }

@@ -36,8 +36,10 @@ pub fn test_registry(test: &str) -> Option<TestRegistry> {
                 "{test}: RULEPACK_TEST_REGISTRY is unset but RULEPACK_REQUIRE_ALL=1 \
                  (run scripts/test-registry.sh start and source target/test-registry/env)"
             );
-            eprintln!(
-                "SKIPPED {test}: run scripts/test-registry.sh start and source target/test-registry/env"
+            // Direct to the stderr handle so libtest's capture cannot hide the notice.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("SKIPPED {test}: run scripts/test-registry.sh start and source target/test-registry/env\n").as_bytes(),
             );
             None
         }
