@@ -281,14 +281,15 @@ pub fn verify_with(
     if times.is_empty() {
         return Err(TimestampError::NoVerifiedTime.into());
     }
-    // Rekor v2 has no integrated time: the log must have been valid when the
-    // timestamps say the entry was made (rekor-tiles CLIENTS.md).
+    // Rekor v2 has no integrated time: the log must have been valid at every verified
+    // signing time (rekor-tiles CLIENTS.md; SPEC §8 "a CA, log, CT log or TSA must have
+    // been valid when it acted"). That includes a SET time from another (v1) entry.
     for e in entries.iter().filter(|e| e.rekor_version == 2) {
-        for t in &timestamps {
-            if !e.log_valid_for.contains(t.gen_time) {
+        for t in &times {
+            if !e.log_valid_for.contains(t.time) {
                 return Err(TlogError::LogNotValidAt {
                     log: e.log_base_url.clone(),
-                    time: t.gen_time,
+                    time: t.time,
                 }
                 .into());
             }
