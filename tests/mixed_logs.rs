@@ -2,7 +2,6 @@
 //! timestamp: the v2 log's `validFor` must cover the SET's verified signing time too
 //! (SPEC §8: every log must have been valid when it acted).
 
-#[allow(dead_code, unreachable_pub)]
 #[path = "common/vsig.rs"]
 mod vsig;
 
