@@ -169,6 +169,13 @@ macro_rules! m {
 /// Mutations every fixture with a Rekor v1 entry (SET + proof + checkpoint) shares.
 fn tlog_cases(n_hashes: usize) -> Vec<(&'static str, &'static str, Mutation)> {
     let mut v = vec![
+        m!("duplicated tlog entry", "tlog", |b, r, a| {
+            let entries = b["verificationMaterial"]["tlogEntries"]
+                .as_array_mut()
+                .unwrap();
+            let first = entries[0].clone();
+            entries.push(first);
+        }),
         m!("SET signature byte", "tlog", |b, r, a| flip_b64(
             b,
             &format!("{TLOG}/inclusionPromise/signedEntryTimestamp"),

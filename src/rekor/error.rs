@@ -60,6 +60,11 @@ pub enum TlogError {
     SetOnRekorV2,
     /// The bundle has no transparency-log entry at all (SPEC §8: at least one is required).
     MissingEntry,
+    /// Two entries name the same log and log index (an entry counted twice).
+    DuplicateEntry {
+        /// Index of the second copy in `tlogEntries`.
+        index: usize,
+    },
     /// A Rekor v2 log was not valid at a verified signing time (RFC 3161 genTime).
     LogNotValidAt {
         /// The log's base URL.
@@ -281,6 +286,7 @@ impl TlogError {
             Self::SetKeyUnsupported { .. } => "tlog.set-key-unsupported",
             Self::SetOnRekorV2 => "tlog.set-on-rekor-v2",
             Self::MissingEntry => "tlog.missing-entry",
+            Self::DuplicateEntry { .. } => "tlog.duplicate-entry",
             Self::LogNotValidAt { .. } => "tlog.log-not-valid-at-signing-time",
             Self::IntegratedTimeOutsideLogValidity { .. } => {
                 "tlog.integrated-time-outside-log-validity"
@@ -364,6 +370,10 @@ impl fmt::Display for TlogError {
             ),
             Self::SetOnRekorV2 => f.write_str(
                 "a Rekor v2 entry carries a signed entry timestamp, which Rekor v2 never issues",
+            ),
+            Self::DuplicateEntry { index } => write!(
+                f,
+                "transparency log entry {index} repeats an earlier entry (same log and log index)"
             ),
             Self::MissingEntry => f.write_str(
                 "the bundle has no transparency log entry; every signature must be logged in Rekor",
@@ -624,6 +634,7 @@ mod tests {
             TlogError::JcsUnsupportedNumber { number: s() },
             TlogError::JcsTooDeep { max: 64 },
             TlogError::MissingEntry,
+            TlogError::DuplicateEntry { index: 1 },
             TlogError::LogNotValidAt { log: s(), time: 7 },
         ]
     }

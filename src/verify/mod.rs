@@ -252,6 +252,15 @@ pub fn verify_with(
     if vm.tlog_entries.is_empty() {
         return Err(TlogError::MissingEntry.into());
     }
+    // One log entry counted twice would inflate the evidence; reject repeats like
+    // duplicate timestamps.
+    for (i, e) in vm.tlog_entries.iter().enumerate() {
+        let same =
+            |o: &crate::bundle::TlogEntry| o.log_id == e.log_id && o.log_index == e.log_index;
+        if vm.tlog_entries.iter().take(i).any(same) {
+            return Err(TlogError::DuplicateEntry { index: i }.into());
+        }
+    }
     // The log half only (SET, checkpoint, inclusion proof); the body is bound to the
     // bundle after the certificate has been validated (step 9).
     let mut entries = Vec::with_capacity(vm.tlog_entries.len());
