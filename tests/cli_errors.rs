@@ -635,6 +635,36 @@ fn tuf_unreachable_exit_3() {
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 
+/// A TUF repository chosen on the command line wins over the config's `trustedRoot`: the
+/// explicit choice is used (here: unreachable, so exit 3), never silently ignored.
+#[cfg(feature = "online")]
+#[test]
+fn command_line_tuf_choice_wins_over_config_trusted_root() {
+    let w = world();
+    let (r, _) = w.pack("good");
+    let v = w.values(
+        "tuf-over-config.yaml",
+        &format!(
+            "  trustedRoot: {}\n  layout: {}\n  extras: [{r}]\n{TRUSTED}",
+            w.root.display(),
+            w.layout.display()
+        ),
+    );
+    let run = w.cli(&[
+        "verify",
+        "--config",
+        v.to_str().unwrap(),
+        "--tuf-url",
+        "http://127.0.0.1:1",
+        "--tuf-root",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/tuf/sigstore-root-v16.json"
+        ),
+    ]);
+    assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
+}
+
 #[cfg(feature = "online")]
 #[test]
 fn registry_unreachable_exit_3() {

@@ -57,7 +57,14 @@ pub(crate) struct LoadedRoot {
 /// Loads the trust root. `config_root` is the config's `trustedRoot`, used when no flag
 /// overrides it.
 pub(crate) fn load(t: &TrustArgs, config_root: Option<&Path>) -> Result<LoadedRoot, Failure> {
-    if let Some(p) = t.trusted_root.as_deref().or(config_root) {
+    // A trust choice on the command line (a file, or a TUF repository) wins over the
+    // config's `trustedRoot`; it is never silently ignored.
+    let cli_chose_tuf = t.tuf_url.is_some() || t.tuf_root.is_some() || t.staging;
+    let file = t
+        .trusted_root
+        .as_deref()
+        .or(if cli_chose_tuf { None } else { config_root });
+    if let Some(p) = file {
         let path = p.display().to_string();
         let bytes = read_file(&path, limits::MAX_TRUSTED_ROOT_BYTES)?;
         let root = TrustedRoot::from_json(&bytes).map_err(Error::from)?;
