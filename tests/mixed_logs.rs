@@ -94,3 +94,47 @@ fn rekor_v2_log_must_be_valid_at_the_set_time() {
     let e = check(&vs, &bundle, artifact).unwrap_err();
     assert_eq!(e.code(), "tlog.log-not-valid-at-signing-time", "{e}");
 }
+
+/// A Rekor v1 entry without a SET (allowed from bundle v0.2 on: the time comes from an
+/// RFC 3161 timestamp) must still come from a log that was valid at that time.
+#[test]
+fn rekor_v1_log_without_set_must_be_valid_at_the_timestamp() {
+    let artifact = rulepack_verify::crypto::sha256(b"another manifest");
+    let mut vs = VirtualSigstore::new(78);
+    let ts_time = T0 + 30;
+    let mut opts = SignOptions::new(San::Uri(IDENTITY.into()), ISSUER, T0);
+    opts.timestamps = vec![ts_time];
+    let mut b: Value = serde_json::from_slice(&vs.sign(artifact, &opts)).unwrap();
+    // Drop the SET: the inclusion proof and checkpoint remain; the only verified time is
+    // the timestamp's.
+    b["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionPromise");
+    let bundle = serde_json::to_vec(&b).unwrap();
+    let verify_one = |vs: &VirtualSigstore| {
+        let root = TrustedRoot::from_json(&vs.trusted_root_json()).unwrap();
+        let policy = VerificationPolicy::Identities(vec![IdentityRule::new(
+            Matcher::exact(ISSUER),
+            Matcher::exact(IDENTITY),
+        )]);
+        verify(
+            &Bundle::from_json(&bundle).unwrap(),
+            &ArtifactDigests::sha256(artifact),
+            &root,
+            &policy,
+            T0 + 3600,
+        )
+    };
+    // Control: verifies, with the timestamp as the only signing time.
+    let v = verify_one(&vs).unwrap();
+    assert_eq!(v.times.len(), 1);
+    assert_eq!(v.tlog_entries[0].integrated_time, None);
+    // Inclusive end at the timestamp's time still verifies.
+    vs.set_validity(Authority::TlogV1, T0 - 86_400, Some(ts_time));
+    verify_one(&vs).unwrap();
+    // The v1 log key was retired before the timestamp: rejected.
+    vs.set_validity(Authority::TlogV1, T0 - 86_400, Some(ts_time - 1));
+    let e = verify_one(&vs).unwrap_err();
+    assert_eq!(e.code(), "tlog.log-not-valid-at-signing-time", "{e}");
+}

@@ -290,10 +290,12 @@ pub fn verify_with(
     if times.is_empty() {
         return Err(TimestampError::NoVerifiedTime.into());
     }
-    // Rekor v2 has no integrated time: the log must have been valid at every verified
-    // signing time (rekor-tiles CLIENTS.md; SPEC §8 "a CA, log, CT log or TSA must have
-    // been valid when it acted"). That includes a SET time from another (v1) entry.
-    for e in entries.iter().filter(|e| e.rekor_version == 2) {
+    // An entry without a verified integrated time (every Rekor v2 entry, and a v1 entry
+    // without a SET, allowed from bundle v0.2 on) was checked against no time yet: its
+    // log must have been valid at every verified signing time (rekor-tiles CLIENTS.md;
+    // SPEC §8 "a CA, log, CT log or TSA must have been valid when it acted"). Entries with
+    // a SET were checked at their integrated time by rekor.
+    for e in entries.iter().filter(|e| e.integrated_time.is_none()) {
         for t in &times {
             if !e.log_valid_for.contains(t.time) {
                 return Err(TlogError::LogNotValidAt {
