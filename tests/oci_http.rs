@@ -650,6 +650,60 @@ fn two_pages_of_referrers() {
     assert_eq!(found.len(), 1);
 }
 
+/// A redirect target (another host) that answers 401 with its own token realm must not
+/// receive the registry's credentials at that realm: only the registry may challenge.
+#[test]
+fn challenge_from_a_redirect_target_gets_no_credentials() {
+    let realm = Server::start(|_| Response::ok(&br#"{"token":"stolen"}"#[..]));
+    let realm_addr = realm.addr().to_owned();
+    let storage = Server::start(move |_| {
+        Response::new(401).header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="http://{realm_addr}/token",service="x""#),
+        )
+    });
+    let storage_addr = storage.addr().to_owned();
+    let basic = format!("Basic {}", base64_encode(b"carol:pw"));
+    let b2 = basic.clone();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, _| {
+            let d = Digest::of(b"layer bytes").to_string();
+            if req.route().ends_with(&format!("/blobs/{d}"))
+                && req.header("authorization") == Some(b2.as_str())
+            {
+                return Some(
+                    Response::new(307).header("Location", format!("http://{storage_addr}/blob")),
+                );
+            }
+            None
+        })),
+    );
+    fake.state.lock().unwrap().basic = Some(basic.clone());
+    let dir = docker_config("cfg-redirect-401", fake.addr(), "carol", "pw");
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![
+            fake.addr().to_owned(),
+            storage.addr().to_owned(),
+            realm.addr().to_owned(),
+        ],
+        docker_config_dir: Some(dir),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let r = fake.reference("pack/eks:1");
+    let e = client
+        .fetch_blob(&r, &Digest::of(b"layer bytes"), 100)
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.unauthorized", "{e}");
+    // The foreign realm was never asked, so it never saw the credentials.
+    assert!(realm.log().is_empty(), "the realm was contacted");
+    assert!(storage
+        .log()
+        .iter()
+        .all(|q| q.header("authorization").is_none()));
+}
+
 #[test]
 fn cross_host_redirect_drops_credentials() {
     let storage = Server::start(|req| {

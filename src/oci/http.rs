@@ -548,6 +548,12 @@ impl RegistryClient {
                         return Err(denied());
                     }
                     tried_auth = true;
+                    // Only the registry endpoint may ask for credentials: a 401 from a
+                    // redirect target or another host's pagination link must not make
+                    // us send the registry's credentials to a token realm it names.
+                    if f.url.origin_key() != endpoint.origin_key() {
+                        return Err(denied());
+                    }
                     // token.md: the 401 carries the challenge.
                     let challenge = f
                         .header("www-authenticate")
@@ -612,7 +618,7 @@ impl RegistryClient {
                 })?;
                 // The realm receives the registry's Basic credentials, so it must be
                 // HTTPS unless it is the (explicitly insecure) registry itself.
-                if !self.http_allowed(&realm_url, &realm_url, r.registry()) {
+                if !self.http_allowed(&realm_url, endpoint, r.registry()) {
                     return Err(RegistryError::InsecureNotAllowed {
                         url: realm_url.to_string(),
                     });
