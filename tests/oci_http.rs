@@ -692,10 +692,14 @@ fn challenge_from_a_redirect_target_gets_no_credentials() {
     })
     .unwrap();
     let r = fake.reference("pack/eks:1");
-    let e = client
-        .fetch_blob(&r, &Digest::of(b"layer bytes"), 100)
-        .unwrap_err();
-    assert_eq!(e.code(), "registry.unauthorized", "{e}");
+    // Twice: the second request starts with the registry's cached credentials, so the
+    // redirect target's 401 is the first challenge of that request.
+    for _ in 0..2 {
+        let e = client
+            .fetch_blob(&r, &Digest::of(b"layer bytes"), 100)
+            .unwrap_err();
+        assert_eq!(e.code(), "registry.unauthorized", "{e}");
+    }
     // The foreign realm was never asked, so it never saw the credentials.
     assert!(realm.log().is_empty(), "the realm was contacted");
     assert!(storage
