@@ -9,9 +9,10 @@
 //! `index.json` entry may carry the annotation `io.rulepack.ref` with the full logical
 //! reference without scheme (`ghcr.io/lithastra/rules/eks:0.1.0`). An entry that has
 //! it matches only that exact `registry/repository:tag`. An entry without it matches
-//! by the standard `org.opencontainers.image.ref.name` annotation, whose value may be
-//! the bare tag (`0.1.0`) or the same full form. Two entries matching one reference
-//! with different digests make the layout ambiguous, which is an error.
+//! by the standard `org.opencontainers.image.ref.name` annotation only when that holds
+//! the same full form; a bare tag (`0.1.0`) names no repository and matches nothing.
+//! Two entries matching one reference with different digests make the layout
+//! ambiguous, which is an error.
 //!
 //! **Referrers.** A manifest listed in `index.json` whose `subject.digest` is the
 //! target is a referrer of it (the layout has no referrers API). Reported descriptors
@@ -95,7 +96,10 @@ impl OciLayout {
             None => e
                 .annotations
                 .get(REF_NAME)
-                .is_some_and(|v| v == tag || reference_text_matches(v, &full)),
+                // Never the bare tag: a signature binds only a digest, so the name lookup
+                // is what ties a pack to its repository; `1.0` of one repository must not
+                // answer for `1.0` of another.
+                .is_some_and(|v| reference_text_matches(v, &full)),
         }
     }
 
@@ -572,13 +576,33 @@ pub(crate) mod tests {
         t.list(
             OCI_INDEX,
             &idx,
-            serde_json::json!({"org.opencontainers.image.ref.name": "2"}),
+            serde_json::json!({"org.opencontainers.image.ref.name": "r.io/a/b:2"}),
         );
         let l = OciLayout::open(&t.dir).unwrap();
         let r = Reference::parse("oci://r.io/a/b:2").unwrap();
         let e = resolve_pack(&l, &r).unwrap_err();
         assert_eq!(e.code(), "registry.index-not-supported");
         assert!(e.to_string().contains("single image manifest"));
+    }
+
+    #[test]
+    fn bare_tag_does_not_stand_in_for_another_repository() {
+        let mut t = TempLayout::new("bare-tag");
+        let (manifest, _) = t.pack("r.io/a/other:1.0", b"package other\n");
+        // Re-list that manifest under a bare tag only: it names no repository.
+        t.list(
+            OCI_MANIFEST,
+            &manifest,
+            serde_json::json!({"org.opencontainers.image.ref.name": "1.0"}),
+        );
+        let l = OciLayout::open(&t.dir).unwrap();
+        let asked = Reference::parse("oci://r.io/a/argo:1.0").unwrap();
+        assert_eq!(
+            resolve_pack(&l, &asked).unwrap_err().code(),
+            "registry.not-found"
+        );
+        // The full form still resolves its own repository.
+        resolve_pack(&l, &Reference::parse("oci://r.io/a/other:1.0").unwrap()).unwrap();
     }
 
     #[test]
