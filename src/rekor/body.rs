@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use super::{jcs, LogVerifier, TlogError};
+use crate::bundle::pae;
 use crate::bundle::{Content, DsseEnvelope, MessageSignature, TlogEntry};
 use crate::crypto::{sha256, HashAlgorithm, PublicKey};
 use crate::encoding::{
@@ -353,20 +354,6 @@ fn hash_enum_name(h: HashAlgorithm) -> &'static str {
         HashAlgorithm::Sha384 => "SHA2_384",
         HashAlgorithm::Sha512 => "SHA2_512",
     }
-}
-
-/// DSSE pre-authentication encoding (`envelope.proto`):
-/// "DSSEv1" SP len(type) SP type SP len(payload) SP payload, lengths in ASCII decimal.
-fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {} {} ",
-        payload_type.len(),
-        payload_type,
-        payload.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(payload);
-    out
 }
 
 /// The verifier's public key: the certificate's SubjectPublicKeyInfo, or the key itself.

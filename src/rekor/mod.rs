@@ -57,9 +57,7 @@ pub struct VerifiedEntry {
 /// Finds the log of `log_id` in the trusted root (`logId`, or `checkpointKeyId` when
 /// present; SPEC §3e).
 fn find_log<'r>(root: &'r TrustedRoot, log_id: &[u8]) -> Result<&'r TransparencyLog, TlogError> {
-    root.tlogs
-        .iter()
-        .find(|l| l.log_id == log_id || l.checkpoint_key_id.as_deref() == Some(log_id))
+    root.tlog_by_log_id(log_id)
         .ok_or_else(|| TlogError::UnknownLog {
             log_id_hex: hex_encode(log_id),
         })
