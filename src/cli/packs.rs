@@ -165,10 +165,7 @@ fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure>
                 )
                 .into());
             }
-            if identity_flags
-                .iter()
-                .any(|f| a.one(f).ok().flatten().is_some())
-            {
+            if identity_flags.iter().any(|f| !a.all(f).is_empty()) {
                 return Err(UsageError(
                     "identity options are for one-off checks; with --config, trusted identities come from rulePacks.trustedIdentities".into(),
                 )
