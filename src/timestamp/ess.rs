@@ -46,7 +46,8 @@ pub(super) fn check(attrs: &SignedAttrs<'_>, cert: &CertIds<'_>) -> Result<(), T
         (Some(v2), v1) => {
             check_v2(v2, cert)?;
             if let Some(v1) = v1 {
-                // Both present: v1 must not name another certificate either.
+                // Both present: v2 has bound the signer. A v1 `issuerSerial`, when it has
+                // one, must not name another certificate; its SHA-1 hash is not checked.
                 if let Some(issuer_serial) = first_cert_id_v1(v1)? {
                     check_issuer_serial(V1, &issuer_serial, cert)?;
                 }
