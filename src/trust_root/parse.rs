@@ -328,6 +328,7 @@ fn parse_ca(f: &Field<'_>) -> Result<CertificateAuthority, TrustRootError> {
         cert_chain,
         valid_for,
         operator,
+        chain_memo: Default::default(),
     })
 }
 

@@ -47,27 +47,153 @@ impl VerifiedChain {
 /// pairs. A signature depends only on those two byte strings, never on the validation
 /// time, so re-verifying a pair within the call can only give the same answer. Only
 /// successes are recorded, with the full DER of both certificates as the key (no
-/// hashing); the memo is created per call and dropped with it, so nothing is cached
-/// across inputs (issue 7: "no check may be skipped or cached across different inputs").
+/// hashing); the memo is created per call and dropped with it, so nothing about the
+/// bundle's certificates is cached across inputs (issue 7: "no check may be skipped or
+/// cached across different inputs"). Links between two certificates of the trusted
+/// root's own chain go to that authority's [`AuthorityMemo`] instead.
 #[derive(Default)]
 struct VerifiedSignatures(Vec<(Vec<u8>, Vec<u8>)>);
 
+/// Whether (`child`, `issuer`) is recorded in `links`, compared byte for byte.
+fn has_link(links: &[(Vec<u8>, Vec<u8>)], child: &[u8], issuer: &[u8]) -> bool {
+    links
+        .iter()
+        .any(|(c, i)| c.as_slice() == child && i.as_slice() == issuer)
+}
+
 impl VerifiedSignatures {
-    /// Verifies that `issuer` signed `child` unless this call already did.
+    /// Verifies that `issuer` signed `child` unless this call already did, or, when the
+    /// link lies inside `authority`'s own chain, unless that authority's memo already
+    /// holds it.
     fn check(
         &mut self,
         child: &ParsedCertificate,
         issuer: &ParsedCertificate,
+        authority: Option<&AuthorityMemo>,
     ) -> Result<(), CertificateError> {
-        let seen = self
-            .0
-            .iter()
-            .any(|(c, i)| c.as_slice() == child.der() && i.as_slice() == issuer.der());
-        if !seen {
+        if let Some(memo) = authority {
+            return memo.check_link(child, issuer);
+        }
+        if !has_link(&self.0, child.der(), issuer.der()) {
             verify_signed_by(child, issuer)?;
             self.0.push((child.der().to_vec(), issuer.der().to_vec()));
         }
         Ok(())
+    }
+}
+
+/// What has been shown about ONE trusted-root authority's own certificates, kept with
+/// the [`CertificateAuthority`] for as long as the loaded trusted root lives (issue 7:
+/// "verify the trusted root's own CA chains once per load"): its `certChain` parsed,
+/// and which links of that chain (certificate DER, issuer DER) carry a valid signature.
+///
+/// Only trusted-root material is kept, never a bundle's certificate. Every entry is
+/// keyed by the full DER it was computed from and compared byte for byte before use, so
+/// an authority whose `cert_chain` is changed after use (it is a public field) is
+/// parsed and verified afresh: the memo can only answer for exactly the bytes it saw.
+/// Failures are not recorded (a failing link is re-verified and fails again). Every
+/// other step of path validation (names, validity at the signing time, extensions, key
+/// usages, `validFor`) still runs on every call. Filled lazily, so a one-shot process
+/// verifies only the links its bundle uses, once.
+#[derive(Default)]
+pub struct AuthorityMemo(std::sync::Mutex<MemoInner>);
+
+#[derive(Clone, Default)]
+struct MemoInner {
+    /// `certChain` parsed, in order; used only when every DER matches.
+    parsed: Vec<ParsedCertificate>,
+    /// Links whose signature verified.
+    links: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl AuthorityMemo {
+    /// Runs `f` on the memo; `None` when the lock is poisoned (the memo is then
+    /// bypassed, never trusted).
+    fn with<T>(&self, f: impl FnOnce(&mut MemoInner) -> T) -> Option<T> {
+        self.0.lock().ok().map(|mut m| f(&mut m))
+    }
+
+    /// `authority.cert_chain` parsed, from the memo when it holds exactly these DERs.
+    fn parsed_chain(
+        &self,
+        authority: &CertificateAuthority,
+    ) -> Result<Vec<ParsedCertificate>, CertificateError> {
+        let same = |m: &MemoInner| {
+            m.parsed.len() == authority.cert_chain.len()
+                && m.parsed
+                    .iter()
+                    .zip(&authority.cert_chain)
+                    .all(|(p, d)| p.der() == d.as_slice())
+        };
+        if let Some(hit) = self.with(|m| same(m).then(|| m.parsed.clone())).flatten() {
+            return Ok(hit);
+        }
+        let mut chain = Vec::with_capacity(authority.cert_chain.len());
+        for der in &authority.cert_chain {
+            chain.push(ParsedCertificate::from_der(der).map_err(|e| {
+                CertificateError::AuthorityMalformed {
+                    uri: authority.uri.clone(),
+                    detail: e.to_string(),
+                }
+            })?);
+        }
+        self.with(|m| m.parsed = chain.clone());
+        Ok(chain)
+    }
+
+    /// Verifies that `issuer` signed `child` (both from the authority's chain) unless
+    /// this memo already holds that exact pair.
+    fn check_link(
+        &self,
+        child: &ParsedCertificate,
+        issuer: &ParsedCertificate,
+    ) -> Result<(), CertificateError> {
+        let (c, i) = (child.der(), issuer.der());
+        if self.with(|m| has_link(&m.links, c, i)) == Some(true) {
+            return Ok(());
+        }
+        verify_signed_by(child, issuer)?;
+        self.with(|m| {
+            // A chain has fewer than MAX_CERT_CHAIN_LEN links; more entries can only
+            // come from a `cert_chain` replaced after use, whose old links are stale.
+            if m.links.len() >= MAX_CERT_CHAIN_LEN {
+                m.links.clear();
+            }
+            m.links.push((c.to_vec(), i.to_vec()));
+        });
+        Ok(())
+    }
+
+    /// Number of chain links recorded as verified (for tests and benchmarks).
+    pub fn verified_links(&self) -> usize {
+        self.with(|m| m.links.len()).unwrap_or(0)
+    }
+}
+
+impl Clone for AuthorityMemo {
+    fn clone(&self) -> Self {
+        Self(std::sync::Mutex::new(
+            self.with(|m| m.clone()).unwrap_or_default(),
+        ))
+    }
+}
+
+/// The memo is not part of an authority's identity: two authorities are equal when
+/// their trusted-root fields are.
+impl PartialEq for AuthorityMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for AuthorityMemo {}
+
+impl std::fmt::Debug for AuthorityMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AuthorityMemo {{ verified_links: {} }}",
+            self.verified_links()
+        )
     }
 }
 
@@ -292,11 +418,14 @@ fn check_ca(
 }
 
 /// Validates `path` (leaf first, anchor last) at `at`.
+/// `path[trusted_from..]` is `authority`'s own chain (trusted-root material).
 fn check_path(
     path: &[ParsedCertificate],
     at: UnixTime,
     required_eku: &ObjectIdentifier,
     signatures: &mut VerifiedSignatures,
+    authority: &AuthorityMemo,
+    trusted_from: usize,
 ) -> Result<(), CertificateError> {
     if path.len() > MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
@@ -307,7 +436,7 @@ fn check_path(
     // RFC 5280 §6.1.3 (a)(4) and (a)(1): each certificate names the next as issuer and
     // carries its signature. The anchor (last) is trusted as-is, its self-signature is
     // not checked (RFC 5280 §6.1.1 (d): trust anchor information is an input).
-    for pair in path.windows(2) {
+    for (i, pair) in path.windows(2).enumerate() {
         let [child, issuer] = pair else { continue };
         if child.issuer_der() != issuer.subject_der() {
             return Err(CertificateError::IssuerNotTrusted {
@@ -315,7 +444,7 @@ fn check_path(
                 issuer: child.issuer_string(),
             });
         }
-        signatures.check(child, issuer)?;
+        signatures.check(child, issuer, (i >= trusted_from).then_some(authority))?;
     }
     // SPEC §2: "Clients MUST check times against both the CA's validFor and every
     // certificate in the chain."
@@ -349,25 +478,25 @@ fn try_authority(
             max: MAX_CERT_CHAIN_LEN,
         });
     }
-    let mut chain = Vec::with_capacity(authority.cert_chain.len().saturating_add(1));
-    for der in &authority.cert_chain {
-        chain.push(ParsedCertificate::from_der(der).map_err(|e| {
-            CertificateError::AuthorityMalformed {
-                uri: authority.uri.clone(),
-                detail: e.to_string(),
-            }
-        })?);
-    }
+    let chain = authority.chain_memo.parsed_chain(authority)?;
     // Special case (TSA): the leaf is the authority's own first certificate.
-    let path = if authority.cert_chain.first().map(Vec::as_slice) == Some(leaf.der()) {
-        chain
-    } else {
-        let mut path = Vec::with_capacity(chain.len().saturating_add(1));
-        path.push(leaf.clone());
-        path.extend(chain);
-        path
-    };
-    check_path(&path, at, required_eku, signatures)?;
+    let (path, trusted_from) =
+        if authority.cert_chain.first().map(Vec::as_slice) == Some(leaf.der()) {
+            (chain, 0)
+        } else {
+            let mut path = Vec::with_capacity(chain.len().saturating_add(1));
+            path.push(leaf.clone());
+            path.extend(chain);
+            (path, 1)
+        };
+    check_path(
+        &path,
+        at,
+        required_eku,
+        signatures,
+        &authority.chain_memo,
+        trusted_from,
+    )?;
     // No path building from bundle-supplied certificates: each must be one the trusted
     // root already lists for this authority (sigstore-go uses only the trusted root's
     // intermediates; SPEC §1: the bundle chain "MUST NOT" be needed for trust).
@@ -849,6 +978,7 @@ mod tests {
                 end: None,
             },
             operator: None,
+            chain_memo: Default::default(),
         };
         let t = leaf.not_before() + 60;
         let chain =
@@ -1057,12 +1187,127 @@ mod tests {
                 end: None,
             },
             operator: None,
+            chain_memo: Default::default(),
         };
         verify_chain(leaf, &[], &[ca], T, EKU_CODE_SIGNING)
     }
 
     fn code(r: Result<VerifiedChain, CertificateError>) -> &'static str {
         r.map_or_else(|e| e.code(), |_| "ok")
+    }
+
+    fn authority(chain: Vec<Vec<u8>>) -> CertificateAuthority {
+        CertificateAuthority {
+            organization: None,
+            common_name: None,
+            uri: "https://ca.test".into(),
+            cert_chain: chain,
+            valid_for: ValidityWindow {
+                start: 0,
+                end: None,
+            },
+            operator: None,
+            chain_memo: Default::default(),
+        }
+    }
+
+    /// Issue 7 "verify the trusted root's own CA chains once per load": the
+    /// intermediate-by-root link is verified on first use and then remembered by the
+    /// authority, while the leaf-by-intermediate link is verified on every call; the
+    /// outcomes equal those of a fresh authority each time.
+    #[test]
+    fn authority_memo_keeps_only_trusted_links_and_gives_the_same_results() {
+        let p = pki(ca_exts(), ca_exts());
+        let ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
+        assert_eq!(ca.chain_memo.verified_links(), 0);
+        let good = leaf(good_leaf_exts());
+        for _ in 0..3 {
+            let v = verify_chain(&good, &[], std::slice::from_ref(&ca), T, EKU_CODE_SIGNING);
+            assert_eq!(v, check(&p, &good));
+            assert_eq!(v.map(|c| c.path.len()), Ok(3));
+            // Only the intermediate -> root link (trusted-root material) is kept.
+            assert_eq!(ca.chain_memo.verified_links(), 1);
+        }
+        // A leaf with a bad signature fails on every call, memo or not: bundle links
+        // are never remembered.
+        let forged = ParsedCertificate::from_der(&mint(
+            "",
+            &key(3),
+            "CN=int",
+            &key(9),
+            (T - 300, T + 300),
+            good_leaf_exts(),
+        ))
+        .unwrap();
+        for _ in 0..2 {
+            let e = verify_chain(&forged, &[], std::slice::from_ref(&ca), T, EKU_CODE_SIGNING);
+            assert_eq!(code(e), "certificate.signature-invalid");
+        }
+        // Every other check still runs on a memo hit: the time is still checked.
+        let late = verify_chain(
+            &good,
+            &[],
+            std::slice::from_ref(&ca),
+            T + 2 * YEAR,
+            EKU_CODE_SIGNING,
+        );
+        assert_eq!(code(late), "certificate.expired");
+    }
+
+    #[test]
+    fn authority_memo_never_answers_for_other_bytes() {
+        let p = pki(ca_exts(), ca_exts());
+        let good = leaf(good_leaf_exts());
+        // An intermediate with the same names and key that the root did NOT sign.
+        let bad_int = mint(
+            "CN=int",
+            &key(2),
+            "CN=root",
+            &key(7),
+            (T - YEAR, T + YEAR),
+            ca_exts(),
+        );
+        // Failures are not remembered: a bad trusted chain fails every time.
+        let bad = authority(vec![bad_int.clone(), p.root.clone()]);
+        for _ in 0..2 {
+            let e = verify_chain(&good, &[], std::slice::from_ref(&bad), T, EKU_CODE_SIGNING);
+            assert_eq!(code(e), "certificate.signature-invalid");
+            assert_eq!(bad.chain_memo.verified_links(), 0);
+        }
+        // A warmed-up authority (and a clone of it, which carries the memo) whose
+        // public `cert_chain` is then replaced re-parses and re-verifies.
+        let mut ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
+        assert_eq!(
+            code(verify_chain(
+                &good,
+                &[],
+                std::slice::from_ref(&ca),
+                T,
+                EKU_CODE_SIGNING
+            )),
+            "ok"
+        );
+        assert_eq!(ca.chain_memo.verified_links(), 1);
+        let mut copy = ca.clone();
+        assert_eq!(copy.chain_memo.verified_links(), 1);
+        assert_eq!(copy, ca, "the memo is not part of the authority's identity");
+        for a in [&mut ca, &mut copy] {
+            a.cert_chain = vec![bad_int.clone(), p.root.clone()];
+            let e = verify_chain(&good, &[], std::slice::from_ref(a), T, EKU_CODE_SIGNING);
+            assert_eq!(code(e), "certificate.signature-invalid");
+            // Back to the real intermediate: verifies again (from the memo).
+            a.cert_chain = vec![p.intermediate.clone(), p.root.clone()];
+            assert_eq!(
+                code(verify_chain(
+                    &good,
+                    &[],
+                    std::slice::from_ref(a),
+                    T,
+                    EKU_CODE_SIGNING
+                )),
+                "ok"
+            );
+        }
     }
 
     #[test]
