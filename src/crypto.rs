@@ -7,11 +7,12 @@
 //! (RFC 3279 §2.2.3); high-S values are accepted, as every Sigstore client does. Ed25519
 //! signatures are the raw 64 bytes; RSA signatures are exactly as long as the modulus.
 
+mod ecdsa_vartime;
+
 use core::fmt;
 
 use der::asn1::BitString;
 use der::{Decode, Encode};
-use ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spki::{AlgorithmIdentifier, ObjectIdentifier, SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
@@ -485,15 +486,19 @@ impl PublicKey {
             algorithm,
             len: sig.len(),
         };
-        let bad = |_| CryptoError::BadSignature { algorithm };
+        let bad = CryptoError::BadSignature { algorithm };
         match &self.inner {
             Inner::P256(k) => {
                 let s = p256::ecdsa::Signature::from_der(sig).map_err(|_| malformed_sig())?;
-                k.verify_prehash(digest, &s).map_err(bad)
+                ecdsa_vartime::verify_p256(k, digest, &s)
+                    .then_some(())
+                    .ok_or(bad)
             }
             Inner::P384(k) => {
                 let s = p384::ecdsa::Signature::from_der(sig).map_err(|_| malformed_sig())?;
-                k.verify_prehash(digest, &s).map_err(bad)
+                ecdsa_vartime::verify_p384(k, digest, &s)
+                    .then_some(())
+                    .ok_or(bad)
             }
             Inner::Ed25519(_) => Err(CryptoError::PrehashUnsupported { algorithm }),
             Inner::Rsa(k) => {
