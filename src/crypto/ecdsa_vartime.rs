@@ -247,15 +247,12 @@ mod tests {
         ($name:ident, $krate:ident, $vt:ident, $hash_len:expr) => {
             #[test]
             fn $name() {
-                use $krate::elliptic_curve::group::Group as _;
-                use $krate::elliptic_curve::ops::Reduce as _;
-                use $krate::elliptic_curve::Field as _;
                 use $krate::{ProjectivePoint, Scalar};
                 type Sig = $krate::ecdsa::Signature;
                 let scalar = |b: &[u8]| {
-                    <Scalar as $krate::elliptic_curve::ops::Reduce<_>>::reduce_bytes(
-                        $krate::FieldBytes::from_slice(b),
-                    )
+                    let mut fb = $krate::FieldBytes::default();
+                    fb.copy_from_slice(b);
+                    <Scalar as $krate::elliptic_curve::ops::Reduce<_>>::reduce_bytes(&fb)
                 };
                 let n = $hash_len;
                 // lincomb against the crate's constant-time arithmetic, including edges.
