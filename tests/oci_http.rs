@@ -5,8 +5,12 @@
 #[path = "common/corpus.rs"]
 #[allow(unreachable_pub)]
 mod corpus;
+#[path = "common/e2e.rs"]
+mod e2e;
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/vsig.rs"]
+mod vsig;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -880,4 +884,177 @@ fn plain_http_needs_explicit_marking() {
         client.endpoint("ghcr.io"),
         format!("http://{}", fake.addr())
     );
+}
+
+/// HTTP requests `verify --config` made, by kind. `challenges` are the unauthenticated
+/// `/v2/` requests (each answered 401 with a Bearer challenge); the other `/v2/` kinds
+/// count authorized requests only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    challenges: usize,
+    tokens: usize,
+    manifest_get: usize,
+    manifest_head: usize,
+    referrers: usize,
+    blobs: usize,
+    other: usize,
+}
+
+impl Counts {
+    fn of(log: &[Request]) -> Self {
+        let mut c = Self::default();
+        for q in log {
+            let r = q.route();
+            if r == "/token" {
+                c.tokens += 1;
+            } else if r.starts_with("/v2/") && q.header("authorization").is_none() {
+                c.challenges += 1;
+            } else if r.contains("/manifests/") && q.method == "HEAD" {
+                c.manifest_head += 1;
+            } else if r.contains("/manifests/") {
+                c.manifest_get += 1;
+            } else if r.contains("/referrers/") {
+                c.referrers += 1;
+            } else if r.contains("/blobs/") {
+                c.blobs += 1;
+            } else {
+                c.other += 1;
+            }
+        }
+        c
+    }
+
+    fn total(&self) -> usize {
+        self.challenges
+            + self.tokens
+            + self.manifest_get
+            + self.manifest_head
+            + self.referrers
+            + self.blobs
+            + self.other
+    }
+}
+
+/// Bearer auth with one token per repository scope, as ghcr.io does: `/v2/<repo>/…`
+/// needs the token the realm issues for `repository:<repo>:pull`, else 401 with a
+/// challenge naming that scope.
+fn scoped_bearer() -> Hook {
+    Box::new(|req, _| {
+        let token_for = |scope: &str| format!("t-{}", scope.replace('%', "."));
+        if req.route() == "/token" {
+            let scope = req.query("scope").unwrap_or_default();
+            return Some(Response::ok(
+                serde_json::to_vec(&json!({"token": token_for(scope), "expires_in": 300})).unwrap(),
+            ));
+        }
+        let rest = req.route().strip_prefix("/v2/")?;
+        let repo = ["/manifests/", "/blobs/", "/referrers/"]
+            .iter()
+            .find_map(|sep| rest.split_once(sep).map(|(repo, _)| repo))?;
+        // The client's query escaping of `repository:<repo>:pull`.
+        let want = token_for(&format!("repository%3A{}%3Apull", repo.replace('/', "%2F")));
+        if req.header("authorization") == Some(format!("Bearer {want}").as_str()) {
+            return None;
+        }
+        let host = req.header("host").unwrap_or_default();
+        Some(Response::new(401).header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="http://{host}/token",service="{host}",scope="repository:{repo}:pull""#),
+        ))
+    })
+}
+
+/// `rulepack-verify verify --config` (the CLI binary, `MAX_CONCURRENT_PACKS` workers)
+/// over `n` packs signed by the virtual Sigstore on one loopback registry with scoped
+/// Bearer auth; every pack must verify. `shared_repo`: all packs are tags of one
+/// repository (one token scope), else each pack has its own repository (one scope
+/// each). `referrers_api`: the registry serves the referrers API, else 404 and the
+/// packs carry the `sha256-<hex>` fallback index.
+fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
+    let fake = Fake::start(referrers_api, Some(scoped_bearer()));
+    let mut vs = vsig::VirtualSigstore::new(7_000_007);
+    let dir = e2e::temp_dir("requests");
+    std::fs::write(dir.join("trusted_root.json"), vs.trusted_root_json()).unwrap();
+    let opts = e2e::gha_sign_options("acme/rules", "refs/tags/v1.0.0", e2e::T0);
+    let mut extras = String::new();
+    for i in 0..n {
+        let version = format!("1.0.{i}");
+        let rego = format!("package p{i}\n");
+        let pack = e2e::BuiltPack::new(&version, &[("p.rego", rego.as_bytes())]);
+        let signed = pack.sign(&mut vs, &opts);
+        fake.blob(b"{}");
+        fake.blob(rego.as_bytes());
+        let digest = fake.manifest(Some(&version), OCI_MANIFEST, &pack.manifest);
+        assert_eq!(digest.to_string(), pack.digest);
+        let r = &signed.referrer;
+        fake.blob(&r.layer);
+        let rd = fake.manifest(None, OCI_MANIFEST, &r.manifest);
+        if !referrers_api {
+            fake.fallback_index(&digest, &[(rd, r.manifest.len())]);
+        }
+        let repo = if shared_repo {
+            "acme/rules".to_owned()
+        } else {
+            format!("acme/rules/p{i}")
+        };
+        extras.push_str(&format!("    - oci://{}/{repo}:{version}\n", fake.addr()));
+    }
+    let values = dir.join("values.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n  extras:\n{extras}",
+            e2e::GITHUB_ISSUER
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    let run = e2e::run_cli(
+        &dir.join("home"),
+        &[
+            "verify",
+            "--config",
+            values.to_str().unwrap(),
+            "--insecure-registry",
+            fake.addr(),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let packs = run.packs();
+    assert_eq!(packs.len(), n, "{run}");
+    assert!(packs.iter().all(|p| p["status"] == "verified"), "{run}");
+    let c = Counts::of(&fake.server.log());
+    eprintln!(
+        "verify --config, {n} pack(s), {}, {}: {c:?}, total {}",
+        if referrers_api {
+            "referrers API"
+        } else {
+            "tag fallback"
+        },
+        if shared_repo {
+            "one repository"
+        } else {
+            "one repository per pack"
+        },
+        c.total()
+    );
+    c
+}
+
+/// Measures `verify --config` requests (issue 7: at most 5 per pack after the first
+/// token; N = 10 costs N times one pack).
+#[test]
+fn verify_config_requests_per_pack() {
+    for referrers_api in [true, false] {
+        for shared_repo in [false, true] {
+            for n in [1, 10] {
+                let c = verify_config_requests(n, referrers_api, shared_repo);
+                assert_eq!(c.other, 0, "{c:?}");
+                assert!(c.tokens >= 1 && c.challenges >= 1, "{c:?}");
+            }
+        }
+    }
 }
