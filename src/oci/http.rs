@@ -727,7 +727,7 @@ impl RegistryClient {
 }
 
 impl ArtifactSource for RegistryClient {
-    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
+    fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         // A digest in the reference wins over its tag (as in docker), and pins the
         // manifest: the bytes received must hash to it.
         let (target, what) = match (r.digest(), r.tag()) {
@@ -747,13 +747,14 @@ impl ArtifactSource for RegistryClient {
                 });
             }
         }
-        Ok(Descriptor {
+        let desc = Descriptor {
             media_type,
             digest: actual,
             size: u64::try_from(body.len()).unwrap_or(u64::MAX),
             artifact_type: None,
             annotations: Default::default(),
-        })
+        };
+        Ok((desc, body))
     }
 
     fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
