@@ -1044,17 +1044,111 @@ fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> C
     c
 }
 
-/// Measures `verify --config` requests (issue 7: at most 5 per pack after the first
-/// token; N = 10 costs N times one pack).
-#[test]
-fn verify_config_requests_per_pack() {
-    for referrers_api in [true, false] {
-        for shared_repo in [false, true] {
-            for n in [1, 10] {
-                let c = verify_config_requests(n, referrers_api, shared_repo);
-                assert_eq!(c.other, 0, "{c:?}");
-                assert!(c.tokens >= 1 && c.challenges >= 1, "{c:?}");
-            }
-        }
+/// The counts `verify --config` must make over `n` packs: per pack one manifest GET
+/// (the tag, whose bytes are kept), one referrers request, one referrer manifest GET and
+/// one bundle blob GET, plus the `sha256-<hex>` fallback tag GET when the referrers API
+/// answers 404; one 401 challenge per registry; one token per repository scope.
+fn expected(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
+    Counts {
+        challenges: 1,
+        tokens: if shared_repo { 1 } else { n },
+        manifest_get: if referrers_api { 2 * n } else { 3 * n },
+        manifest_head: 0,
+        referrers: n,
+        blobs: n,
+        other: 0,
     }
+}
+
+/// Issue 7: `verify --config` over N packs on one registry makes at most 5 requests per
+/// pack after the first token (its 401 challenge and token request), and N = 10 costs
+/// exactly 10 times one pack: nothing is fetched twice and concurrent workers share the
+/// challenge and each scope's token.
+#[test]
+fn verify_config_requests_per_pack_referrers_api() {
+    for shared_repo in [false, true] {
+        let one = verify_config_requests(1, true, shared_repo);
+        let ten = verify_config_requests(10, true, shared_repo);
+        assert_eq!(one, expected(1, true, shared_repo));
+        assert_eq!(ten, expected(10, true, shared_repo));
+        // After the first token: 4 per pack in one repository; 4 + its own token (5) per
+        // further pack with one repository per pack (49 for N = 10).
+        let after_first_token = |c: Counts| c.total() - 2;
+        assert_eq!(after_first_token(one), 4);
+        assert!(after_first_token(ten) <= 5 * 10, "{ten:?}");
+        assert_eq!(
+            after_first_token(ten),
+            if shared_repo { 40 } else { 49 },
+            "{ten:?}"
+        );
+        // Exactly 10 times the per-pack requests: the registry's one challenge (and,
+        // in one repository, its one token) is the only shared cost.
+        let shared = if shared_repo { 2 } else { 1 };
+        assert_eq!(ten.total() - shared, 10 * (one.total() - shared));
+    }
+}
+
+/// The same without the referrers API: each pack's referrers request is answered 404
+/// and the `sha256-<hex>` tag is fetched instead, one request more per pack (5 after
+/// the first token in one repository, 6 with a token per repository).
+#[test]
+fn verify_config_requests_per_pack_tag_fallback() {
+    for shared_repo in [false, true] {
+        let one = verify_config_requests(1, false, shared_repo);
+        let ten = verify_config_requests(10, false, shared_repo);
+        assert_eq!(one, expected(1, false, shared_repo));
+        assert_eq!(ten, expected(10, false, shared_repo));
+        assert_eq!(one.total() - 2, 5);
+        assert_eq!(ten.total() - 2, if shared_repo { 50 } else { 59 });
+        let shared = if shared_repo { 2 } else { 1 };
+        assert_eq!(ten.total() - shared, 10 * (one.total() - shared));
+    }
+}
+
+/// Once the registry has challenged, a token for another repository is asked of the
+/// same realm directly (no second 401), with that repository's scope; a realm that
+/// refuses the scope leaves the decision to the registry's own challenge.
+#[test]
+fn known_realm_serves_further_scopes_without_a_challenge() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            // The realm refuses anonymous tokens for acme/secret.
+            if req.route() == "/token"
+                && req.query("scope") == Some("repository%3Aacme%2Fsecret%3Apull")
+            {
+                return Some(Response::new(401));
+            }
+            scoped_bearer()(req, s)
+        })),
+    );
+    fake.pack("1", b"x");
+    let client = fake.client(ClientOptions::default());
+    client.resolve(&fake.reference("acme/a:1")).unwrap();
+    client.resolve(&fake.reference("acme/b:1")).unwrap();
+    client.resolve(&fake.reference("acme/b:1")).unwrap();
+    let c = Counts::of(&fake.server.log());
+    assert_eq!((c.challenges, c.tokens, c.manifest_get), (1, 2, 3), "{c:?}");
+    let scopes: Vec<_> = fake
+        .server
+        .log()
+        .iter()
+        .filter(|q| q.route() == "/token")
+        .map(|q| q.query("scope").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            "repository%3Aacme%2Fa%3Apull",
+            "repository%3Aacme%2Fb%3Apull"
+        ]
+    );
+
+    let e = client
+        .resolve(&fake.reference("acme/secret:1"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.unauthorized", "{e}");
+    let c = Counts::of(&fake.server.log());
+    // Refused token, the registry's challenge, refused token again.
+    assert_eq!((c.challenges, c.tokens, c.manifest_get), (2, 4, 3), "{c:?}");
 }
