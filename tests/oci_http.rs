@@ -5,8 +5,12 @@
 #[path = "common/corpus.rs"]
 #[allow(unreachable_pub)]
 mod corpus;
+#[path = "common/e2e.rs"]
+mod e2e;
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/vsig.rs"]
+mod vsig;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -880,4 +884,271 @@ fn plain_http_needs_explicit_marking() {
         client.endpoint("ghcr.io"),
         format!("http://{}", fake.addr())
     );
+}
+
+/// HTTP requests `verify --config` made, by kind. `challenges` are the unauthenticated
+/// `/v2/` requests (each answered 401 with a Bearer challenge); the other `/v2/` kinds
+/// count authorized requests only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    challenges: usize,
+    tokens: usize,
+    manifest_get: usize,
+    manifest_head: usize,
+    referrers: usize,
+    blobs: usize,
+    other: usize,
+}
+
+impl Counts {
+    fn of(log: &[Request]) -> Self {
+        let mut c = Self::default();
+        for q in log {
+            let r = q.route();
+            if r == "/token" {
+                c.tokens += 1;
+            } else if r.starts_with("/v2/") && q.header("authorization").is_none() {
+                c.challenges += 1;
+            } else if r.contains("/manifests/") && q.method == "HEAD" {
+                c.manifest_head += 1;
+            } else if r.contains("/manifests/") {
+                c.manifest_get += 1;
+            } else if r.contains("/referrers/") {
+                c.referrers += 1;
+            } else if r.contains("/blobs/") {
+                c.blobs += 1;
+            } else {
+                c.other += 1;
+            }
+        }
+        c
+    }
+
+    fn total(&self) -> usize {
+        self.challenges
+            + self.tokens
+            + self.manifest_get
+            + self.manifest_head
+            + self.referrers
+            + self.blobs
+            + self.other
+    }
+}
+
+/// Bearer auth with one token per repository scope, as ghcr.io does: `/v2/<repo>/…`
+/// needs the token the realm issues for `repository:<repo>:pull`, else 401 with a
+/// challenge naming that scope.
+fn scoped_bearer() -> Hook {
+    Box::new(|req, _| {
+        let token_for = |scope: &str| format!("t-{}", scope.replace('%', "."));
+        if req.route() == "/token" {
+            let scope = req.query("scope").unwrap_or_default();
+            return Some(Response::ok(
+                serde_json::to_vec(&json!({"token": token_for(scope), "expires_in": 300})).unwrap(),
+            ));
+        }
+        let rest = req.route().strip_prefix("/v2/")?;
+        let repo = ["/manifests/", "/blobs/", "/referrers/"]
+            .iter()
+            .find_map(|sep| rest.split_once(sep).map(|(repo, _)| repo))?;
+        // The client's query escaping of `repository:<repo>:pull`.
+        let want = token_for(&format!("repository%3A{}%3Apull", repo.replace('/', "%2F")));
+        if req.header("authorization") == Some(format!("Bearer {want}").as_str()) {
+            return None;
+        }
+        let host = req.header("host").unwrap_or_default();
+        Some(Response::new(401).header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="http://{host}/token",service="{host}",scope="repository:{repo}:pull""#),
+        ))
+    })
+}
+
+/// `rulepack-verify verify --config` (the CLI binary, `MAX_CONCURRENT_PACKS` workers)
+/// over `n` packs signed by the virtual Sigstore on one loopback registry with scoped
+/// Bearer auth; every pack must verify. `shared_repo`: all packs are tags of one
+/// repository (one token scope), else each pack has its own repository (one scope
+/// each). `referrers_api`: the registry serves the referrers API, else 404 and the
+/// packs carry the `sha256-<hex>` fallback index.
+fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
+    let fake = Fake::start(referrers_api, Some(scoped_bearer()));
+    let mut vs = vsig::VirtualSigstore::new(7_000_007);
+    let dir = e2e::temp_dir("requests");
+    std::fs::write(dir.join("trusted_root.json"), vs.trusted_root_json()).unwrap();
+    let opts = e2e::gha_sign_options("acme/rules", "refs/tags/v1.0.0", e2e::T0);
+    let mut extras = String::new();
+    for i in 0..n {
+        let version = format!("1.0.{i}");
+        let rego = format!("package p{i}\n");
+        let pack = e2e::BuiltPack::new(&version, &[("p.rego", rego.as_bytes())]);
+        let signed = pack.sign(&mut vs, &opts);
+        fake.blob(b"{}");
+        fake.blob(rego.as_bytes());
+        let digest = fake.manifest(Some(&version), OCI_MANIFEST, &pack.manifest);
+        assert_eq!(digest.to_string(), pack.digest);
+        let r = &signed.referrer;
+        fake.blob(&r.layer);
+        let rd = fake.manifest(None, OCI_MANIFEST, &r.manifest);
+        if !referrers_api {
+            fake.fallback_index(&digest, &[(rd, r.manifest.len())]);
+        }
+        let repo = if shared_repo {
+            "acme/rules".to_owned()
+        } else {
+            format!("acme/rules/p{i}")
+        };
+        extras.push_str(&format!("    - oci://{}/{repo}:{version}\n", fake.addr()));
+    }
+    let values = dir.join("values.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n  extras:\n{extras}",
+            e2e::GITHUB_ISSUER
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    let run = e2e::run_cli(
+        &dir.join("home"),
+        &[
+            "verify",
+            "--config",
+            values.to_str().unwrap(),
+            "--insecure-registry",
+            fake.addr(),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let packs = run.packs();
+    assert_eq!(packs.len(), n, "{run}");
+    assert!(packs.iter().all(|p| p["status"] == "verified"), "{run}");
+    let c = Counts::of(&fake.server.log());
+    eprintln!(
+        "verify --config, {n} pack(s), {}, {}: {c:?}, total {}",
+        if referrers_api {
+            "referrers API"
+        } else {
+            "tag fallback"
+        },
+        if shared_repo {
+            "one repository"
+        } else {
+            "one repository per pack"
+        },
+        c.total()
+    );
+    c
+}
+
+/// The counts `verify --config` must make over `n` packs: per pack one manifest GET
+/// (the tag, whose bytes are kept), one referrers request, one referrer manifest GET and
+/// one bundle blob GET, plus the `sha256-<hex>` fallback tag GET when the referrers API
+/// answers 404; one 401 challenge per registry; one token per repository scope.
+fn expected(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
+    Counts {
+        challenges: 1,
+        tokens: if shared_repo { 1 } else { n },
+        manifest_get: if referrers_api { 2 * n } else { 3 * n },
+        manifest_head: 0,
+        referrers: n,
+        blobs: n,
+        other: 0,
+    }
+}
+
+/// Issue 7: `verify --config` over N packs on one registry makes at most 5 requests per
+/// pack after the first token (its 401 challenge and token request), and N = 10 costs
+/// exactly 10 times one pack: nothing is fetched twice and concurrent workers share the
+/// challenge and each scope's token.
+#[test]
+fn verify_config_requests_per_pack_referrers_api() {
+    for shared_repo in [false, true] {
+        let one = verify_config_requests(1, true, shared_repo);
+        let ten = verify_config_requests(10, true, shared_repo);
+        assert_eq!(one, expected(1, true, shared_repo));
+        assert_eq!(ten, expected(10, true, shared_repo));
+        // After the first token: 4 per pack in one repository; 4 + its own token (5) per
+        // further pack with one repository per pack (49 for N = 10).
+        let after_first_token = |c: Counts| c.total() - 2;
+        assert_eq!(after_first_token(one), 4);
+        assert!(after_first_token(ten) <= 5 * 10, "{ten:?}");
+        assert_eq!(
+            after_first_token(ten),
+            if shared_repo { 40 } else { 49 },
+            "{ten:?}"
+        );
+        // Exactly 10 times the per-pack requests: the registry's one challenge (and,
+        // in one repository, its one token) is the only shared cost.
+        let shared = if shared_repo { 2 } else { 1 };
+        assert_eq!(ten.total() - shared, 10 * (one.total() - shared));
+    }
+}
+
+/// The same without the referrers API: each pack's referrers request is answered 404
+/// and the `sha256-<hex>` tag is fetched instead, one request more per pack (5 after
+/// the first token in one repository, 6 with a token per repository).
+#[test]
+fn verify_config_requests_per_pack_tag_fallback() {
+    for shared_repo in [false, true] {
+        let one = verify_config_requests(1, false, shared_repo);
+        let ten = verify_config_requests(10, false, shared_repo);
+        assert_eq!(one, expected(1, false, shared_repo));
+        assert_eq!(ten, expected(10, false, shared_repo));
+        assert_eq!(one.total() - 2, 5);
+        assert_eq!(ten.total() - 2, if shared_repo { 50 } else { 59 });
+        let shared = if shared_repo { 2 } else { 1 };
+        assert_eq!(ten.total() - shared, 10 * (one.total() - shared));
+    }
+}
+
+/// Once the registry has challenged, a token for another repository is asked of the
+/// same realm directly (no second 401), with that repository's scope; a realm that
+/// refuses the scope leaves the decision to the registry's own challenge.
+#[test]
+fn known_realm_serves_further_scopes_without_a_challenge() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            // The realm refuses anonymous tokens for acme/secret.
+            if req.route() == "/token"
+                && req.query("scope") == Some("repository%3Aacme%2Fsecret%3Apull")
+            {
+                return Some(Response::new(401));
+            }
+            scoped_bearer()(req, s)
+        })),
+    );
+    fake.pack("1", b"x");
+    let client = fake.client(ClientOptions::default());
+    client.resolve(&fake.reference("acme/a:1")).unwrap();
+    client.resolve(&fake.reference("acme/b:1")).unwrap();
+    client.resolve(&fake.reference("acme/b:1")).unwrap();
+    let c = Counts::of(&fake.server.log());
+    assert_eq!((c.challenges, c.tokens, c.manifest_get), (1, 2, 3), "{c:?}");
+    let scopes: Vec<_> = fake
+        .server
+        .log()
+        .iter()
+        .filter(|q| q.route() == "/token")
+        .map(|q| q.query("scope").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            "repository%3Aacme%2Fa%3Apull",
+            "repository%3Aacme%2Fb%3Apull"
+        ]
+    );
+
+    let e = client
+        .resolve(&fake.reference("acme/secret:1"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.unauthorized", "{e}");
+    let c = Counts::of(&fake.server.log());
+    // Refused token, the registry's challenge, refused token again.
+    assert_eq!((c.challenges, c.tokens, c.manifest_get), (2, 4, 3), "{c:?}");
 }

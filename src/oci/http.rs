@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::auth::{self, Challenge, Credentials};
@@ -219,6 +219,14 @@ pub struct RegistryClient {
     tokens: Mutex<HashMap<(String, String), String>>,
     /// Endpoint origins that asked for Basic auth.
     basic: Mutex<HashSet<String>>,
+    /// Endpoint origins that have answered: with the Bearer challenge (scope dropped)
+    /// whose realm gave a token, else `None`. A known realm is asked for another
+    /// repository's token directly, without a 401 round trip first.
+    origins: Mutex<HashMap<String, Option<Challenge>>>,
+    /// One lock per endpoint origin, held while that origin's first answer or a
+    /// scope's first token is awaited: concurrent packs then cost one challenge per
+    /// registry and one token per scope, not one of each per worker.
+    gates: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl core::fmt::Debug for RegistryClient {
@@ -303,6 +311,8 @@ impl RegistryClient {
             creds,
             tokens: Mutex::new(HashMap::new()),
             basic: Mutex::new(HashSet::new()),
+            origins: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
         })
     }
 
@@ -343,6 +353,20 @@ impl RegistryClient {
 
     fn lock_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_origins(&self) -> MutexGuard<'_, HashMap<String, Option<Challenge>>> {
+        self.origins.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What is known of how `origin` authenticates: `None` before its first answer.
+    fn origin_state(&self, origin: &str) -> Option<Option<Challenge>> {
+        self.lock_origins().get(origin).cloned()
+    }
+
+    fn gate(&self, origin: &str) -> Arc<Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+        gates.entry(origin.to_owned()).or_default().clone()
     }
 
     fn lock_basic(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -526,7 +550,32 @@ impl RegistryClient {
             Err(u) => u,
         };
         let scope = Self::scope(r);
+        let origin = endpoint.origin_key();
         let mut auth = self.auth_header(r, &endpoint);
+        // With nothing to send yet, one request per origin at a time: the first finds
+        // out how the origin authenticates (and keeps the gate until it has answered);
+        // later ones fetch their scope's token from the known realm, once.
+        let gate = self.gate(&origin);
+        let mut _first_contact = None;
+        if auth.is_none() && self.origin_state(&origin) != Some(None) {
+            let held = gate.lock().unwrap_or_else(PoisonError::into_inner);
+            auth = self.auth_header(r, &endpoint);
+            match (auth.is_some(), self.origin_state(&origin)) {
+                (true, _) | (false, Some(None)) => {}
+                // token.md: the realm and service come from the registry's challenge;
+                // the scope is this request's `repository:<name>:pull`.
+                (false, Some(Some(challenge))) => {
+                    auth = match self.authenticate(r, &endpoint, &challenge, &scope) {
+                        Ok(a) => Some(a),
+                        // The realm refused this scope: the registry's own challenge
+                        // (below) decides.
+                        Err(RegistryError::Unauthorized { .. }) => None,
+                        Err(e) => return Err(e),
+                    };
+                }
+                (false, None) => _first_contact = Some(held),
+            }
+        }
         let mut tried_auth = false;
         loop {
             let f = self.send(
@@ -560,6 +609,16 @@ impl RegistryClient {
                         .and_then(auth::parse_challenge)
                         .ok_or_else(denied)?;
                     auth = Some(self.authenticate(r, &endpoint, &challenge, &scope)?);
+                    if let Challenge::Bearer { realm, service, .. } = challenge {
+                        self.lock_origins().insert(
+                            origin.clone(),
+                            Some(Challenge::Bearer {
+                                realm,
+                                service,
+                                scope: None,
+                            }),
+                        );
+                    }
                 }
                 403 => {
                     return Err(RegistryError::Forbidden {
@@ -577,7 +636,10 @@ impl RegistryClient {
                             .map(|s| s.chars().take(64).collect()),
                     })
                 }
-                _ => return Ok(f),
+                _ => {
+                    self.lock_origins().entry(origin).or_insert(None);
+                    return Ok(f);
+                }
             }
         }
     }
@@ -727,7 +789,7 @@ impl RegistryClient {
 }
 
 impl ArtifactSource for RegistryClient {
-    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
+    fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         // A digest in the reference wins over its tag (as in docker), and pins the
         // manifest: the bytes received must hash to it.
         let (target, what) = match (r.digest(), r.tag()) {
@@ -747,13 +809,14 @@ impl ArtifactSource for RegistryClient {
                 });
             }
         }
-        Ok(Descriptor {
+        let desc = Descriptor {
             media_type,
             digest: actual,
             size: u64::try_from(body.len()).unwrap_or(u64::MAX),
             artifact_type: None,
             annotations: Default::default(),
-        })
+        };
+        Ok((desc, body))
     }
 
     fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {

@@ -188,7 +188,7 @@ fn reference_text_matches(value: &str, full: &str) -> bool {
 }
 
 impl ArtifactSource for OciLayout {
-    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
+    fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         // A digest in the reference wins over its tag (as in docker, and as the
         // registry client does); the blob read below re-hashes it.
         let digest = match (r.digest(), r.tag()) {
@@ -222,13 +222,14 @@ impl ArtifactSource for OciLayout {
             Manifest::Image(i) => i.media_type,
             Manifest::Index(i) => i.media_type,
         };
-        Ok(Descriptor {
+        let desc = Descriptor {
             media_type,
             digest,
             size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
             artifact_type: None,
             annotations: Default::default(),
-        })
+        };
+        Ok((desc, bytes))
     }
 
     fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
@@ -440,6 +441,8 @@ pub(crate) mod tests {
         let (desc, manifest) = resolve_pack(&l, &r).unwrap();
         assert_eq!(desc.digest, pack);
         assert_eq!(desc.digest, Digest::of(&m));
+        // The bytes that were hashed come back with the descriptor.
+        assert_eq!(l.resolve_manifest(&r).unwrap(), (desc.clone(), m.clone()));
         let layers = fetch_layers(&l, &r, &manifest).unwrap();
         assert_eq!(layers[0].1, b"package eks\n");
 

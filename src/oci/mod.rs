@@ -3,8 +3,9 @@
 //! This is the only module that fetches artifacts. Every source implements
 //! [`ArtifactSource`]; the registry client ([`RegistryClient`], feature `online`) and
 //! the offline [`OciLayout`] are interchangeable. Digest binding (SPEC §6): a tag is
-//! dereferenced only in [`ArtifactSource::resolve`]; every later fetch is by digest and
-//! every body is re-hashed with SHA-256 here, whatever the registry says.
+//! dereferenced only in [`ArtifactSource::resolve_manifest`], which returns the bytes
+//! it hashed; every later fetch is by digest and every body is re-hashed with SHA-256
+//! here, whatever the registry says.
 
 mod error;
 mod layout;
@@ -33,10 +34,16 @@ use manifest::{is_bundle_type, is_image_manifest_type, is_index_type};
 
 /// Where packs and their signatures come from: a registry or a local OCI layout.
 pub trait ArtifactSource {
-    /// Resolves the reference's tag (or pinned digest) to the manifest descriptor. The
-    /// digest is computed over the exact bytes received; a digest in the reference
-    /// must equal it.
-    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError>;
+    /// Resolves the reference's tag (or pinned digest) to the manifest descriptor and
+    /// the manifest bytes, size-capped ([`crate::limits::MAX_MANIFEST_BYTES`]). The
+    /// digest is computed over the exact bytes returned; a digest in the reference
+    /// must equal it. One fetch: the bytes need not be fetched again by digest.
+    fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError>;
+
+    /// [`Self::resolve_manifest`] without the bytes.
+    fn resolve(&self, r: &Reference) -> Result<Descriptor, RegistryError> {
+        self.resolve_manifest(r).map(|(d, _)| d)
+    }
 
     /// The manifest with `digest` from `r`'s repository, re-hashed and size-capped
     /// ([`crate::limits::MAX_MANIFEST_BYTES`]); its declared media type agrees with the
@@ -96,7 +103,9 @@ pub fn resolve_pack(
     src: &dyn ArtifactSource,
     r: &Reference,
 ) -> Result<(Descriptor, ImageManifest), RegistryError> {
-    let desc = src.resolve(r)?;
+    // The bytes that were hashed to `desc.digest` (a pinned digest included) are the
+    // ones parsed: no second fetch by digest.
+    let (desc, bytes) = src.resolve_manifest(r)?;
     let index_err = || RegistryError::IndexNotSupported {
         reference: display_name(r),
         digest: desc.digest.to_string(),
@@ -104,7 +113,6 @@ pub fn resolve_pack(
     if is_index_type(&desc.media_type) {
         return Err(index_err());
     }
-    let bytes = src.fetch_manifest(r, &desc.digest)?;
     match parse_manifest(&bytes, Some(&desc.media_type), "the rule-pack manifest")? {
         Manifest::Image(m) => Ok((desc, *m)),
         Manifest::Index(_) => Err(index_err()),
