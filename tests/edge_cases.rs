@@ -141,10 +141,39 @@ fn policy(identity: &str, issuer: &str) -> VerificationPolicy {
     )])
 }
 
+/// `verify` (scoped threads, the default) and the same verification with
+/// `Concurrency::Sequential`: the two must give the same result, value or error
+/// (issue 7: each optimization "verifies exactly what it did before").
+fn verify_both(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: i64,
+) -> Result<Verified, Error> {
+    let threads = verify(bundle, artifact, root, policy, now);
+    let sequential = rulepack_verify::verify::verify_with(
+        bundle,
+        artifact,
+        root,
+        policy,
+        now,
+        rulepack_verify::verify::VerifyOptions {
+            concurrency: rulepack_verify::verify::Concurrency::Sequential,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        threads, sequential,
+        "threaded and sequential verification differ"
+    );
+    threads
+}
+
 fn run(c: &Case) -> Result<Verified, Error> {
     let root = TrustedRoot::from_json(&c.root)?;
     let bundle = Bundle::from_json(&c.bundle)?;
-    verify(
+    verify_both(
         &bundle,
         &c.artifact,
         &root,

@@ -76,7 +76,26 @@ fn real_bundles_give_their_expected_result() {
         };
         let result = Bundle::from_json(&std::fs::read(real.join(file)).unwrap())
             .map_err(rulepack_verify::Error::from)
-            .and_then(|b| verify(&b, &artifact, &root, &policy, NOW));
+            .and_then(|b| {
+                let threads = verify(&b, &artifact, &root, &policy, NOW);
+                // The sequential pipeline gives the same result (issue 7).
+                let sequential = rulepack_verify::verify::verify_with(
+                    &b,
+                    &artifact,
+                    &root,
+                    &policy,
+                    NOW,
+                    rulepack_verify::verify::VerifyOptions {
+                        concurrency: rulepack_verify::verify::Concurrency::Sequential,
+                        ..Default::default()
+                    },
+                );
+                assert_eq!(
+                    threads, sequential,
+                    "{file}: threaded and sequential differ"
+                );
+                threads
+            });
         checked += 1;
         match (&result, expect_pass) {
             (Ok(_), true) | (Err(_), false) => {

@@ -59,6 +59,35 @@ fn dsse_fixture() -> Fixture {
     }
 }
 
+/// `verify` (scoped threads, the default) and the same verification with
+/// `Concurrency::Sequential`: the two must give the same result, value or error
+/// (issue 7: each optimization "verifies exactly what it did before").
+fn verify_both(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: i64,
+) -> Result<Verified, Error> {
+    let threads = verify(bundle, artifact, root, policy, now);
+    let sequential = rulepack_verify::verify::verify_with(
+        bundle,
+        artifact,
+        root,
+        policy,
+        now,
+        rulepack_verify::verify::VerifyOptions {
+            concurrency: rulepack_verify::verify::Concurrency::Sequential,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        threads, sequential,
+        "threaded and sequential verification differ"
+    );
+    threads
+}
+
 fn run(
     fx: &Fixture,
     bundle: &Value,
@@ -71,7 +100,7 @@ fn run(
         Matcher::exact(fx.issuer),
         Matcher::exact(fx.identity),
     )]);
-    verify(&bundle, artifact, &root, &policy, NOW)
+    verify_both(&bundle, artifact, &root, &policy, NOW)
 }
 
 fn field<'a>(v: &'a mut Value, ptr: &str) -> &'a mut Value {
@@ -439,4 +468,48 @@ fn dsse_bundle_tampering() {
         }),
     ]);
     check(&fx, cases);
+}
+
+/// Several stages broken at once: the scoped-thread pipeline must report the same
+/// (first-in-step-order) error as the sequential one. `verify_both` asserts the two
+/// agree; this pins the expected stage for each combination too.
+#[test]
+fn several_failures_report_the_first_stage_in_both_modes() {
+    let fx = dsse_fixture();
+    let sig = |b: &mut Value| flip_b64(b, "/dsseEnvelope/signatures/0/sig", 10);
+    let ts = |b: &mut Value| {
+        flip_b64(
+            b,
+            "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+            -20,
+        )
+    };
+    let set = |b: &mut Value| {
+        flip_b64(
+            b,
+            &format!("{TLOG}/inclusionPromise/signedEntryTimestamp"),
+            20,
+        )
+    };
+    let leaf = |b: &mut Value| flip_b64(b, "/verificationMaterial/certificate/rawBytes", -10);
+    type Edit<'a> = &'a dyn Fn(&mut Value);
+    let combos: Vec<(&str, Vec<Edit>, &str)> = vec![
+        ("timestamp + SET", vec![&ts, &set], "timestamp"),
+        ("SET + certificate", vec![&set, &leaf], "tlog"),
+        ("timestamp + certificate", vec![&ts, &leaf], "timestamp"),
+        (
+            "signature + timestamp + SET",
+            vec![&sig, &ts, &set],
+            "signature",
+        ),
+        ("all four", vec![&sig, &ts, &set, &leaf], "signature"),
+    ];
+    for (what, edits, stage) in combos {
+        let mut b = fx.bundle.clone();
+        for e in edits {
+            e(&mut b);
+        }
+        let err = run(&fx, &b, &fx.root, &fx.artifact).expect_err(what);
+        assert_eq!(err.stage(), stage, "{what}: {err}");
+    }
 }

@@ -70,6 +70,35 @@ fn fixture(seed: u64, content: ContentKind, embed_tsa_certs: bool) -> Fixture {
     }
 }
 
+/// `verify` (scoped threads, the default) and the same verification with
+/// `Concurrency::Sequential`: the two must give the same result, value or error
+/// (issue 7: each optimization "verifies exactly what it did before").
+fn verify_both(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: i64,
+) -> Result<Verified, Error> {
+    let threads = verify(bundle, artifact, root, policy, now);
+    let sequential = rulepack_verify::verify::verify_with(
+        bundle,
+        artifact,
+        root,
+        policy,
+        now,
+        rulepack_verify::verify::VerifyOptions {
+            concurrency: rulepack_verify::verify::Concurrency::Sequential,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        threads, sequential,
+        "threaded and sequential verification differ"
+    );
+    threads
+}
+
 fn run(bundle: &Value, root: &Value, artifact: &ArtifactDigests) -> Result<Verified, Error> {
     let root = TrustedRoot::from_json(&serde_json::to_vec(root).unwrap())?;
     let bundle = Bundle::from_json(&serde_json::to_vec(bundle).unwrap())?;
@@ -77,7 +106,7 @@ fn run(bundle: &Value, root: &Value, artifact: &ArtifactDigests) -> Result<Verif
         Matcher::exact(ISSUER),
         Matcher::exact(IDENTITY),
     )]);
-    verify(&bundle, artifact, &root, &policy, NOW)
+    verify_both(&bundle, artifact, &root, &policy, NOW)
 }
 
 type Mutation = Box<dyn Fn(&mut Value, &mut Value, &mut ArtifactDigests)>;

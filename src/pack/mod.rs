@@ -190,6 +190,7 @@ fn verify_one(
         now,
         VerifyOptions {
             statement: StatementRequirement::CosignSign,
+            ..VerifyOptions::default()
         },
     )
 }

@@ -101,14 +101,31 @@ impl ArtifactDigests {
 pub struct VerifyOptions {
     /// What a DSSE payload must be.
     pub statement: StatementRequirement,
+    /// Whether independent signature checks run on scoped threads. Either way every
+    /// check runs and the result (value or error) is the same.
+    pub concurrency: Concurrency,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
         Self {
             statement: StatementRequirement::AnySubjectMatch,
+            concurrency: Concurrency::Threads,
         }
     }
+}
+
+/// How [`verify_with`] schedules its independent signature checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Concurrency {
+    /// The RFC 3161 timestamps and the Fulcio chain signatures are verified on two
+    /// scoped threads while the calling thread checks the content signature and the
+    /// transparency log entries (issue 7). Errors are then reported in the sequential
+    /// order, so the result equals [`Concurrency::Sequential`]'s.
+    #[default]
+    Threads,
+    /// Everything on the calling thread, in pipeline order.
+    Sequential,
 }
 
 /// Where a verified signing time came from.
@@ -138,7 +155,7 @@ pub struct VerifiedTime {
 }
 
 /// What a successful verification established.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
     /// The certificate's SAN identity (`None` for key bundles).
     pub identity: Option<SanIdentity>,
@@ -225,48 +242,46 @@ pub fn verify_with(
 
     // 2. Content bound to the artifact, then 3. the signature over it
     //    (client spec: "Verify the signature ... over the artifact / PAE").
-    let signature_bytes = check_content(&bundle.content, artifact, &signer_key, opts)?;
-
-    // 4. RFC 3161 timestamps: every one present must verify (never skipped), no duplicates.
-    //    RFC 3161 §2.4.2 / sigstore-go pkg/verify/tsa.go: the imprint covers the signature bytes.
-    // Duplicates first (sigstore-python: "duplicate timestamp found"), before any crypto.
-    for (i, der) in vm.rfc3161_timestamps.iter().enumerate() {
-        if vm.rfc3161_timestamps.iter().take(i).any(|d| d == der) {
-            return Err(TimestampError::Duplicate { index: i }.into());
+    // Steps 2-3, 4 and 5 are independent of each other; with `Concurrency::Threads`
+    // the timestamps (4) and the Fulcio chain signatures (needed by 7) are verified on
+    // scoped threads while this thread does 2-3 and 5. Errors are taken in step order,
+    // so the outcome is the sequential one.
+    let cert_leaf = match &signer {
+        Signer::Certificate(c) => Some(&c.cert),
+        Signer::Key(_) => None,
+    };
+    let (content, timestamps, entries, chain_signatures) = match opts.concurrency {
+        Concurrency::Sequential => {
+            let content = check_content(&bundle.content, artifact, &signer_key, opts);
+            let timestamps = timestamp_stage(bundle, root, now);
+            let entries = tlog_stage(bundle, root, now);
+            (
+                content,
+                timestamps,
+                entries,
+                x509::ChainSignatures::default(),
+            )
         }
-    }
-    let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
-    for der in &vm.rfc3161_timestamps {
-        let ts = timestamp::verify_timestamp(der, signature_bytes, &root.timestamp_authorities)?;
-        if ts.gen_time > now {
-            return Err(TimestampError::InFuture {
-                gen_time: ts.gen_time,
-                now,
-            }
-            .into());
-        }
-        timestamps.push(ts);
-    }
-
-    // 5. Transparency-log entries: SET, inclusion proof, checkpoint, body. At least one.
-    if vm.tlog_entries.is_empty() {
-        return Err(TlogError::MissingEntry.into());
-    }
-    // One log entry counted twice would inflate the evidence; reject repeats like
-    // duplicate timestamps.
-    for (i, e) in vm.tlog_entries.iter().enumerate() {
-        let same =
-            |o: &crate::bundle::TlogEntry| o.log_id == e.log_id && o.log_index == e.log_index;
-        if vm.tlog_entries.iter().take(i).any(same) {
-            return Err(TlogError::DuplicateEntry { index: i }.into());
-        }
-    }
-    // The log half only (SET, checkpoint, inclusion proof); the body is bound to the
-    // bundle after the certificate has been validated (step 9).
-    let mut entries = Vec::with_capacity(vm.tlog_entries.len());
-    for e in &vm.tlog_entries {
-        entries.push(rekor::verify_entry_log(e, bundle.version, root, now)?);
-    }
+        Concurrency::Threads => std::thread::scope(|s| {
+            let ts = beside(s, || timestamp_stage(bundle, root, now));
+            let pre = cert_leaf.and_then(|leaf| {
+                beside(s, move || {
+                    x509::precheck_chain_signatures(leaf, &root.certificate_authorities)
+                })
+            });
+            let content = check_content(&bundle.content, artifact, &signer_key, opts);
+            let entries = tlog_stage(bundle, root, now);
+            // A thread that could not start or did not finish: its stage runs here.
+            let timestamps = ts
+                .and_then(|h| h.join().ok())
+                .unwrap_or_else(|| timestamp_stage(bundle, root, now));
+            let pre = pre.and_then(|h| h.join().ok()).unwrap_or_default();
+            (content, timestamps, entries, pre)
+        }),
+    };
+    content?;
+    let timestamps = timestamps?;
+    let entries = entries?;
 
     // 6. Verified signing times: SET integrated times and RFC 3161 genTimes.
     let mut times: Vec<VerifiedTime> = entries
@@ -330,12 +345,13 @@ pub fn verify_with(
     //    Same result as `x509::verify_chain` at each time in turn; a certificate signature
     //    verified at one time is not verified again at the next (it is time-independent).
     let signing_times: Vec<UnixTime> = times.iter().map(|t| t.time).collect();
-    let chain = x509::verify_chain_at_times(
+    let chain = x509::verify_chain_at_times_with(
         &cert.cert,
         &bundle_intermediates(&vm.signer)?,
         &root.certificate_authorities,
         &signing_times,
         x509::EKU_CODE_SIGNING,
+        chain_signatures,
     )?
     .ok_or(TimestampError::NoVerifiedTime)?;
 
@@ -384,6 +400,81 @@ pub fn verify_with(
     })
 }
 
+/// Runs `f` on a new scoped thread; `None` when the thread cannot be started.
+fn beside<'scope, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> Option<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new().spawn_scoped(s, f).ok()
+}
+
+/// The bytes RFC 3161 timestamps cover: the message signature, or the DSSE envelope's
+/// signature (RFC 3161 §2.4.2 / sigstore-go `pkg/verify/tsa.go`).
+fn signature_bytes(content: &Content) -> &[u8] {
+    match content {
+        Content::MessageSignature(ms) => &ms.signature,
+        Content::Dsse(env) => &env.signature.sig,
+    }
+}
+
+/// Step 4. RFC 3161 timestamps: every one present must verify (never skipped), no
+/// duplicates, none after `now`.
+fn timestamp_stage(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    now: UnixTime,
+) -> Result<Vec<VerifiedTimestamp>, Error> {
+    let vm = &bundle.verification_material;
+    let signed = signature_bytes(&bundle.content);
+    // Duplicates first (sigstore-python: "duplicate timestamp found"), before any crypto.
+    for (i, der) in vm.rfc3161_timestamps.iter().enumerate() {
+        if vm.rfc3161_timestamps.iter().take(i).any(|d| d == der) {
+            return Err(TimestampError::Duplicate { index: i }.into());
+        }
+    }
+    let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
+    for der in &vm.rfc3161_timestamps {
+        let ts = timestamp::verify_timestamp(der, signed, &root.timestamp_authorities)?;
+        if ts.gen_time > now {
+            return Err(TimestampError::InFuture {
+                gen_time: ts.gen_time,
+                now,
+            }
+            .into());
+        }
+        timestamps.push(ts);
+    }
+    Ok(timestamps)
+}
+
+/// Step 5. Transparency-log entries, the log half only (SET, inclusion proof,
+/// checkpoint); the body is bound to the bundle after the certificate has been
+/// validated (step 9). At least one entry, no entry twice.
+fn tlog_stage(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    now: UnixTime,
+) -> Result<Vec<VerifiedEntry>, Error> {
+    let vm = &bundle.verification_material;
+    if vm.tlog_entries.is_empty() {
+        return Err(TlogError::MissingEntry.into());
+    }
+    // One log entry counted twice would inflate the evidence; reject repeats like
+    // duplicate timestamps.
+    for (i, e) in vm.tlog_entries.iter().enumerate() {
+        let same =
+            |o: &crate::bundle::TlogEntry| o.log_id == e.log_id && o.log_index == e.log_index;
+        if vm.tlog_entries.iter().take(i).any(same) {
+            return Err(TlogError::DuplicateEntry { index: i }.into());
+        }
+    }
+    let mut entries = Vec::with_capacity(vm.tlog_entries.len());
+    for e in &vm.tlog_entries {
+        entries.push(rekor::verify_entry_log(e, bundle.version, root, now)?);
+    }
+    Ok(entries)
+}
+
 fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificate>, Error> {
     m.intermediates_der()
         .iter()
@@ -391,14 +482,13 @@ fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificat
         .collect()
 }
 
-/// Binds the content to the artifact and verifies the signature. Returns the signature
-/// bytes (what RFC 3161 timestamps cover).
-fn check_content<'a>(
-    content: &'a Content,
+/// Steps 2-3. Binds the content to the artifact and verifies the signature.
+fn check_content(
+    content: &Content,
     artifact: &ArtifactDigests,
     key: &PublicKey,
     opts: VerifyOptions,
-) -> Result<&'a [u8], SignatureError> {
+) -> Result<(), SignatureError> {
     match content {
         Content::MessageSignature(ms) => {
             // sigstore_common.proto: messageDigest is a hint, but sigstore-go and
@@ -430,7 +520,7 @@ fn check_content<'a>(
                         source: e,
                     },
                 })?;
-            Ok(&ms.signature)
+            Ok(())
         }
         Content::Dsse(env) => {
             intoto::check_statement(&env.payload_type, &env.payload, artifact, opts.statement)?;
@@ -441,7 +531,7 @@ fn check_content<'a>(
                     what: "DSSE envelope",
                     source: e,
                 })?;
-            Ok(&env.signature.sig)
+            Ok(())
         }
     }
 }

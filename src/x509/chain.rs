@@ -197,6 +197,52 @@ impl std::fmt::Debug for AuthorityMemo {
     }
 }
 
+/// Certificate signatures verified ahead of path validation, for ONE
+/// [`verify_chain_at_times_with`] call on the same leaf and authorities. Made by
+/// [`precheck_chain_signatures`], typically on another thread while the caller runs
+/// other checks (issue 7: "run a bundle's independent signature checks on scoped
+/// threads"). It holds only successes, keyed by the full DER of both certificates, so
+/// it can only spare re-verifying exactly a signature that verified.
+#[derive(Default)]
+pub struct ChainSignatures(VerifiedSignatures);
+
+/// Verifies the certificate signatures that path validation of `leaf` against
+/// `authorities` can need, without any other check: the leaf by the first certificate
+/// of each authority whose subject is the leaf's issuer, and each such authority's own
+/// chain links (those go to its [`AuthorityMemo`]). Nothing fails here: a signature
+/// that does not verify is simply not recorded, and path validation verifies it again
+/// and reports it.
+pub fn precheck_chain_signatures(
+    leaf: &ParsedCertificate,
+    authorities: &[CertificateAuthority],
+) -> ChainSignatures {
+    let mut out = VerifiedSignatures::default();
+    for authority in authorities
+        .iter()
+        .take(crate::limits::MAX_TRUST_ROOT_ENTRIES)
+    {
+        let Ok(chain) = authority.chain_memo.parsed_chain(authority) else {
+            continue;
+        };
+        let Some(first) = chain.first() else { continue };
+        let is_leaf = first.der() == leaf.der();
+        if !is_leaf && first.subject_der() != leaf.issuer_der() {
+            continue;
+        }
+        if !is_leaf && verify_signed_by(leaf, first).is_ok() {
+            out.0.push((leaf.der().to_vec(), first.der().to_vec()));
+        }
+        for pair in chain.windows(2) {
+            if let [child, issuer] = pair {
+                if child.issuer_der() == issuer.subject_der() {
+                    let _ = authority.chain_memo.check_link(child, issuer);
+                }
+            }
+        }
+    }
+    ChainSignatures(out)
+}
+
 /// A readable name for an EKU OID.
 fn eku_name(oid: &ObjectIdentifier) -> String {
     match *oid {
@@ -561,7 +607,27 @@ pub fn verify_chain_at_times(
     times: &[UnixTime],
     required_eku: ObjectIdentifier,
 ) -> Result<Option<VerifiedChain>, CertificateError> {
-    let mut signatures = VerifiedSignatures::default();
+    verify_chain_at_times_with(
+        leaf,
+        untrusted,
+        authorities,
+        times,
+        required_eku,
+        ChainSignatures::default(),
+    )
+}
+
+/// [`verify_chain_at_times`], starting from the signatures `precheck` already verified
+/// for this same leaf (see [`precheck_chain_signatures`]). Same result.
+pub fn verify_chain_at_times_with(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authorities: &[CertificateAuthority],
+    times: &[UnixTime],
+    required_eku: ObjectIdentifier,
+    precheck: ChainSignatures,
+) -> Result<Option<VerifiedChain>, CertificateError> {
+    let mut signatures = precheck.0;
     let mut chain = None;
     for &at in times {
         chain = Some(verify_chain_memo(

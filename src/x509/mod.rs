@@ -18,8 +18,8 @@ mod test_support;
 
 pub use cert::ParsedCertificate;
 pub use chain::{
-    verify_chain, verify_chain_at_times, AuthorityMemo, VerifiedChain, EKU_CODE_SIGNING,
-    EKU_TIME_STAMPING,
+    precheck_chain_signatures, verify_chain, verify_chain_at_times, verify_chain_at_times_with,
+    AuthorityMemo, ChainSignatures, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING,
 };
 pub use error::CertificateError;
 pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};
