@@ -2,23 +2,30 @@
 //! double-scalar multiplication `u1·G + u2·Q` computed in variable time.
 //!
 //! The `p256`/`p384` crates (0.13) compute it as two separate constant-time scalar
-//! multiplications (`primeorder` `LinearCombination` default: 2 × (bits doublings +
-//! bits/4 additions)). Verification involves only public values (the key, the
-//! signature, the digest), so constant time buys nothing here; issue 7 allows
-//! variable-time verification for that reason. This module keeps the crates' field and
-//! group arithmetic (`ProjectivePoint` addition and doubling, complete formulas) and
-//! replaces only the scalar multiplication by the textbook interleaved width-w NAF
-//! method (Straus/Shamir; Hankerson-Menezes-Vanstone, *Guide to Elliptic Curve
-//! Cryptography*, Alg. 3.51): one shared doubling per bit and an addition per non-zero
-//! digit, with a table of odd multiples of G built once per process (w = 7) and one of
-//! Q built per call (w = 5), both kept in projective coordinates. About half the group
-//! operations.
+//! multiplications with complete projective formulas (`primeorder`
+//! `LinearCombination` default: 2 × (bits doublings + bits/4 additions)), then invert Z
+//! for the affine x. Verification involves only public values (the key, the signature,
+//! the digest), so constant time buys nothing here; issue 7 allows variable-time
+//! verification for that reason. This module keeps the crates' field arithmetic
+//! (`FieldElement`, exposed by their `expose-field` feature, and `Scalar`) and replaces
+//! the rest with textbook methods:
+//! - interleaved width-w NAF (Straus/Shamir; Hankerson-Menezes-Vanstone, *Guide to
+//!   Elliptic Curve Cryptography*, Alg. 3.51): one shared doubling per bit and an
+//!   addition per non-zero digit, with the generator's odd multiples (w = 7) built once
+//!   per process in affine form and the key's (w = 5) per call;
+//! - Jacobian coordinates with the a = -3 formulas of the Explicit-Formulas Database
+//!   (dbl-2001-b, madd-2007-bl, add-2007-bl); they are incomplete, so the exceptional
+//!   cases (infinity, P + P, P + (-P)) are tested for and handled before the formulas;
+//! - the final comparison made without inverting Z (x = X/Z², so compare X with r·Z²,
+//!   and with (r + n)·Z² when r + n < p, because x mod n = r also for x = r + n).
 //!
 //! The check itself is the `ecdsa` crate's (`ecdsa` 0.16 `hazmat::verify_prehashed`)
 //! step for step: `z = bits2field(prehash)` reduced mod n, `u1 = z·s⁻¹`,
-//! `u2 = r·s⁻¹`, and accept iff `r == x(u1·G + u2·Q) mod n` (the point at infinity has
-//! x = 0 in `primeorder`, which never equals a non-zero r). The tests compare every
-//! outcome with the `ecdsa` crate's own `verify_prehash`.
+//! `u2 = r·s⁻¹`, and accept iff `r == x(u1·G + u2·Q) mod n`, the point at infinity never
+//! accepted. The tests compare every outcome with the `ecdsa` crate's own
+//! `verify_prehash` (valid, high-S, tampered, wrong key, every digest length, x in
+//! [n, p) and its converse) and every `u1·G + u2·Q` with the crates' arithmetic,
+//! including the exceptional additions.
 
 /// Width-`w` non-adjacent form of the big-endian unsigned integer `be` (HMV Alg. 3.35):
 /// `Σ digits[i]·2^i` equals the integer, each non-zero digit is odd and below 2^(w-1) in
@@ -84,66 +91,279 @@ macro_rules! curve {
             use std::sync::OnceLock;
 
             use $krate::elliptic_curve::ff::PrimeField;
-            use $krate::elliptic_curve::group::Group as _;
             use $krate::elliptic_curve::ops::Invert as _;
-            use $krate::elliptic_curve::point::AffineCoordinates as _;
-            use $krate::{AffinePoint, ProjectivePoint, Scalar};
+            use $krate::elliptic_curve::sec1::ToEncodedPoint as _;
+            use $krate::elliptic_curve::FieldBytesEncoding;
+            use $krate::{AffinePoint, FieldBytes, FieldElement as Fe, Scalar};
 
             use super::{table_index, wnaf, W_GENERATOR, W_KEY};
 
+            /// A point in Jacobian coordinates: (X/Z², Y/Z³); Z = 0 is the point at
+            /// infinity.
+            #[derive(Clone, Copy, Debug)]
+            pub(crate) struct Jacobian {
+                x: Fe,
+                y: Fe,
+                z: Fe,
+            }
+
+            /// A finite point in affine coordinates.
+            #[derive(Clone, Copy, Debug)]
+            struct Affine {
+                x: Fe,
+                y: Fe,
+            }
+
+            impl Affine {
+                /// The coordinates of a finite `AffinePoint` (`None` for infinity).
+                fn from_point(p: &AffinePoint) -> Option<Self> {
+                    let e = p.to_encoded_point(false);
+                    let x = Option::from(Fe::from_repr(*e.x()?))?;
+                    let y = Option::from(Fe::from_repr(*e.y()?))?;
+                    Some(Self { x, y })
+                }
+            }
+
+            impl Jacobian {
+                const INFINITY: Self = Self {
+                    x: Fe::ONE,
+                    y: Fe::ONE,
+                    z: Fe::ZERO,
+                };
+
+                fn from_affine(a: &Affine) -> Self {
+                    Self {
+                        x: a.x,
+                        y: a.y,
+                        z: Fe::ONE,
+                    }
+                }
+
+                fn is_infinity(&self) -> bool {
+                    bool::from(self.z.is_zero())
+                }
+
+                fn neg(&self) -> Self {
+                    Self {
+                        y: -self.y,
+                        ..*self
+                    }
+                }
+
+                /// 2P, "dbl-2001-b" for a = -3 (Bernstein-Lange, Explicit-Formulas
+                /// Database, Jacobian coordinates; both curves have a = -3, FIPS 186-5
+                /// / SP 800-186 §3.2.1). Infinity doubles to infinity (Z3 = 0); no
+                /// point of order 2 exists on these prime-order curves.
+                fn double(&self) -> Self {
+                    let delta = self.z.square();
+                    let gamma = self.y.square();
+                    let beta = self.x * gamma;
+                    let t = (self.x - delta) * (self.x + delta);
+                    let alpha = t.double() + t;
+                    let beta4 = beta.double().double();
+                    let x3 = alpha.square() - beta4.double();
+                    let z3 = (self.y + self.z).square() - gamma - delta;
+                    let y3 = alpha * (beta4 - x3) - gamma.square().double().double().double();
+                    Self {
+                        x: x3,
+                        y: y3,
+                        z: z3,
+                    }
+                }
+
+                /// P + Q for affine Q, "madd-2007-bl"; the exceptional cases (P at
+                /// infinity, P = Q, P = -Q) are handled first.
+                fn add_affine(&self, q: &Affine) -> Self {
+                    if self.is_infinity() {
+                        return Self::from_affine(q);
+                    }
+                    let z1z1 = self.z.square();
+                    let u2 = q.x * z1z1;
+                    let s2 = q.y * self.z * z1z1;
+                    let h = u2 - self.x;
+                    let r = (s2 - self.y).double();
+                    if bool::from(h.is_zero()) {
+                        return if bool::from(r.is_zero()) {
+                            Self::from_affine(q).double()
+                        } else {
+                            Self::INFINITY
+                        };
+                    }
+                    let hh = h.square();
+                    let i = hh.double().double();
+                    let j = h * i;
+                    let v = self.x * i;
+                    let x3 = r.square() - j - v.double();
+                    let y3 = r * (v - x3) - (self.y * j).double();
+                    let z3 = (self.z + h).square() - z1z1 - hh;
+                    Self {
+                        x: x3,
+                        y: y3,
+                        z: z3,
+                    }
+                }
+
+                /// P + Q, "add-2007-bl"; exceptional cases handled first.
+                fn add(&self, q: &Self) -> Self {
+                    if self.is_infinity() {
+                        return *q;
+                    }
+                    if q.is_infinity() {
+                        return *self;
+                    }
+                    let z1z1 = self.z.square();
+                    let z2z2 = q.z.square();
+                    let u1 = self.x * z2z2;
+                    let u2 = q.x * z1z1;
+                    let s1 = self.y * q.z * z2z2;
+                    let s2 = q.y * self.z * z1z1;
+                    let h = u2 - u1;
+                    let r = (s2 - s1).double();
+                    if bool::from(h.is_zero()) {
+                        return if bool::from(r.is_zero()) {
+                            self.double()
+                        } else {
+                            Self::INFINITY
+                        };
+                    }
+                    let i = h.double().square();
+                    let j = h * i;
+                    let v = u1 * i;
+                    let x3 = r.square() - j - v.double();
+                    let y3 = r * (v - x3) - (s1 * j).double();
+                    let z3 = ((self.z + q.z).square() - z1z1 - z2z2) * h;
+                    Self {
+                        x: x3,
+                        y: y3,
+                        z: z3,
+                    }
+                }
+
+                /// Affine coordinates as big-endian bytes; `None` at infinity.
+                #[cfg(test)]
+                pub(crate) fn to_affine_bytes(self) -> Option<(FieldBytes, FieldBytes)> {
+                    let zinv: Fe = Option::from(self.z.invert())?;
+                    let zinv2 = zinv.square();
+                    Some((
+                        (self.x * zinv2).to_repr(),
+                        (self.y * zinv2 * zinv).to_repr(),
+                    ))
+                }
+            }
+
             /// `[1P, 3P, ..., (2^(w-1) - 1)P]`.
-            fn odd_multiples(p: ProjectivePoint, w: usize) -> Vec<ProjectivePoint> {
+            fn odd_multiples(p: &Affine, w: usize) -> Vec<Jacobian> {
                 let n = 1usize << (w - 2);
-                let twice = p.double();
+                let twice = Jacobian::from_affine(p).double();
                 let mut out = Vec::with_capacity(n);
-                let mut cur = p;
+                let mut cur = Jacobian::from_affine(p);
                 for _ in 0..n {
                     out.push(cur);
-                    cur += twice;
+                    cur = twice.add(&cur);
                 }
                 out
             }
 
-            /// The generator's odd multiples, computed on first use. Kept projective:
-            /// these crates expose no batch inversion, and one inversion per entry
-            /// would cost more than the mixed additions save.
-            fn generator_table() -> &'static [ProjectivePoint] {
-                static TABLE: OnceLock<Vec<ProjectivePoint>> = OnceLock::new();
-                TABLE.get_or_init(|| odd_multiples(ProjectivePoint::GENERATOR, W_GENERATOR))
+            /// Jacobian points to affine with one inversion (Montgomery's trick);
+            /// `None` if any is at infinity.
+            fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
+                let mut prefix = Vec::with_capacity(points.len());
+                let mut acc = Fe::ONE;
+                for p in points {
+                    if p.is_infinity() {
+                        return None;
+                    }
+                    prefix.push(acc);
+                    acc *= p.z;
+                }
+                let mut inv: Fe = Option::from(acc.invert())?;
+                let mut out = vec![
+                    Affine {
+                        x: Fe::ZERO,
+                        y: Fe::ZERO
+                    };
+                    points.len()
+                ];
+                for ((p, before), slot) in points.iter().zip(&prefix).zip(&mut out).rev() {
+                    let zinv = inv * before;
+                    inv *= p.z;
+                    let zinv2 = zinv.square();
+                    *slot = Affine {
+                        x: p.x * zinv2,
+                        y: p.y * zinv2 * zinv,
+                    };
+                }
+                Some(out)
             }
 
-            /// `u1·G + u2·Q`, variable time (interleaved wNAF); `None` only if a digit
-            /// fell outside its table, which the wNAF bounds rule out.
-            pub(crate) fn lincomb(
-                u1: &Scalar,
-                u2: &Scalar,
-                q: &AffinePoint,
-            ) -> Option<ProjectivePoint> {
-                let g_table = generator_table();
-                let q_table = odd_multiples(ProjectivePoint::from(*q), W_KEY);
+            /// The generator's odd multiples in affine form, computed on first use.
+            fn generator_table() -> Option<&'static [Affine]> {
+                static TABLE: OnceLock<Option<Vec<Affine>>> = OnceLock::new();
+                TABLE
+                    .get_or_init(|| {
+                        let g = Affine::from_point(&AffinePoint::GENERATOR)?;
+                        batch_to_affine(&odd_multiples(&g, W_GENERATOR))
+                    })
+                    .as_deref()
+            }
+
+            /// `u1·G + u2·Q`, variable time (interleaved wNAF); `None` only if Q is the
+            /// point at infinity or a digit fell outside its table (the wNAF bounds
+            /// rule that out).
+            pub(crate) fn lincomb(u1: &Scalar, u2: &Scalar, q: &AffinePoint) -> Option<Jacobian> {
+                let g_table = generator_table()?;
+                let q_table = odd_multiples(&Affine::from_point(q)?, W_KEY);
                 let n1 = wnaf(&u1.to_repr(), W_GENERATOR);
                 let n2 = wnaf(&u2.to_repr(), W_KEY);
                 let top = n1.iter().zip(&n2).rposition(|(a, b)| *a != 0 || *b != 0);
                 let Some(top) = top else {
-                    return Some(ProjectivePoint::IDENTITY);
+                    return Some(Jacobian::INFINITY);
                 };
-                let mut acc = ProjectivePoint::IDENTITY;
+                let mut acc = Jacobian::INFINITY;
                 for i in (0..=top).rev() {
                     acc = acc.double();
                     let d1 = n1.get(i).copied().unwrap_or(0);
                     if d1 != 0 {
                         let (k, neg) = table_index(d1);
                         let p = g_table.get(k)?;
-                        acc = if neg { acc - p } else { acc + p };
+                        let p = if neg { Affine { x: p.x, y: -p.y } } else { *p };
+                        acc = acc.add_affine(&p);
                     }
                     let d2 = n2.get(i).copied().unwrap_or(0);
                     if d2 != 0 {
                         let (k, neg) = table_index(d2);
                         let p = q_table.get(k)?;
-                        acc = if neg { acc - p } else { acc + p };
+                        acc = acc.add(&if neg { p.neg() } else { *p });
                     }
                 }
                 Some(acc)
+            }
+
+            /// Whether the affine x-coordinate of `p`, reduced mod n, equals `r`,
+            /// without inverting Z: x = X/Z² and p < 2n, so x mod n = r iff X = r·Z²,
+            /// or X = (r + n)·Z² when r + n < p. The point at infinity never matches
+            /// (the `ecdsa` crate reduces its x = 0, never equal to a non-zero r).
+            fn x_matches(p: &Jacobian, r: &Scalar) -> bool {
+                if p.is_infinity() {
+                    return false;
+                }
+                // r < n < p: a canonical field element.
+                let Some(r_fe) = Option::<Fe>::from(Fe::from_repr(r.to_repr())) else {
+                    return false;
+                };
+                let z2 = p.z.square();
+                if r_fe * z2 == p.x {
+                    return true;
+                }
+                let n_bytes: FieldBytes = FieldBytesEncoding::<$krate::$curve>::encode_field_bytes(
+                    &<$krate::$curve as $krate::elliptic_curve::Curve>::ORDER,
+                );
+                let Some(n_fe) = Option::<Fe>::from(Fe::from_repr(n_bytes)) else {
+                    return false;
+                };
+                // r + n mod p is at least n exactly when r + n did not wrap (r < n < p).
+                let sum = r_fe + n_fe;
+                sum.to_repr()[..] >= n_bytes[..] && sum * z2 == p.x
             }
 
             /// FIPS 186-5 §6.4.2 verification of `sig` over `prehash` by `key`, with the
@@ -163,11 +383,10 @@ macro_rules! curve {
                 let s_inv = *s.invert_vartime();
                 let u1 = z * s_inv;
                 let u2 = *r * s_inv;
-                let Some(point) = lincomb(&u1, &u2, key.as_affine()) else {
-                    return false;
-                };
-                let x = point.to_affine().x();
-                *r == <Scalar as $krate::elliptic_curve::ops::Reduce<_>>::reduce_bytes(&x)
+                match lincomb(&u1, &u2, key.as_affine()) {
+                    Some(point) => x_matches(&point, &r),
+                    None => false,
+                }
             }
         }
     };
@@ -244,11 +463,17 @@ mod tests {
     }
 
     macro_rules! equivalence {
-        ($name:ident, $krate:ident, $vt:ident, $hash_len:expr) => {
+        ($name:ident, $krate:ident, $vt:ident, $hash_len:expr, $curve:ident) => {
             #[test]
             fn $name() {
+                use $krate::elliptic_curve::sec1::ToEncodedPoint as _;
                 use $krate::{ProjectivePoint, Scalar};
                 type Sig = $krate::ecdsa::Signature;
+                let fb = |b: &[u8]| {
+                    let mut f = $krate::FieldBytes::default();
+                    f.copy_from_slice(b);
+                    f
+                };
                 let scalar = |b: &[u8]| {
                     let mut fb = $krate::FieldBytes::default();
                     fb.copy_from_slice(b);
@@ -269,8 +494,29 @@ mod tests {
                 }
                 for a in &scalars {
                     for b in scalars.iter().step_by(3) {
-                        let want = ProjectivePoint::GENERATOR * a + ProjectivePoint::from(q) * b;
-                        assert_eq!($vt::lincomb(a, b, &q), Some(want));
+                        let want = (ProjectivePoint::GENERATOR * a + ProjectivePoint::from(q) * b)
+                            .to_affine()
+                            .to_encoded_point(false);
+                        let got = $vt::lincomb(a, b, &q).unwrap().to_affine_bytes();
+                        match (want.x(), want.y()) {
+                            (Some(x), Some(y)) => assert_eq!(got, Some((*x, *y))),
+                            _ => assert_eq!(got, None, "the sum is the point at infinity"),
+                        }
+                    }
+                }
+                // Q = G: the two tables hold the same points, so the additions meet
+                // P + P (doubling) and P + (-P) (infinity).
+                let g = ProjectivePoint::GENERATOR.to_affine();
+                for a in &scalars {
+                    for b in [*a, -*a, *a + Scalar::ONE, Scalar::ONE, -Scalar::ONE] {
+                        let want = (ProjectivePoint::GENERATOR * (*a + b))
+                            .to_affine()
+                            .to_encoded_point(false);
+                        let got = $vt::lincomb(a, &b, &g).unwrap().to_affine_bytes();
+                        match (want.x(), want.y()) {
+                            (Some(x), Some(y)) => assert_eq!(got, Some((*x, *y))),
+                            _ => assert_eq!(got, None, "the sum is the point at infinity"),
+                        }
                     }
                 }
                 // Verification outcomes equal the ecdsa crate's, valid and invalid.
@@ -315,10 +561,102 @@ mod tests {
                     }
                 }
                 assert!(agreed[0] >= 150 && agreed[1] >= 60, "{agreed:?}");
+
+                // x(R) in [n, p): x mod n = x - n. A key Q whose x is n + k, digest 0
+                // (u1 = 0) and s = r = k (u2 = 1) make R = Q, so (k, k) verifies, and
+                // only through the r + n comparison.
+                let order: $krate::FieldBytes = $krate::elliptic_curve::FieldBytesEncoding::<
+                    $krate::$curve,
+                >::encode_field_bytes(
+                    &<$krate::$curve as $krate::elliptic_curve::Curve>::ORDER,
+                );
+                let mut found = 0;
+                for k in 1u8..=64 {
+                    let mut x = order.to_vec();
+                    let mut carry = u16::from(k);
+                    for byte in x.iter_mut().rev() {
+                        let v = u16::from(*byte) + carry;
+                        *byte = (v & 0xff) as u8;
+                        carry = v >> 8;
+                    }
+                    let Ok(q) =
+                        $krate::ecdsa::VerifyingKey::from_sec1_bytes(&[&[2u8][..], &x].concat())
+                    else {
+                        continue;
+                    };
+                    let mut r = vec![0u8; n];
+                    r[n - 1] = k;
+                    let zero = vec![0u8; n];
+                    let sig = Sig::from_scalars(fb(&r), fb(&r)).unwrap();
+                    assert!(
+                        q.verify_prehash(&zero, &sig).is_ok(),
+                        "ecdsa crate, k = {k}"
+                    );
+                    assert!($vt::verify_prehash(&q, &zero, &sig), "k = {k}");
+                    r[n - 1] = k + 1;
+                    let off = Sig::from_scalars(fb(&r), fb(&r)).unwrap();
+                    assert!(q.verify_prehash(&zero, &off).is_err());
+                    assert!(!$vt::verify_prehash(&q, &zero, &off));
+                    found += 1;
+                }
+                assert!(found >= 8, "{found} keys with x in [n, p)");
+
+                // The converse: x(R) = t small and r = t + p - n (< n). Then r + n wraps
+                // mod p to t, but x mod n = t != r: both must reject.
+                let hex = <$krate::FieldElement as $krate::elliptic_curve::ff::PrimeField>::MODULUS;
+                let modulus: Vec<u8> = (0..n)
+                    .map(|i| {
+                        u8::from_str_radix(&hex.trim_start_matches("0x")[2 * i..2 * i + 2], 16)
+                            .unwrap()
+                    })
+                    .collect();
+                // p - n, big-endian.
+                let mut p_minus_n = vec![0u8; n];
+                let mut borrow = 0i16;
+                for i in (0..n).rev() {
+                    let v = i16::from(modulus[i]) - i16::from(order[i]) - borrow;
+                    p_minus_n[i] = v.rem_euclid(256) as u8;
+                    borrow = i16::from(v < 0);
+                }
+                let mut wrapped = 0;
+                for t in 1u8..=64 {
+                    let mut x = vec![0u8; n];
+                    x[n - 1] = t;
+                    let Ok(q) =
+                        $krate::ecdsa::VerifyingKey::from_sec1_bytes(&[&[2u8][..], &x].concat())
+                    else {
+                        continue;
+                    };
+                    let mut r = p_minus_n.clone();
+                    let mut carry = u16::from(t);
+                    for byte in r.iter_mut().rev() {
+                        let v = u16::from(*byte) + carry;
+                        *byte = (v & 0xff) as u8;
+                        carry = v >> 8;
+                    }
+                    let zero = vec![0u8; n];
+                    let sig = Sig::from_scalars(fb(&r), fb(&r)).unwrap();
+                    assert!(q.verify_prehash(&zero, &sig).is_err());
+                    assert!(!$vt::verify_prehash(&q, &zero, &sig), "t = {t}");
+                    wrapped += 1;
+                }
+                assert!(wrapped >= 8, "{wrapped} keys with a small x");
             }
         };
     }
 
-    equivalence!(p256_agrees_with_the_ecdsa_crate, p256, p256_vt, 32);
-    equivalence!(p384_agrees_with_the_ecdsa_crate, p384, p384_vt, 48);
+    equivalence!(
+        p256_agrees_with_the_ecdsa_crate,
+        p256,
+        p256_vt,
+        32,
+        NistP256
+    );
+    equivalence!(
+        p384_agrees_with_the_ecdsa_crate,
+        p384,
+        p384_vt,
+        48,
+        NistP384
+    );
 }
