@@ -77,6 +77,15 @@ pub const MAX_TRUSTED_IDENTITIES: usize = 256;
 pub const MAX_REGEX_LEN: usize = 4096;
 /// Maximum nesting depth accepted in JSON documents.
 pub const MAX_JSON_DEPTH: usize = 64;
+/// ECDSA fixed-base tables (`crypto`, issue 7): a public key gets a precomputed table
+/// on its this-many-th verification in the process (trusted-root keys in a
+/// long-running verifier; a one-shot run uses each key once or twice).
+pub const FIXED_BASE_TABLE_AFTER_USES: u32 = 4;
+/// Most fixed-base tables kept per curve (about 50 KiB per P-256 key, 75 KiB per
+/// P-384 key).
+pub const MAX_FIXED_BASE_TABLES: usize = 8;
+/// Most distinct public keys whose uses are counted per curve.
+pub const MAX_KEYS_COUNTED_FOR_TABLES: usize = 64;
 /// Maximum number of packs fetched concurrently.
 pub const MAX_CONCURRENT_PACKS: usize = 4;
 /// Maximum nesting depth of a values (YAML) file.

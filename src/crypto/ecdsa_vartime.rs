@@ -16,6 +16,14 @@
 //! - Jacobian coordinates with the a = -3 formulas of the Explicit-Formulas Database
 //!   (dbl-2001-b, madd-2007-bl, add-2007-bl); they are incomplete, so the exceptional
 //!   cases (infinity, P + P, P + (-P)) are tested for and handled before the formulas;
+//! - for a key verified again and again (the trusted root's Rekor, CT log, Fulcio and
+//!   TSA keys in a long-running verifier), fixed-base tables of 8 multiples per
+//!   radix-16 window for the key and the generator (HMV Alg. 3.41 with signed digits),
+//!   so no doubling is left: built on the key's
+//!   [`FIXED_BASE_TABLE_AFTER_USES`](crate::limits::FIXED_BASE_TABLE_AFTER_USES)-th use,
+//!   kept process-wide for at most
+//!   [`MAX_FIXED_BASE_TABLES`](crate::limits::MAX_FIXED_BASE_TABLES) keys, keyed by the
+//!   key's exact bytes (a table is public precomputation, not a verification result);
 //! - the final comparison made without inverting Z (x = X/Z², so compare X with r·Z²,
 //!   and with (r + n)·Z² when r + n < p, because x mod n = r also for x = r + n).
 //!
@@ -25,7 +33,7 @@
 //! accepted. The tests compare every outcome with the `ecdsa` crate's own
 //! `verify_prehash` (valid, high-S, tampered, wrong key, every digest length, x in
 //! [n, p) and its converse) and every `u1·G + u2·Q` with the crates' arithmetic,
-//! including the exceptional additions.
+//! including the exceptional additions, and the fixed-base sums with the wNAF ones.
 
 /// Width-`w` non-adjacent form of the big-endian unsigned integer `be` (HMV Alg. 3.35):
 /// `Σ digits[i]·2^i` equals the integer, each non-zero digit is odd and below 2^(w-1) in
@@ -80,6 +88,32 @@ fn table_index(d: i8) -> (usize, bool) {
     (m.saturating_sub(1) / 2, d < 0)
 }
 
+/// Signed radix-16 digits of the big-endian unsigned integer `be`, least significant
+/// first: `Σ digits[j]·16^j` equals the integer, each digit in [-8, 8), plus a final
+/// carry digit (0 or 1). Used with the fixed-base tables ([`FIXED_WINDOW_ENTRIES`]
+/// multiples per window, for |digit| = 1..8).
+fn radix16(be: &[u8]) -> Vec<i8> {
+    let mut out = Vec::with_capacity(be.len().saturating_mul(2).saturating_add(1));
+    let mut carry = 0i8;
+    for b in be.iter().rev() {
+        for nibble in [b & 0x0f, b >> 4] {
+            let v = i8::try_from(nibble).unwrap_or(0) + carry;
+            if v >= 8 {
+                out.push(v - 16);
+                carry = 1;
+            } else {
+                out.push(v);
+                carry = 0;
+            }
+        }
+    }
+    out.push(carry);
+    out
+}
+
+/// Multiples per window in a fixed-base table: m·16^j·P for m = 1..8.
+const FIXED_WINDOW_ENTRIES: usize = 8;
+
 /// Window width for the generator's table (2^(7-2) = 32 odd multiples, built once).
 const W_GENERATOR: usize = 7;
 /// Window width for the key's table (2^(5-2) = 8 odd multiples, built per call).
@@ -96,7 +130,12 @@ macro_rules! curve {
             use $krate::elliptic_curve::FieldBytesEncoding;
             use $krate::{AffinePoint, FieldBytes, FieldElement as Fe, Scalar};
 
-            use super::{table_index, wnaf, W_GENERATOR, W_KEY};
+            use std::sync::{Arc, Mutex};
+
+            use super::{radix16, table_index, wnaf, FIXED_WINDOW_ENTRIES, W_GENERATOR, W_KEY};
+            use crate::limits::{
+                FIXED_BASE_TABLE_AFTER_USES, MAX_FIXED_BASE_TABLES, MAX_KEYS_COUNTED_FOR_TABLES,
+            };
 
             /// A point in Jacobian coordinates: (X/Z², Y/Z³); Z = 0 is the point at
             /// infinity.
@@ -366,6 +405,148 @@ macro_rules! curve {
                 sum.to_repr()[..] >= n_bytes[..] && sum * z2 == p.x
             }
 
+            /// A fixed-base table of a point P: entry `j·8 + (m - 1)` is m·16^j·P, for
+            /// every radix-16 window of a scalar (HMV Alg. 3.41 with signed digits). No
+            /// doubling is left at verification time: one mixed addition per non-zero
+            /// digit.
+            pub(crate) struct FixedTable(Vec<Affine>);
+
+            impl FixedTable {
+                /// `None` if an entry were the point at infinity (impossible for a point
+                /// of prime order n > 16, so only a guard).
+                fn build(p: &Affine) -> Option<Self> {
+                    let windows = Scalar::ZERO.to_repr().len() * 2 + 1;
+                    let mut points = Vec::with_capacity(windows * FIXED_WINDOW_ENTRIES);
+                    let mut base = Jacobian::from_affine(p);
+                    for _ in 0..windows {
+                        let mut cur = base;
+                        for m in 1..=FIXED_WINDOW_ENTRIES {
+                            points.push(cur);
+                            if m < FIXED_WINDOW_ENTRIES {
+                                cur = cur.add(&base);
+                            }
+                        }
+                        base = base.double().double().double().double();
+                    }
+                    batch_to_affine(&points).map(Self)
+                }
+
+                /// `acc + k·P`; `None` only if a digit fell outside the table.
+                fn add_multiple(&self, mut acc: Jacobian, k: &Scalar) -> Option<Jacobian> {
+                    for (j, d) in radix16(&k.to_repr()).into_iter().enumerate() {
+                        if d == 0 {
+                            continue;
+                        }
+                        let m = usize::from(d.unsigned_abs());
+                        let p = self.0.get(j * FIXED_WINDOW_ENTRIES + m - 1)?;
+                        acc = acc.add_affine(&if d < 0 {
+                            Affine { x: p.x, y: -p.y }
+                        } else {
+                            *p
+                        });
+                    }
+                    Some(acc)
+                }
+            }
+
+            /// The generator's fixed-base table, built the first time a key's table is
+            /// used (never in a process that verifies each key only a few times).
+            fn generator_fixed() -> Option<&'static FixedTable> {
+                static TABLE: OnceLock<Option<FixedTable>> = OnceLock::new();
+                TABLE
+                    .get_or_init(|| {
+                        FixedTable::build(&Affine::from_point(&AffinePoint::GENERATOR)?)
+                    })
+                    .as_ref()
+            }
+
+            /// How often each public key (uncompressed SEC1 bytes) was used, when last,
+            /// and its table once it has one.
+            struct Counted {
+                key: Vec<u8>,
+                uses: u32,
+                last: u64,
+                table: Option<Arc<FixedTable>>,
+            }
+
+            /// Process-wide, bounded by [`MAX_KEYS_COUNTED_FOR_TABLES`] keys and
+            /// [`MAX_FIXED_BASE_TABLES`] tables (the least recently used table goes
+            /// first). Holds public points only: a table is a precomputation from the
+            /// key's exact bytes, never a verification result.
+            static KEYS: Mutex<(u64, Vec<Counted>)> = Mutex::new((0, Vec::new()));
+
+            /// The fixed-base table of `key` once it has been used
+            /// [`FIXED_BASE_TABLE_AFTER_USES`] times (the trusted root's keys in a
+            /// long-running verifier: Rekor, CT log, Fulcio intermediate, TSA), building
+            /// it on that use; `None` before, or if the lock is poisoned.
+            fn fixed_table(key_bytes: &[u8], key: &Affine) -> Option<Arc<FixedTable>> {
+                {
+                    let mut guard = KEYS.lock().ok()?;
+                    let (clock, keys) = &mut *guard;
+                    *clock = clock.saturating_add(1);
+                    let now = *clock;
+                    match keys.iter_mut().find(|c| c.key == key_bytes) {
+                        Some(c) => {
+                            c.last = now;
+                            if let Some(t) = &c.table {
+                                return Some(Arc::clone(t));
+                            }
+                            c.uses = c.uses.saturating_add(1);
+                            if c.uses < FIXED_BASE_TABLE_AFTER_USES {
+                                return None;
+                            }
+                        }
+                        None => {
+                            if keys.len() >= MAX_KEYS_COUNTED_FOR_TABLES {
+                                // Forget the least recently used key without a table
+                                // (one-off keys, such as Fulcio leaf keys, pass through).
+                                let i = keys
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, c)| c.table.is_none())
+                                    .min_by_key(|(_, c)| c.last)
+                                    .map(|(i, _)| i)?;
+                                keys.remove(i);
+                            }
+                            keys.push(Counted {
+                                key: key_bytes.to_vec(),
+                                uses: 1,
+                                last: now,
+                                table: None,
+                            });
+                            return None;
+                        }
+                    }
+                }
+                // Built without holding the lock; a concurrent builder of the same key
+                // makes an identical table, and the first stored wins.
+                let built = Arc::new(FixedTable::build(key)?);
+                let mut guard = KEYS.lock().ok()?;
+                let keys = &mut guard.1;
+                if keys.iter().filter(|c| c.table.is_some()).count() >= MAX_FIXED_BASE_TABLES {
+                    if let Some(oldest) = keys
+                        .iter_mut()
+                        .filter(|c| c.table.is_some() && c.key != key_bytes)
+                        .min_by_key(|c| c.last)
+                    {
+                        oldest.table = None;
+                        oldest.uses = 0;
+                    }
+                }
+                let c = keys.iter_mut().find(|c| c.key == key_bytes)?;
+                Some(Arc::clone(c.table.get_or_insert(built)))
+            }
+
+            /// `u1·G + u2·Q` with fixed-base tables for both points.
+            pub(crate) fn lincomb_fixed(
+                u1: &Scalar,
+                u2: &Scalar,
+                q: &FixedTable,
+            ) -> Option<Jacobian> {
+                let acc = generator_fixed()?.add_multiple(Jacobian::INFINITY, u1)?;
+                q.add_multiple(acc, u2)
+            }
+
             /// FIPS 186-5 §6.4.2 verification of `sig` over `prehash` by `key`, with the
             /// `ecdsa` crate's semantics (see the module documentation).
             pub(crate) fn verify_prehash(
@@ -383,10 +564,35 @@ macro_rules! curve {
                 let s_inv = *s.invert_vartime();
                 let u1 = z * s_inv;
                 let u2 = *r * s_inv;
-                match lincomb(&u1, &u2, key.as_affine()) {
+                let encoded = key.as_affine().to_encoded_point(false);
+                let point = match Affine::from_point(key.as_affine())
+                    .and_then(|q| fixed_table(encoded.as_bytes(), &q))
+                {
+                    Some(table) => lincomb_fixed(&u1, &u2, &table),
+                    None => lincomb(&u1, &u2, key.as_affine()),
+                };
+                match point {
                     Some(point) => x_matches(&point, &r),
                     None => false,
                 }
+            }
+
+            /// Whether `q` has a fixed-base table in the process-wide cache (tests).
+            #[cfg(test)]
+            pub(crate) fn has_fixed_table(q: &AffinePoint) -> bool {
+                let encoded = q.to_encoded_point(false);
+                KEYS.lock()
+                    .map(|k| {
+                        k.1.iter()
+                            .any(|c| c.key == encoded.as_bytes() && c.table.is_some())
+                    })
+                    .unwrap_or(false)
+            }
+
+            /// Builds `q`'s fixed-base table directly (tests).
+            #[cfg(test)]
+            pub(crate) fn fixed_table_of(q: &AffinePoint) -> Option<FixedTable> {
+                FixedTable::build(&Affine::from_point(q)?)
             }
         }
     };
@@ -462,6 +668,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn radix16_represents_the_integer() {
+        let mut cases: Vec<Vec<u8>> =
+            vec![vec![0; 48], vec![0xff; 48], vec![0x88; 32], vec![0x77; 32]];
+        for i in 0..200u32 {
+            cases.push(bytes(&i.to_le_bytes(), if i % 2 == 0 { 32 } else { 48 }));
+        }
+        for be in &cases {
+            let d = radix16(be);
+            assert_eq!(d.len(), be.len() * 2 + 1);
+            assert!(d.iter().all(|x| (-8..8).contains(x)));
+            // Σ d_j 16^j, normalised digit by digit, gives back the nibbles.
+            let mut acc: Vec<i32> = d.iter().map(|&x| i32::from(x)).collect();
+            for j in 0..acc.len() - 1 {
+                let c = acc[j].div_euclid(16);
+                acc[j] = acc[j].rem_euclid(16);
+                acc[j + 1] += c;
+            }
+            for (j, nibble) in be.iter().rev().flat_map(|b| [b & 0xf, b >> 4]).enumerate() {
+                assert_eq!(acc[j], i32::from(nibble), "nibble {j}");
+            }
+            assert_eq!(*acc.last().unwrap(), 0);
+        }
+    }
+
     macro_rules! equivalence {
         ($name:ident, $krate:ident, $vt:ident, $hash_len:expr, $curve:ident) => {
             #[test]
@@ -519,6 +750,35 @@ mod tests {
                         }
                     }
                 }
+                // Fixed-base tables: the same sums as the wNAF path.
+                let q_fixed = $vt::fixed_table_of(&q).unwrap();
+                let g_fixed = $vt::fixed_table_of(&g).unwrap();
+                for a in &scalars {
+                    for b in scalars.iter().step_by(2) {
+                        let want = $vt::lincomb(a, b, &q).unwrap().to_affine_bytes();
+                        assert_eq!(
+                            $vt::lincomb_fixed(a, b, &q_fixed)
+                                .unwrap()
+                                .to_affine_bytes(),
+                            want
+                        );
+                        let want_g = $vt::lincomb(a, b, &g).unwrap().to_affine_bytes();
+                        assert_eq!(
+                            $vt::lincomb_fixed(a, b, &g_fixed)
+                                .unwrap()
+                                .to_affine_bytes(),
+                            want_g
+                        );
+                        let neg = -*a;
+                        assert_eq!(
+                            $vt::lincomb_fixed(a, &neg, &g_fixed)
+                                .unwrap()
+                                .to_affine_bytes(),
+                            None,
+                            "a·G - a·G is the point at infinity"
+                        );
+                    }
+                }
                 // Verification outcomes equal the ecdsa crate's, valid and invalid.
                 let mut agreed = [0usize; 2];
                 for i in 0..16u8 {
@@ -561,6 +821,27 @@ mod tests {
                     }
                 }
                 assert!(agreed[0] >= 150 && agreed[1] >= 60, "{agreed:?}");
+
+                // One key verified many times: past FIXED_BASE_TABLE_AFTER_USES it gets a
+                // fixed-base table, and every outcome still equals the ecdsa crate's.
+                let sk = $krate::ecdsa::SigningKey::from_slice(&bytes(b"fixed", n)).unwrap();
+                let vk = *sk.verifying_key();
+                let uses = crate::limits::FIXED_BASE_TABLE_AFTER_USES as usize;
+                for i in 0..uses + 6 {
+                    let digest = bytes(&(i as u32).to_be_bytes(), n);
+                    let sig: Sig = sk.sign_prehash(&digest).unwrap();
+                    let mut tampered = digest.clone();
+                    tampered[n - 1] ^= 0x80;
+                    let high = Sig::from_scalars(sig.r(), -*sig.s().as_ref()).unwrap();
+                    for (d, s) in [(&digest, &sig), (&tampered, &sig), (&digest, &high)] {
+                        assert_eq!(
+                            $vt::verify_prehash(&vk, d, s),
+                            vk.verify_prehash(d, s).is_ok(),
+                            "use {i}"
+                        );
+                    }
+                }
+                assert!($vt::has_fixed_table(vk.as_affine()), "the key got a table");
 
                 // x(R) in [n, p): x mod n = x - n. A key Q whose x is n + k, digest 0
                 // (u1 = 0) and s = r = k (u2 = 1) make R = Q, so (k, k) verifies, and
