@@ -49,6 +49,11 @@ const BEACON_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely
 /// (TSA leaf <- TSA root, Fulcio intermediate <- root) are verified once per loaded
 /// root (`x509::AuthorityMemo`), so a one-shot process does 4 x P-384.
 const V03_P256_OPS: u32 = 4;
+/// Primitive case names (the ratio below needs them).
+const P256_TABLE: &str = "primitive P-256 ECDSA verify, key with a fixed-base table";
+const P256_FRESH: &str = "primitive P-256 ECDSA verify, key new to the process (wNAF)";
+const P384_TABLE: &str = "primitive P-384 ECDSA verify, key with a fixed-base table";
+const P384_FRESH: &str = "primitive P-384 ECDSA verify, key new to the process (wNAF)";
 const V03_P384_OPS: u32 = 2;
 
 fn data(rel: &str) -> Vec<u8> {
@@ -194,8 +199,9 @@ fn main() {
     primitives(&mut b);
 
     // --- Overhead of the complete verify above the primitives it performs.
-    let p256 = "primitive P-256 ECDSA verify (prehashed, crypto::PublicKey)";
-    let p384 = "primitive P-384 ECDSA verify (prehashed, crypto::PublicKey)";
+    // `verify` of the same bundle again and again: every key it uses (the leaf key
+    // too) has a fixed-base table, so its primitives are the table ones.
+    let (p256, p384) = (P256_TABLE, P384_TABLE);
     let v03 = format!("verify   {}", v03.name);
     println!();
     for (what, get) in [
@@ -317,8 +323,15 @@ fn rekor2_checkpoint(b: &mut Bench, corpus: &Path, staging: &TrustedRoot) {
     });
 }
 
+/// Keys taken in turn so that none is verified often enough to get a fixed-base table
+/// (more keys than `limits::MAX_KEYS_COUNTED_FOR_TABLES`, so each is forgotten before
+/// its next turn): every verification takes the path of a key seen for the first time,
+/// as a Fulcio leaf key or a one-shot process does.
+const FRESH_KEYS: usize = 100;
+
 fn primitives(b: &mut Bench) {
     use p256::pkcs8::EncodePublicKey as _;
+    use std::cell::Cell;
     let msg = [0x5au8; 1024];
     let digest256 = sha256(&msg);
     b.run("primitive SHA-256 of 1 KiB", || {
@@ -326,21 +339,30 @@ fn primitives(b: &mut Bench) {
     });
 
     // Fixed, non-secret test keys: these only time verification.
-    let sk256 = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
-    let sig256: p256::ecdsa::Signature = sk256.sign_prehash(&digest256).unwrap();
+    let key256 = |seed: u8| {
+        let sk = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+        let sig: p256::ecdsa::Signature = sk.sign_prehash(&digest256).unwrap();
+        let pk =
+            PublicKey::from_spki_der(sk.verifying_key().to_public_key_der().unwrap().as_bytes())
+                .unwrap();
+        (sk, sig, pk)
+    };
+    let (sk256, sig256, pk256) = key256(7);
     let der256 = sig256.to_der();
-    let pk256 = PublicKey::from_spki_der(
-        sk256
-            .verifying_key()
-            .to_public_key_der()
-            .unwrap()
-            .as_bytes(),
-    )
-    .unwrap();
-    b.run(
-        "primitive P-256 ECDSA verify (prehashed, crypto::PublicKey)",
-        || pk256.verify_prehash(&digest256, der256.as_bytes()).unwrap(),
-    );
+    b.run(P256_TABLE, || {
+        pk256.verify_prehash(&digest256, der256.as_bytes()).unwrap()
+    });
+    let fresh256: Vec<_> = (0..FRESH_KEYS as u8)
+        .map(|i| {
+            let (_, sig, pk) = key256(i.wrapping_add(100));
+            (pk, sig.to_der())
+        })
+        .collect();
+    let turn = Cell::new(0usize);
+    b.run(P256_FRESH, || {
+        let (pk, sig) = &fresh256[turn.replace((turn.get() + 1) % FRESH_KEYS)];
+        pk.verify_prehash(&digest256, sig.as_bytes()).unwrap()
+    });
     let vk256 = *sk256.verifying_key();
     b.run(
         "primitive P-256 ECDSA verify (prehashed, p256 crate directly)",
@@ -351,18 +373,40 @@ fn primitives(b: &mut Bench) {
     );
 
     let digest384 = HashAlgorithm::Sha384.digest(&msg);
-    let sk384 = p384::ecdsa::SigningKey::from_slice(&[9u8; 48]).unwrap();
-    let sig384: p384::ecdsa::Signature = sk384.sign_prehash(&digest384).unwrap();
+    let key384 = |seed: u8| {
+        let sk = p384::ecdsa::SigningKey::from_slice(&[seed; 48]).unwrap();
+        let sig: p384::ecdsa::Signature = sk.sign_prehash(&digest384).unwrap();
+        let pk = PublicKey::from_spki_der(
+            p384::pkcs8::EncodePublicKey::to_public_key_der(sk.verifying_key())
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+        (sk, sig, pk)
+    };
+    let (sk384, sig384, pk384) = key384(9);
     let der384 = sig384.to_der();
-    let pk384 = PublicKey::from_spki_der(
-        p384::pkcs8::EncodePublicKey::to_public_key_der(sk384.verifying_key())
-            .unwrap()
-            .as_bytes(),
-    )
-    .unwrap();
+    b.run(P384_TABLE, || {
+        pk384.verify_prehash(&digest384, der384.as_bytes()).unwrap()
+    });
+    let fresh384: Vec<_> = (0..FRESH_KEYS as u8)
+        .map(|i| {
+            let (_, sig, pk) = key384(i.wrapping_add(100));
+            (pk, sig.to_der())
+        })
+        .collect();
+    let turn = Cell::new(0usize);
+    b.run(P384_FRESH, || {
+        let (pk, sig) = &fresh384[turn.replace((turn.get() + 1) % FRESH_KEYS)];
+        pk.verify_prehash(&digest384, sig.as_bytes()).unwrap()
+    });
+    let vk384 = *sk384.verifying_key();
     b.run(
-        "primitive P-384 ECDSA verify (prehashed, crypto::PublicKey)",
-        || pk384.verify_prehash(&digest384, der384.as_bytes()).unwrap(),
+        "primitive P-384 ECDSA verify (prehashed, p384 crate directly)",
+        || {
+            ecdsa::signature::hazmat::PrehashVerifier::verify_prehash(&vk384, &digest384, &sig384)
+                .unwrap()
+        },
     );
 
     let sk_ed = ed25519_dalek::SigningKey::from_bytes(&[11u8; 32]);

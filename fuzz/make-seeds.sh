@@ -188,6 +188,11 @@ for r in [
     seed("oci_reference", r)
 seed("values", "rulePacks:\n  verifySignature: true\n  packs:\n    - oci://ghcr.io/lithastra/rules/eks:0.1.0\n")
 seed("pae_roundtrip", b"\x1capplication/vnd.in-toto+json{}")
+# ecdsa_differential: [curve|mode, key seed, digest length, digest, r||s mask]
+for curve, n in ((0, 32), (1, 48)):
+    for dl in (n, 32, 48, 64, 20):
+        seed("ecdsa_differential", bytes([curve, 7 + curve, dl]) + bytes(range(dl)))
+        seed("ecdsa_differential", bytes([curve, 9, dl]) + bytes(range(dl)) + b"\x00" * (n - 1) + b"\x01")
 seed("jcs_roundtrip", '{"b":[1,-2,"\\u0001é"],"a":{"\\ud83d\\ude00":null,"z":true}}')
 
 # Shared corpus.
