@@ -81,7 +81,7 @@ pub const MAX_JSON_DEPTH: usize = 64;
 /// on its this-many-th verification in the process (trusted-root keys in a
 /// long-running verifier; a one-shot run uses each key once or twice).
 pub const FIXED_BASE_TABLE_AFTER_USES: u32 = 4;
-/// Most fixed-base tables kept per curve (about 50 KiB per P-256 key, 75 KiB per
+/// Most fixed-base tables kept per curve (about 33 KiB per P-256 key, 75 KiB per
 /// P-384 key).
 pub const MAX_FIXED_BASE_TABLES: usize = 8;
 /// Most distinct public keys whose uses are counted per curve.

@@ -347,8 +347,8 @@ macro_rules! curve {
             }
 
             /// `u1·G + u2·Q`, variable time (interleaved wNAF); `None` only if Q is the
-            /// point at infinity or a digit fell outside its table (the wNAF bounds
-            /// rule that out).
+            /// point at infinity, the generator's table could not be built, or a digit
+            /// fell outside its table (the wNAF bounds rule the last two out).
             pub(crate) fn lincomb(u1: &Scalar, u2: &Scalar, q: &AffinePoint) -> Option<Jacobian> {
                 let g_table = generator_table()?;
                 let q_table = odd_multiples(&Affine::from_point(q)?, W_KEY);
@@ -523,7 +523,10 @@ macro_rules! curve {
                 let built = Arc::new(FixedTable::build(key)?);
                 let mut guard = KEYS.lock().ok()?;
                 let keys = &mut guard.1;
-                if keys.iter().filter(|c| c.table.is_some()).count() >= MAX_FIXED_BASE_TABLES {
+                let stored = keys.iter().any(|c| c.key == key_bytes && c.table.is_some());
+                if !stored
+                    && keys.iter().filter(|c| c.table.is_some()).count() >= MAX_FIXED_BASE_TABLES
+                {
                     if let Some(oldest) = keys
                         .iter_mut()
                         .filter(|c| c.table.is_some() && c.key != key_bytes)
@@ -821,6 +824,37 @@ mod tests {
                     }
                 }
                 assert!(agreed[0] >= 150 && agreed[1] >= 60, "{agreed:?}");
+
+                // u1·G + u2·Q at infinity: with the private key d, the digest
+                // z = -r·d makes u1 + u2·d = 0. Never accepted, on either path (the
+                // fixed-table one from the FIXED_BASE_TABLE_AFTER_USES-th use on).
+                let sk = $krate::ecdsa::SigningKey::from_slice(&bytes(b"infinity", n)).unwrap();
+                let vk = *sk.verifying_key();
+                let d = *sk.as_nonzero_scalar().as_ref();
+                for i in 1..(crate::limits::FIXED_BASE_TABLE_AFTER_USES as u64 + 4) {
+                    let r = Scalar::from(1000 + i);
+                    let s_ = Scalar::from(7 * i + 3);
+                    let z = -(r * d);
+                    let digest = z.to_bytes();
+                    let sig = Sig::from_scalars(r.to_bytes(), s_.to_bytes()).unwrap();
+                    assert!(vk.verify_prehash(&digest, &sig).is_err());
+                    let point = $vt::lincomb(
+                        &(z * s_.invert().unwrap()),
+                        &(r * s_.invert().unwrap()),
+                        vk.as_affine(),
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        point.to_affine_bytes(),
+                        None,
+                        "the sum is the point at infinity"
+                    );
+                    assert!(!$vt::verify_prehash(&vk, &digest, &sig), "use {i}");
+                }
+                assert!(
+                    $vt::has_fixed_table(vk.as_affine()),
+                    "the infinity key got a table"
+                );
 
                 // One key verified many times: past FIXED_BASE_TABLE_AFTER_USES it gets a
                 // fixed-base table, and every outcome still equals the ecdsa crate's.
