@@ -48,6 +48,8 @@ fn wnaf(be: &[u8], w: usize) -> Vec<i8> {
             *l |= u64::from(*b) << (8 * (i % 8));
         }
     }
+    // 2 <= w <= 8 (asserted at compile time for the widths used), so a window (below
+    // 2^w) and a digit (below 2^(w-1) in absolute value) fit the i16 / i8 casts below.
     let width = 1u64 << w;
     let mask = width - 1;
     let mut digits = vec![0i8; bits.saturating_add(1)];
@@ -55,6 +57,7 @@ fn wnaf(be: &[u8], w: usize) -> Vec<i8> {
     let mut pos = 0;
     while pos <= bits {
         let (idx, bit) = (pos / 64, pos % 64);
+        // Limbs past the end are zero (the integer has no more bits).
         let lo = limbs.get(idx).copied().unwrap_or(0) >> bit;
         let hi = match bit {
             0 => 0,
@@ -68,13 +71,13 @@ fn wnaf(be: &[u8], w: usize) -> Vec<i8> {
         // window is odd and below 2^w: a digit in (-2^(w-1), 2^(w-1)).
         let digit = if window < width / 2 {
             carry = 0;
-            i64::try_from(window).unwrap_or(0)
+            window as i16
         } else {
             carry = 1;
-            i64::try_from(window).unwrap_or(0) - i64::try_from(width).unwrap_or(0)
+            window as i16 - width as i16
         };
         if let Some(d) = digits.get_mut(pos) {
-            *d = i8::try_from(digit).unwrap_or(0);
+            *d = digit as i8;
         }
         pos += w;
     }
@@ -97,7 +100,8 @@ fn radix16(be: &[u8]) -> Vec<i8> {
     let mut carry = 0i8;
     for b in be.iter().rev() {
         for nibble in [b & 0x0f, b >> 4] {
-            let v = i8::try_from(nibble).unwrap_or(0) + carry;
+            // nibble <= 15 and carry <= 1: v <= 16 fits an i8.
+            let v = nibble as i8 + carry;
             if v >= 8 {
                 out.push(v - 16);
                 carry = 1;
@@ -118,6 +122,8 @@ const FIXED_WINDOW_ENTRIES: usize = 8;
 const W_GENERATOR: usize = 7;
 /// Window width for the key's table (2^(5-2) = 8 odd multiples, built per call).
 const W_KEY: usize = 5;
+// The wNAF digits are i8 and the windows fit i16 only for these widths.
+const _: () = assert!(W_GENERATOR >= 2 && W_GENERATOR <= 8 && W_KEY >= 2 && W_KEY <= 8);
 
 macro_rules! curve {
     ($module:ident, $krate:ident, $curve:ident) => {
