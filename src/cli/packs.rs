@@ -219,7 +219,9 @@ fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure>
     }
     for (host, url) in &mirrors {
         if let Some(rest) = url.strip_prefix("http://") {
-            if !http_mirror_allowed(rest, host, &insecure) {
+            // The mirror URL's authority: up to the first '/', '?' or '#'.
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            if !rulepack_verify::oci::plain_http_mirror_allowed(authority, host, &insecure) {
                 return Err(Error::from(rulepack_verify::config::ConfigError::Mirror {
                     registry: host.clone(),
                     reason: format!("{url} is plain http://, allowed only for loopback or a host given with --insecure-registry"),
@@ -243,31 +245,6 @@ fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure>
         },
         out,
     ))
-}
-
-/// Whether a plain-`http://` mirror (`rest` = the URL after the scheme) may be used for
-/// `registry`: its host is loopback (`localhost`, 127.0.0.0/8, `[::1]`), or the user
-/// named its exact `host[:port]`, its host, or the registry it serves with
-/// `--insecure-registry`. Hosts are compared whole, never by prefix.
-fn http_mirror_allowed(rest: &str, registry: &str, insecure: &[String]) -> bool {
-    let authority = rest
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let host = match authority.strip_prefix('[') {
-        // RFC 3986 §3.2.2: an IPv6 literal is bracketed.
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    loopback
-        || insecure
-            .iter()
-            .any(|i| *i == authority || *i == host || i == registry)
 }
 
 /// `--certificate-identity[-regexp]` + `--certificate-oidc-issuer[-regexp]` as one

@@ -179,12 +179,7 @@ fn query_escape(s: &str) -> String {
     out
 }
 
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h == "localhost"
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
+use super::is_loopback_host as is_loopback;
 
 /// A response whose body was read within its cap.
 struct Fetched {
@@ -298,9 +293,11 @@ impl RegistryClient {
             })?;
             // `--insecure-registry` may name the logical registry or the mirror itself.
             if !u.https
-                && !is_loopback(u.host())
-                && !opts.insecure_registries.contains(registry)
-                && !opts.insecure_registries.contains(&u.authority)
+                && !super::plain_http_mirror_allowed(
+                    &u.authority,
+                    registry,
+                    &opts.insecure_registries,
+                )
             {
                 return Err(RegistryError::InsecureNotAllowed { url: base.clone() });
             }

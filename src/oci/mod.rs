@@ -94,6 +94,29 @@ fn display_name(r: &Reference) -> String {
 }
 
 /// distribution-spec "Referrers tag schema": `<alg>-<ref>`, e.g. `sha256-<64 hex>`.
+/// The one rule for a plain-`http://` registry mirror, used by the command line when it
+/// reads the configuration and by the HTTP client when it is built: allowed only when the
+/// mirror's host is loopback (`localhost`, 127.0.0.0/8, `[::1]`), or when
+/// `--insecure-registry` named the logical `registry` or the mirror's exact `host[:port]`
+/// (`authority`). Names are compared whole, never by prefix.
+pub fn plain_http_mirror_allowed(authority: &str, registry: &str, insecure: &[String]) -> bool {
+    let authority = authority.to_ascii_lowercase();
+    // RFC 3986 §3.2.2: an IPv6 literal is bracketed; otherwise the port follows a colon.
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    is_loopback_host(host) || insecure.iter().any(|i| *i == authority || i == registry)
+}
+
+/// `localhost`, 127.0.0.0/8 or `::1` (brackets allowed).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 pub(crate) fn fallback_tag(d: &Digest) -> String {
     format!("sha256-{}", d.hex())
 }
@@ -304,5 +327,62 @@ pub(crate) fn filter_artifact_type(list: Vec<Descriptor>, at: Option<&str>) -> V
             .into_iter()
             .filter(|d| d.artifact_type.as_deref() == Some(t))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_http_mirror_allowed;
+
+    #[test]
+    fn plain_http_mirror_rule() {
+        let none: Vec<String> = Vec::new();
+        for loopback in [
+            "localhost:5000",
+            "127.0.0.1",
+            "127.9.9.9:80",
+            "[::1]:5000",
+            "LOCALHOST",
+        ] {
+            assert!(
+                plain_http_mirror_allowed(loopback, "ghcr.io", &none),
+                "{loopback}"
+            );
+        }
+        for remote in [
+            "mirror.corp:5000",
+            "[::ffff:8.8.8.8]:5000",
+            "[2001:db8::1]:5000",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+        ] {
+            assert!(
+                !plain_http_mirror_allowed(remote, "ghcr.io", &none),
+                "{remote}"
+            );
+        }
+        // --insecure-registry names the logical registry or the mirror's exact host:port,
+        // never a bare host or a prefix.
+        let named = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(plain_http_mirror_allowed(
+            "mirror.corp:5000",
+            "ghcr.io",
+            &named(&["ghcr.io"])
+        ));
+        assert!(plain_http_mirror_allowed(
+            "Mirror.Corp:5000",
+            "ghcr.io",
+            &named(&["mirror.corp:5000"])
+        ));
+        assert!(!plain_http_mirror_allowed(
+            "mirror.corp:5000",
+            "ghcr.io",
+            &named(&["mirror.corp"])
+        ));
+        assert!(!plain_http_mirror_allowed(
+            "mirror.corp.evil.example:5000",
+            "ghcr.io",
+            &named(&["mirror.corp"])
+        ));
     }
 }
