@@ -634,7 +634,11 @@ impl RegistryClient {
                     })
                 }
                 _ => {
-                    self.lock_origins().entry(origin).or_insert(None);
+                    // Only the endpoint itself, answering without credentials, shows
+                    // that it needs none (not a redirect target or a pagination host).
+                    if auth.is_none() && f.url.origin_key() == origin {
+                        self.lock_origins().entry(origin).or_insert(None);
+                    }
                     return Ok(f);
                 }
             }
