@@ -251,14 +251,15 @@ pub fn verify_with(
         Signer::Key(_) => None,
     };
     let (content, timestamps, entries, chain_signatures) = match opts.concurrency {
+        // In step order, each stage only after the previous one passed.
         Concurrency::Sequential => {
-            let content = check_content(&bundle.content, artifact, &signer_key, opts);
-            let timestamps = timestamp_stage(bundle, root, now);
-            let entries = tlog_stage(bundle, root, now);
+            check_content(&bundle.content, artifact, &signer_key, opts)?;
+            let timestamps = timestamp_stage(bundle, root, now)?;
+            let entries = tlog_stage(bundle, root, now)?;
             (
-                content,
-                timestamps,
-                entries,
+                Ok(()),
+                Ok(timestamps),
+                Ok(entries),
                 x509::ChainSignatures::default(),
             )
         }
