@@ -5,11 +5,15 @@ mod common;
 
 use std::path::Path;
 
+#[path = "common/both.rs"]
+mod both;
+use both::verify_both;
+
 use rulepack_verify::bundle::Bundle;
 use rulepack_verify::crypto::PublicKey;
 use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
 use rulepack_verify::trust_root::TrustedRoot;
-use rulepack_verify::verify::{verify, ArtifactDigests};
+use rulepack_verify::verify::ArtifactDigests;
 use serde_json::Value;
 
 /// Verification "now" for the corpus: after every recorded signing (2026-11-26).
@@ -76,26 +80,8 @@ fn real_bundles_give_their_expected_result() {
         };
         let result = Bundle::from_json(&std::fs::read(real.join(file)).unwrap())
             .map_err(rulepack_verify::Error::from)
-            .and_then(|b| {
-                let threads = verify(&b, &artifact, &root, &policy, NOW);
-                // The sequential pipeline gives the same result (issue 7).
-                let sequential = rulepack_verify::verify::verify_with(
-                    &b,
-                    &artifact,
-                    &root,
-                    &policy,
-                    NOW,
-                    rulepack_verify::verify::VerifyOptions {
-                        concurrency: rulepack_verify::verify::Concurrency::Sequential,
-                        ..Default::default()
-                    },
-                );
-                assert_eq!(
-                    threads, sequential,
-                    "{file}: threaded and sequential differ"
-                );
-                threads
-            });
+            // The sequential pipeline gives the same result (issue 7).
+            .and_then(|b| verify_both(&b, &artifact, &root, &policy, NOW));
         checked += 1;
         match (&result, expect_pass) {
             (Ok(_), true) | (Err(_), false) => {

@@ -12,12 +12,16 @@
 #[path = "common/vsig.rs"]
 mod vsig;
 
+#[path = "common/both.rs"]
+mod both;
+use both::verify_both;
+
 use rulepack_verify::bundle::Bundle;
 use rulepack_verify::crypto::sha256;
 use rulepack_verify::encoding::{base64_decode, base64_encode};
 use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
 use rulepack_verify::trust_root::TrustedRoot;
-use rulepack_verify::verify::{verify, ArtifactDigests, Verified};
+use rulepack_verify::verify::{ArtifactDigests, Verified};
 use rulepack_verify::Error;
 use serde_json::Value;
 use vsig::{ContentKind, RekorMode, San, SignOptions, VirtualSigstore};
@@ -68,35 +72,6 @@ fn fixture(seed: u64, content: ContentKind, embed_tsa_certs: bool) -> Fixture {
         vs,
         content,
     }
-}
-
-/// `verify` (scoped threads, the default) and the same verification with
-/// `Concurrency::Sequential`: the two must give the same result, value or error
-/// (issue 7: each optimization "verifies exactly what it did before").
-fn verify_both(
-    bundle: &Bundle,
-    artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    policy: &VerificationPolicy,
-    now: i64,
-) -> Result<Verified, Error> {
-    let threads = verify(bundle, artifact, root, policy, now);
-    let sequential = rulepack_verify::verify::verify_with(
-        bundle,
-        artifact,
-        root,
-        policy,
-        now,
-        rulepack_verify::verify::VerifyOptions {
-            concurrency: rulepack_verify::verify::Concurrency::Sequential,
-            ..Default::default()
-        },
-    );
-    assert_eq!(
-        threads, sequential,
-        "threaded and sequential verification differ"
-    );
-    threads
 }
 
 fn run(bundle: &Value, root: &Value, artifact: &ArtifactDigests) -> Result<Verified, Error> {

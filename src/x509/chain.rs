@@ -1243,18 +1243,7 @@ mod tests {
     }
 
     fn check(p: &Pki, leaf: &ParsedCertificate) -> Result<VerifiedChain, CertificateError> {
-        let ca = CertificateAuthority {
-            organization: None,
-            common_name: None,
-            uri: "https://ca.test".into(),
-            cert_chain: vec![p.intermediate.clone(), p.root.clone()],
-            valid_for: ValidityWindow {
-                start: 0,
-                end: None,
-            },
-            operator: None,
-            chain_memo: Default::default(),
-        };
+        let ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
         verify_chain(leaf, &[], &[ca], T, EKU_CODE_SIGNING)
     }
 
