@@ -347,9 +347,26 @@ impl Repo {
 
     /// Adds a delegated role from `targets` (keys: one new P-256 key).
     pub fn add_delegation(&mut self, name: &str, paths: &[&str], terminating: bool) -> Key {
+        self.add_delegation_from("targets", name, paths, terminating)
+    }
+
+    /// Adds a delegation from `parent` (`targets` or a delegated role) to `name`, with one
+    /// new P-256 key. A role delegated a second time (from another parent) keeps its
+    /// metadata and its first signer; the new delegation names only the new key.
+    pub fn add_delegation_from(
+        &mut self,
+        parent: &str,
+        name: &str,
+        paths: &[&str],
+        terminating: bool,
+    ) -> Key {
         let k = self.new_key("targets");
-        let d = self
-            .targets
+        let doc = if parent == "targets" {
+            &mut self.targets
+        } else {
+            self.delegated.get_mut(parent).unwrap()
+        };
+        let d = doc
             .as_object_mut()
             .unwrap()
             .entry("delegations")
@@ -360,12 +377,14 @@ impl Repo {
             .unwrap()
             .push(json!({"name": name, "keyids": [k.id.clone()],
             "threshold": 1, "terminating": terminating, "paths": paths}));
-        self.delegated.insert(
-            name.to_string(),
-            json!({"_type": "targets", "spec_version": "1.0", "version": 1,
-                   "expires": rfc3339(NOW + 365 * DAY), "targets": {}}),
-        );
-        self.signers.insert(name.to_string(), vec![k.clone()]);
+        if !self.delegated.contains_key(name) {
+            self.delegated.insert(
+                name.to_string(),
+                json!({"_type": "targets", "spec_version": "1.0", "version": 1,
+                       "expires": rfc3339(NOW + 365 * DAY), "targets": {}}),
+            );
+            self.signers.insert(name.to_string(), vec![k.clone()]);
+        }
         k
     }
 
