@@ -1074,3 +1074,38 @@ fn role_signed_for_both_delegators_serves_both() {
     assert_eq!(a.0, b"app for a");
     assert_eq!(b.0, b"app for b");
 }
+
+/// TUF §4.2 RSA keys (`rsa`, `rsassa-pss-sha256`): the root rotates its root and targets
+/// roles to an RSA key; root v2 must count the RSA self-signature, and the targets
+/// metadata its RSA signature.
+#[test]
+fn rsa_pss_keys_sign_root_and_targets() {
+    let t = T::new("rsa-pss");
+    t.with(|r| {
+        let old_root = r.signers["root"].clone();
+        let rsa = Key::rsa();
+        r.root["keys"][rsa.id.as_str()] = rsa.public.clone();
+        for role in ["root", "targets"] {
+            r.root["roles"][role] = json!({"keyids": [rsa.id.clone()], "threshold": 1});
+            r.signers.insert(role.into(), vec![rsa.clone()]);
+        }
+        r.bump_root(&old_root);
+        r.targets["version"] = json!(2);
+        r.update_snapshot();
+    });
+    let report = t.refresh().unwrap();
+    assert_eq!(report.root_version, 2);
+    assert_eq!(report.roots_fetched, [2]);
+    assert_eq!(report.targets_version, 2);
+    let (bytes, _) = t.download("trusted_root.json").unwrap();
+    assert_eq!(bytes, TRUSTED_ROOT);
+    // Targets signed by another (ECDSA) key than the RSA key the root names: refused.
+    t.with(|r| {
+        r.signers.insert("targets".into(), vec![Key::p256(77)]);
+        r.targets["version"] = json!(3);
+        r.update_snapshot();
+    });
+    let e = code(t.refresh());
+    assert_eq!(e.code(), "tuf.threshold-not-met");
+    assert_eq!(e.step(), Some(&Step::Targets));
+}

@@ -217,6 +217,13 @@ pub fn verify_with(
 ) -> Result<Verified, Error> {
     let vm = &bundle.verification_material;
 
+    // A policy key this build cannot verify with (RSA without the `rsa` cargo feature) is
+    // reported as such, whatever the bundle.
+    if let VerificationPolicy::PublicKey(k) = policy {
+        k.check_usable()
+            .map_err(|source| SignatureError::UnsupportedKey { source })?;
+    }
+
     // 1. The signer: a Fulcio certificate (keyless) or a key known out of band. Identity
     //    policies never apply to key bundles, and a key never verifies a certificate bundle.
     let signer = match (&vm.signer, policy) {
