@@ -67,11 +67,18 @@ fn code_steps() -> BTreeMap<u32, String> {
 fn verification_steps_are_numbered_once() {
     let docs = doc_steps();
     let code = code_steps();
-    assert!(docs.len() >= 10, "found only {} steps in the docs", docs.len());
+    assert!(
+        docs.len() >= 10,
+        "found only {} steps in the docs",
+        docs.len()
+    );
     assert_eq!(
         docs.keys().copied().collect::<Vec<_>>(),
         (1..=u32::try_from(docs.len()).unwrap()).collect::<Vec<_>>(),
         "docs steps are not numbered 1..N"
     );
-    assert_eq!(docs, code, "docs/verification.md and src/verify/mod.rs disagree");
+    assert_eq!(
+        docs, code,
+        "docs/verification.md and src/verify/mod.rs disagree"
+    );
 }

@@ -3,7 +3,7 @@
 //! [`verify`] is a pure function of (bundle, artifact digest, trusted root, policy, now).
 //! It follows the Sigstore client specification ("Verification" section of
 //! `sigstore/architecture-docs` client-spec, as sigstore-go `pkg/verify` implements it)
-//! with the thresholds of SPEC §8: at least one verified transparency-log entry, at least
+//! with the thresholds of docs/verification.md ("Thresholds"): at least one verified transparency-log entry, at least
 //! one verified signing time, and at least one valid SCT for certificates when the
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
@@ -120,7 +120,7 @@ impl Default for VerifyOptions {
 pub enum Concurrency {
     /// The RFC 3161 timestamps and the Fulcio chain signatures are verified on two
     /// scoped threads while the calling thread checks the content signature and the
-    /// transparency log entries (issue 7). Errors are then reported in the sequential
+    /// transparency log entries. Errors are then reported in the sequential
     /// order, so the result equals [`Concurrency::Sequential`]'s.
     #[default]
     Threads,
