@@ -10,10 +10,9 @@ use core::fmt;
 
 use crate::bundle::{Bundle, Content};
 use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
-use crate::policy::{first_party_rule, IdentityRule, VerificationPolicy};
+use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
-use crate::trust_root::TrustedRoot;
-use crate::verify::{self, ArtifactDigests, StatementRequirement, Verified, VerifyOptions};
+use crate::verify::{self, ArtifactDigests, Verified, Verifier};
 use crate::Error;
 
 /// The two trust tiers (docs/verification.md, "Trust policy").
@@ -107,11 +106,11 @@ impl fmt::Display for PackFailure {
     }
 }
 
-/// Resolves and verifies one pack at wall-clock `now`.
+/// Resolves and verifies one pack at wall-clock `now`, with `verifier`'s trusted root.
 pub fn verify_pack(
     src: &dyn ArtifactSource,
     reference: &Reference,
-    root: &TrustedRoot,
+    verifier: &Verifier,
     third_party: &[IdentityRule],
     now: UnixTime,
 ) -> Result<VerifiedPack, Box<PackFailure>> {
@@ -131,11 +130,13 @@ pub fn verify_pack(
     // "No signature found" is its own error, distinct from "signature invalid".
     let found = oci::find_sigstore_bundles(src, reference, &digest)
         .map_err(|e| fail(Some(digest), e.into()))?;
-    let policy = VerificationPolicy::Identities(rules);
+    // cosign's new bundle format: a DSSE in-toto Statement v1 with predicate
+    // `https://sigstore.dev/cosign/sign/v1` whose subject is the manifest digest.
+    let policy = Policy::identities(rules).with_statement(StatementRequirement::CosignSign);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
     let mut failures: Vec<(Digest, Error)> = Vec::new();
     for b in found {
-        match verify_one(&b, &artifact, root, &policy, now) {
+        match verify_one(&b, &artifact, verifier, &policy, now) {
             Ok(verified) => {
                 return Ok(VerifiedPack {
                     reference: reference.clone(),
@@ -174,23 +175,13 @@ pub fn verify_pack(
 fn verify_one(
     b: &FoundBundle,
     artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    policy: &VerificationPolicy,
+    verifier: &Verifier,
+    policy: &Policy,
     now: UnixTime,
 ) -> Result<Verified, Error> {
     let bundle = Bundle::from_json(&b.bundle_bytes)?;
     if !matches!(bundle.content, Content::Dsse(_)) {
         return Err(verify::SignatureError::NotCosignStatement.into());
     }
-    verify::verify_with(
-        &bundle,
-        artifact,
-        root,
-        policy,
-        now,
-        VerifyOptions {
-            statement: StatementRequirement::CosignSign,
-            ..VerifyOptions::default()
-        },
-    )
+    verifier.verify(&bundle, artifact, policy, now)
 }

@@ -10,18 +10,19 @@
 mod error;
 mod intoto;
 
+pub use crate::policy::StatementRequirement;
 pub use error::SignatureError;
-pub use intoto::{StatementRequirement, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
+pub use intoto::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
 
 use crate::bundle::{pae, Bundle, Content, SignerMaterial};
 use crate::crypto::{HashAlgorithm, PublicKey};
 use crate::encoding::hex_encode;
-use crate::policy::{PolicyError, SignerClaims, VerificationPolicy};
+use crate::policy::{Policy, PolicyError, SignerClaims, VerificationPolicy};
 use crate::rekor::{self, LogVerifier, TlogError, VerifiedEntry};
 use crate::time::UnixTime;
 use crate::timestamp::{self, TimestampError, VerifiedTimestamp};
 use crate::trust_root::TrustedRoot;
-use crate::x509::{self, FulcioExtensions, SanIdentity, SigningCertificate};
+use crate::x509::{self, ChainMemo, FulcioExtensions, SanIdentity, SigningCertificate};
 use crate::Error;
 
 /// The digests of the artifact being verified, in whichever algorithms are known.
@@ -182,6 +183,104 @@ impl Verified {
     }
 }
 
+/// Verifies Sigstore bundles against one trusted root. Build it once per trusted root
+/// (it keeps what it has shown about the root's own CA chains) and call
+/// [`Verifier::verify`] per bundle, with a [`Policy`] per check (sigstore-go's
+/// `NewVerifier(trustedMaterial)` / `Verify(entity, policy)`). It is `Sync`: one verifier
+/// serves many threads.
+///
+/// ```
+/// use rulepack_verify::bundle::Bundle;
+/// use rulepack_verify::policy::{Matcher, Policy};
+/// use rulepack_verify::trust_root::TrustedRoot;
+/// use rulepack_verify::verify::{ArtifactDigests, Verifier};
+///
+/// // A real production bundle (crates.io `sigstore` 0.15.0, tests/data/bundle_v03.json):
+/// // cosign's signature over an OCI image manifest, verified against the Sigstore
+/// // public-good trusted root of the same package.
+/// let bundle = Bundle::from_json(include_bytes!("../../testdata/real/bundle_v03.json"))?;
+/// let root = TrustedRoot::from_json(include_bytes!("../../testdata/trust/sigstore_trusted_root.json"))?;
+/// let verifier = Verifier::new(root);
+/// // The signed artifact is known by its digest (an OCI manifest digest here); for a file,
+/// // use `ArtifactDigests::of_bytes(&bytes)`.
+/// let artifact = ArtifactDigests::parse(
+///     "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172",
+/// )
+/// .expect("a sha256 digest");
+/// let policy = Policy::identity(
+///     Matcher::exact("https://token.actions.githubusercontent.com"),
+///     Matcher::regex(r"https://github\.com/kubewarden/kubewarden-controller/\.github/workflows/release\.yml@refs/tags/v.+")?,
+/// );
+/// let now = 1_795_651_200; // 2026-11-26T00:00:00Z: the caller reads the clock
+/// let verified = verifier.verify(&bundle, &artifact, &policy, now)?;
+/// assert_eq!(
+///     verified.identity.as_ref().map(|i| i.value()),
+///     Some("https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0"),
+/// );
+/// // A different artifact, or a policy naming another repository, is rejected.
+/// let other = ArtifactDigests::of_bytes(b"another artifact");
+/// assert_eq!(
+///     verifier.verify(&bundle, &other, &policy, now).unwrap_err().code(),
+///     "signature.subject-mismatch",
+/// );
+/// # Ok::<(), rulepack_verify::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Verifier {
+    root: TrustedRoot,
+    memo: ChainMemo,
+    concurrency: Concurrency,
+}
+
+impl Verifier {
+    /// A verifier for bundles signed under `root`.
+    pub fn new(root: TrustedRoot) -> Self {
+        Self {
+            root,
+            memo: ChainMemo::default(),
+            concurrency: Concurrency::default(),
+        }
+    }
+
+    /// The trusted root this verifier checks against.
+    pub fn trusted_root(&self) -> &TrustedRoot {
+        &self.root
+    }
+
+    /// Runs every check on the calling thread instead of scoped threads (same results;
+    /// for tests that compare the two schedules, and for callers that must not spawn).
+    #[must_use]
+    pub fn sequential(mut self) -> Self {
+        self.concurrency = Concurrency::Sequential;
+        self
+    }
+
+    /// Verifies `bundle` for `artifact` under `policy`, at wall-clock `now` (seconds
+    /// since the Unix epoch, read by the caller: the verifier never reads a clock; `now`
+    /// only rejects signing times in the future). Every step of
+    /// `docs/verification.md` runs, in order; the first failure is returned.
+    pub fn verify(
+        &self,
+        bundle: &Bundle,
+        artifact: &ArtifactDigests,
+        policy: &Policy,
+        now: UnixTime,
+    ) -> Result<Verified, Error> {
+        verify_inner(
+            bundle,
+            artifact,
+            &self.root,
+            &self.memo,
+            policy.signer(),
+            now,
+            VerifyOptions {
+                statement: policy.statement(),
+                concurrency: self.concurrency,
+            },
+        )
+    }
+}
+
 /// Verifies `bundle` for `artifact` against `root` and `policy` at wall-clock `now`, with
 /// the default (strict) options.
 pub fn verify(
@@ -211,6 +310,27 @@ pub fn verify_with(
     bundle: &Bundle,
     artifact: &ArtifactDigests,
     root: &TrustedRoot,
+    policy: &VerificationPolicy,
+    now: UnixTime,
+    opts: VerifyOptions,
+) -> Result<Verified, Error> {
+    verify_inner(
+        bundle,
+        artifact,
+        root,
+        &ChainMemo::default(),
+        policy,
+        now,
+        opts,
+    )
+}
+
+/// The pipeline. `memo` holds what is known about `root`'s own CA chains.
+fn verify_inner(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    memo: &ChainMemo,
     policy: &VerificationPolicy,
     now: UnixTime,
     opts: VerifyOptions,
@@ -256,7 +376,7 @@ pub fn verify_with(
         // In step order, each stage only after the previous one passed.
         Concurrency::Sequential => {
             check_content(&bundle.content, artifact, &signer_key, opts)?;
-            let timestamps = timestamp_stage(bundle, root, now)?;
+            let timestamps = timestamp_stage(bundle, root, memo, now)?;
             let entries = tlog_stage(bundle, root, now)?;
             (
                 Ok(()),
@@ -266,10 +386,10 @@ pub fn verify_with(
             )
         }
         Concurrency::Threads => std::thread::scope(|s| {
-            let ts = beside(s, || timestamp_stage(bundle, root, now));
+            let ts = beside(s, || timestamp_stage(bundle, root, memo, now));
             let pre = cert_leaf.and_then(|leaf| {
                 beside(s, move || {
-                    x509::precheck_chain_signatures(leaf, &root.certificate_authorities)
+                    x509::precheck_chain_signatures(leaf, &root.certificate_authorities, memo)
                 })
             });
             let content = check_content(&bundle.content, artifact, &signer_key, opts);
@@ -277,7 +397,7 @@ pub fn verify_with(
             // A thread that could not start or did not finish: its stage runs here.
             let timestamps = ts
                 .and_then(|h| h.join().ok())
-                .unwrap_or_else(|| timestamp_stage(bundle, root, now));
+                .unwrap_or_else(|| timestamp_stage(bundle, root, memo, now));
             let pre = pre.and_then(|h| h.join().ok()).unwrap_or_default();
             (content, timestamps, entries, pre)
         }),
@@ -357,6 +477,7 @@ pub fn verify_with(
         &signing_times,
         x509::EKU_CODE_SIGNING,
         chain_signatures,
+        memo,
     )?
     .ok_or(TimestampError::NoVerifiedTime)?;
 
@@ -429,6 +550,7 @@ fn signature_bytes(content: &Content) -> &[u8] {
 fn timestamp_stage(
     bundle: &Bundle,
     root: &TrustedRoot,
+    memo: &ChainMemo,
     now: UnixTime,
 ) -> Result<Vec<VerifiedTimestamp>, Error> {
     let vm = &bundle.verification_material;
@@ -441,7 +563,8 @@ fn timestamp_stage(
     }
     let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
     for der in &vm.rfc3161_timestamps {
-        let ts = timestamp::verify_timestamp(der, signed, &root.timestamp_authorities)?;
+        let ts =
+            timestamp::verify_timestamp_with_memo(der, signed, &root.timestamp_authorities, memo)?;
         if ts.gen_time > now {
             return Err(TimestampError::InFuture {
                 gen_time: ts.gen_time,
