@@ -117,7 +117,6 @@ fn rsa_timestamp_authority_fails_with_the_feature_named() {
             end: None,
         },
         operator: None,
-        chain_memo: Default::default(),
     };
     let auth = std::slice::from_ref(&ca);
     crate::timestamp::verify_timestamp(&token, &msg, auth).unwrap();
@@ -142,7 +141,11 @@ fn root_with_rsa_logs(list: &str) -> TrustedRoot {
 
 /// `testdata/real/a.txt.sigstore` (production, hashedrekord) against `root`.
 fn verify_real(root: &TrustedRoot, policy: &VerificationPolicy) -> crate::Error {
-    let bundle = Bundle::from_json(&file("real/a.txt.sigstore")).unwrap();
+    verify_bundle(&file("real/a.txt.sigstore"), root, policy)
+}
+
+fn verify_bundle(json: &[u8], root: &TrustedRoot, policy: &VerificationPolicy) -> crate::Error {
+    let bundle = Bundle::from_json(json).unwrap();
     let artifact = ArtifactDigests::of_bytes(&file("real/a.txt"));
     verify(&bundle, &artifact, root, policy, 1_795_651_200).unwrap_err()
 }
@@ -175,18 +178,25 @@ fn trusted_root_with_rsa_logs_loads_and_fails_only_where_used() {
     });
 }
 
-/// A policy key (`verify-bundle --key`) of RSA is refused before anything else.
+/// A policy key (`verify-bundle --key`) of RSA fails where the key is used: the
+/// signature, step 3 (`a.txt.sigstore` turned into a key bundle: its message signature
+/// and log entry, a public-key hint instead of the certificate).
 #[test]
 fn rsa_policy_key_is_an_unsupported_signature_key() {
+    let mut v: Value = serde_json::from_slice(&file("real/a.txt.sigstore")).unwrap();
+    let entries = v["verificationMaterial"]["tlogEntries"].clone();
+    v["verificationMaterial"] = json!({"publicKey": {"hint": "rsa-test"}, "tlogEntries": entries});
+    let key_bundle = serde_json::to_vec(&v).unwrap();
     let root = TrustedRoot::embedded_public_good().unwrap();
+    let spki = file("rsa/rsa2048.spki.der");
     test_without_rsa(|| {
-        let key = PublicKey::from_spki_der(&file("rsa/rsa2048.spki.der")).unwrap();
-        let e = verify_real(&root, &VerificationPolicy::PublicKey(key));
+        let key = PublicKey::from_spki_der(&spki).unwrap();
+        let e = verify_bundle(&key_bundle, &root, &VerificationPolicy::PublicKey(key));
         assert_eq!(e.code(), "signature.unsupported-key", "{e}");
         names_the_feature(&e.to_string());
     });
-    // With the feature the same policy fails later, for the bundle's kind.
-    let key = PublicKey::from_spki_der(&file("rsa/rsa2048.spki.der")).unwrap();
-    let e = verify_real(&root, &VerificationPolicy::PublicKey(key));
-    assert_ne!(e.code(), "signature.unsupported-key", "{e}");
+    // With the feature the key is usable, and the bundle's signature is not by it.
+    let key = PublicKey::from_spki_der(&spki).unwrap();
+    let e = verify_bundle(&key_bundle, &root, &VerificationPolicy::PublicKey(key));
+    assert_eq!(e.code(), "signature.invalid", "{e}");
 }
