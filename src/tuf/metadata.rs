@@ -942,6 +942,22 @@ mod tests {
             })
         }
 
+        /// `testdata/tuf/rsa-root.json`: made by Python (its own canonical JSON) and
+        /// OpenSSL (`make-rsa-root.py`), an interoperability check of both.
+        #[test]
+        fn openssl_signed_rsa_root_verifies() {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tuf/rsa-root.json");
+            let bytes = std::fs::read(path).unwrap();
+            check(&bytes).unwrap();
+            crate::crypto::test_without_rsa(|| {
+                assert_eq!(
+                    check(&bytes).unwrap_err().code(),
+                    "tuf.key-type-not-enabled"
+                );
+            });
+        }
+
         #[test]
         fn valid_rsa_pss_signature_counts() {
             let bytes = root(&[("rsa", rsa_key_object())], 1, |_, m| pss_sign(m));
