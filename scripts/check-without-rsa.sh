@@ -60,8 +60,10 @@ expect 1 signature.unsupported-key "$bin" verify-bundle --bundle "$tmp/key-bundl
     --key "$tmp/rsa.pem" --trusted-root "$tr" testdata/real/a.txt
 
 echo "a trusted root listing RSA CT logs loads; a certificate whose SCT needs one is refused"
-"$bin" trust-root show --trusted-root "$tmp/rsa-ctlogs.json" >/dev/null ||
+"$bin" trust-root show --trusted-root "$tmp/rsa-ctlogs.json" >"$tmp/show" ||
     fail "trust-root show refused a trusted root that lists RSA CT logs"
+grep -q 'RSA-2048 (unusable: this build lacks the `rsa` feature)' "$tmp/show" ||
+    fail "trust-root show does not say the RSA CT log keys are unusable"
 expect 1 sct.log-key-unsupported "$bin" verify-bundle --bundle testdata/real/a.txt.sigstore \
     --certificate-identity-regexp '.*' --certificate-oidc-issuer-regexp '.*' \
     --trusted-root "$tmp/rsa-ctlogs.json" testdata/real/a.txt
@@ -70,5 +72,21 @@ echo "a TUF root signed by an rsa (rsassa-pss-sha256) key, refused before any ne
 export XDG_CACHE_HOME="$tmp/cache"
 expect 3 tuf.key-type-not-enabled "$bin" trust-root update \
     --tuf-url http://127.0.0.1:9/ --tuf-root testdata/tuf/rsa-root.json
+
+# A real sigstore-conformance case whose (test) Fulcio CA is RSA-4096, when the shared
+# corpus is there (RULEPACK_CORPUS, as .ci/run sets it).
+case_dir=${RULEPACK_CORPUS:-}/conformance/bundle-verify/bundle-with-sct-with-extensions
+if [ -n "${RULEPACK_CORPUS:-}" ] && [ -d "$case_dir" ]; then
+    echo "a conformance bundle whose Fulcio CA is RSA-4096"
+    expect 1 certificate.unsupported-key "$bin" verify-bundle \
+        --bundle "$case_dir/bundle.sigstore.json" \
+        --certificate-identity https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main \
+        --certificate-oidc-issuer https://token.actions.githubusercontent.com \
+        --trusted-root "$case_dir/trusted_root.json" "$RULEPACK_CORPUS/conformance/bundle-verify/a.txt"
+elif [ "${RULEPACK_REQUIRE_ALL:-}" = 1 ]; then
+    fail "RULEPACK_CORPUS is unset or lacks $case_dir, but RULEPACK_REQUIRE_ALL=1"
+else
+    echo "SKIPPED the conformance case: set RULEPACK_CORPUS=../shared/corpus to run it"
+fi
 
 echo "check-without-rsa: ok"
