@@ -7,6 +7,7 @@ use core::fmt;
 use crate::bundle::BundleError;
 use crate::config::ConfigError;
 use crate::oci::{ReferenceError, RegistryError};
+use crate::pack::layers::LayerError;
 use crate::policy::PolicyError;
 use crate::rekor::TlogError;
 use crate::timestamp::TimestampError;
@@ -43,6 +44,8 @@ pub enum Error {
     Tuf(TufError),
     /// The configuration is invalid.
     Config(ConfigError),
+    /// A pack's layers cannot be used as files, or are broken in an OCI layout.
+    Layers(LayerError),
 }
 
 impl Error {
@@ -62,6 +65,7 @@ impl Error {
             Self::Reference(e) => e.code(),
             Self::Tuf(e) => e.code(),
             Self::Config(e) => e.code(),
+            Self::Layers(e) => e.code(),
         }
     }
 
@@ -84,7 +88,7 @@ impl Error {
             Self::Certificate(_) => 60,
             Self::Bundle(_) => 20,
             Self::TrustRoot(_) | Self::Tuf(_) | Self::Config(_) => 10,
-            Self::Registry(_) | Self::Reference(_) => 5,
+            Self::Registry(_) | Self::Reference(_) | Self::Layers(_) => 5,
         }
     }
 }
@@ -104,6 +108,7 @@ impl fmt::Display for Error {
             Self::Reference(e) => write!(f, "{e}"),
             Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
+            Self::Layers(e) => write!(f, "pack content unusable: {e}"),
         }
     }
 }
@@ -133,4 +138,5 @@ from_stage!(
     ReferenceError => Reference,
     TufError => Tuf,
     ConfigError => Config,
+    LayerError => Layers,
 );
