@@ -1,5 +1,5 @@
 //! Rule-pack verification: what the product exists for. Before a pack loads, prove
-//! that the publisher we trust produced its bytes (SPEC §8).
+//! that the publisher we trust produced its bytes (docs/verification.md, "Trust policy").
 //!
 //! Pure orchestration over an [`ArtifactSource`] (registry or OCI layout): resolve the
 //! pack to its manifest digest, find the Sigstore bundles attached to that digest,
@@ -18,7 +18,7 @@ use crate::trust_root::TrustedRoot;
 use crate::verify::{self, ArtifactDigests, StatementRequirement, Verified, VerifyOptions};
 use crate::Error;
 
-/// The two trust tiers of SPEC §8.
+/// The two trust tiers (docs/verification.md, "Trust policy").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tier {
     /// `ghcr.io/lithastra/…`: only the compiled-in identity is accepted.
@@ -170,7 +170,7 @@ pub fn verify_pack(
     }))
 }
 
-/// Verifies one attached bundle as cosign's new bundle format (SPEC §5): a DSSE
+/// Verifies one attached bundle as cosign's new bundle format (cosign v3 `cmd/cosign/cli/sign/sign.go`): a DSSE
 /// in-toto Statement v1 with predicate `https://sigstore.dev/cosign/sign/v1` whose
 /// subject is the pack's manifest digest.
 fn verify_one(

@@ -1,6 +1,6 @@
 //! Identity policy: which signer identities are trusted.
 //!
-//! SPEC §8: `identity`/`issuer` are exact, case-sensitive comparisons; regular expressions
+//! docs/verification.md, "Trust policy": `identity`/`issuer` are exact, case-sensitive comparisons; regular expressions
 //! use RE2-style syntax and always match the **whole** value (compiled as `^(?:…)$`),
 //! whether or not the user wrote anchors. The identity compared is the certificate's SAN
 //! (URI, else email, else Fulcio OtherName); the issuer is extension
@@ -35,7 +35,7 @@ impl Matcher {
     }
 
     /// A full-match regular expression. The pattern is wrapped as `^(?:pattern)$`, so
-    /// `acme/rules` never matches `acme/rules-evil` (SPEC §8).
+    /// `acme/rules` never matches `acme/rules-evil` (docs/verification.md, "Trust policy").
     pub fn regex(pattern: &str) -> Result<Self, PolicyError> {
         if pattern.len() > limits::MAX_REGEX_LEN {
             return Err(PolicyError::InvalidRegex {
@@ -87,7 +87,7 @@ pub struct SignerClaims<'a> {
 }
 
 /// One trusted identity: issuer and SAN, plus optional constraints on Fulcio extensions
-/// that apply **when the extension is present** (SPEC §8 first-party rule).
+/// that apply **when the extension is present** (docs/verification.md, "Trust policy": the first-party rule).
 #[derive(Clone, Debug)]
 pub struct IdentityRule {
     /// The OIDC issuer.
@@ -142,12 +142,12 @@ impl IdentityRule {
     }
 }
 
-/// The issuer of every first-party pack (SPEC §8).
+/// The issuer of every first-party pack (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_ISSUER: &str = "https://token.actions.githubusercontent.com";
-/// The workflow identity of every first-party pack (SPEC §8), matched in full.
+/// The workflow identity of every first-party pack (docs/verification.md, "Trust policy"), matched in full.
 pub const FIRST_PARTY_IDENTITY_REGEX: &str =
     r"https://github\.com/lithastra/kubeatlas-rules/\.github/workflows/release\.yml@refs/tags/.+";
-/// The source repository of every first-party pack (SPEC §8).
+/// The source repository of every first-party pack (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_SOURCE_REPOSITORY: &str = "https://github.com/lithastra/kubeatlas-rules";
 
 /// The compiled-in first-party rule. Configuration cannot widen it.

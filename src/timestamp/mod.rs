@@ -1,7 +1,7 @@
 //! RFC 3161 signed timestamps (TimeStampResp / TimeStampToken, CMS SignedData, TSTInfo).
 //!
 //! Rekor v2 entries carry no signed entry timestamp, so the signing time comes from a
-//! timestamp authority (SPEC §3e): "The TSA timestamp covers the bundle signature
+//! timestamp authority (sigstore-go `pkg/verify/tsa.go`; rekor-tiles `CLIENTS.md`): "The TSA timestamp covers the bundle signature
 //! bytes ... Verify the token chain against `timestampAuthorities` and check `genTime`
 //! within the TSA's `validFor`." [`verify_timestamp`] does exactly that and returns the
 //! verified `genTime`; [`parse_timestamp`] only decodes.
@@ -153,7 +153,7 @@ fn describe_sid(sid: &SignerId<'_>) -> String {
 
 /// Parses and verifies one `signedTimestamp` (DER `TimeStampResp`, or a bare
 /// `TimeStampToken` `ContentInfo`; both occur) over `signed_bytes` (the bundle's
-/// signature bytes, SPEC §3e) against the trusted root's `timestampAuthorities`.
+/// signature bytes, sigstore-go `pkg/verify/tsa.go`) against the trusted root's `timestampAuthorities`.
 ///
 /// Checks, in order: structure (RFC 3161 §2.4.2, RFC 5652 §5); TSTInfo; the message
 /// imprint equals the hash of `signed_bytes`; the signer certificate (embedded, else a
@@ -212,7 +212,7 @@ pub fn verify_timestamp(
     // 5. Signed attributes and signature.
     verify_signer_info(&token, signer)?;
 
-    // 6. Chain at genTime: SPEC §3e "Verify the token chain against
+    // 6. Chain at genTime: sigstore-go `pkg/verify/tsa.go` "Verify the token chain against
     //    `timestampAuthorities` and check `genTime` within the TSA's `validFor`", then
     //    each certificate valid at genTime (not now: conformance
     //    `rekor2-timestamp-with-expired-cert-chain`).

@@ -61,7 +61,7 @@ fn authorities(doc: &Value) -> Vec<CertificateAuthority> {
         .collect()
 }
 
-/// SPEC §3e: the timestamp covers `messageSignature.signature` or the DSSE signature.
+/// sigstore-go `pkg/verify/tsa.go`: the timestamp covers `messageSignature.signature` or the DSSE signature.
 fn signature_bytes(bundle: &Value) -> Vec<u8> {
     if let Some(ms) = bundle.get("messageSignature") {
         b64(&ms["signature"])

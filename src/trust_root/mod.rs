@@ -49,7 +49,7 @@ pub struct TransparencyLog {
 }
 
 impl TransparencyLog {
-    /// The host name of `baseUrl`: the checkpoint origin and signer name (SPEC §3b).
+    /// The host name of `baseUrl`: the checkpoint origin and signer name (C2SP `tlog-checkpoint`; rekor-tiles `CLIENTS.md`).
     pub fn hostname(&self) -> &str {
         let rest = self
             .base_url

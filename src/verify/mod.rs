@@ -3,7 +3,7 @@
 //! [`verify`] is a pure function of (bundle, artifact digest, trusted root, policy, now).
 //! It follows the Sigstore client specification ("Verification" section of
 //! `sigstore/architecture-docs` client-spec, as sigstore-go `pkg/verify` implements it)
-//! with the thresholds of SPEC §8: at least one verified transparency-log entry, at least
+//! with the thresholds of docs/verification.md ("Thresholds"): at least one verified transparency-log entry, at least
 //! one verified signing time, and at least one valid SCT for certificates when the
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
@@ -120,7 +120,7 @@ impl Default for VerifyOptions {
 pub enum Concurrency {
     /// The RFC 3161 timestamps and the Fulcio chain signatures are verified on two
     /// scoped threads while the calling thread checks the content signature and the
-    /// transparency log entries (issue 7). Errors are then reported in the sequential
+    /// transparency log entries. Errors are then reported in the sequential
     /// order, so the result equals [`Concurrency::Sequential`]'s.
     #[default]
     Threads,
@@ -217,8 +217,9 @@ pub fn verify_with(
 ) -> Result<Verified, Error> {
     let vm = &bundle.verification_material;
 
-    // 1. The signer: a Fulcio certificate (keyless) or a key known out of band. Identity
-    //    policies never apply to key bundles, and a key never verifies a certificate bundle.
+    // Step 1. Signer versus policy: a Fulcio certificate (keyless) or a key known out of
+    // band. Identity policies never apply to key bundles, and a key never verifies a
+    // certificate bundle.
     let signer = match (&vm.signer, policy) {
         (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => {
             Signer::Key(Box::new(k.clone()))
@@ -240,8 +241,9 @@ pub fn verify_with(
         Signer::Key(k) => (**k).clone(),
     };
 
-    // 2. Content bound to the artifact, then 3. the signature over it
-    //    (client spec: "Verify the signature ... over the artifact / PAE").
+    // Step 2. Content bound to the artifact, then
+    // Step 3. Signature: over the digest or the DSSE PAE (client spec: "Verify the
+    // signature ... over the artifact / PAE"); both in `check_content`.
     // Steps 2-3, 4 and 5 are independent of each other; with `Concurrency::Threads`
     // the timestamps (4) and the Fulcio chain signatures (needed by 7) are verified on
     // scoped threads while this thread does 2-3 and 5. Errors are taken in step order,
@@ -284,7 +286,8 @@ pub fn verify_with(
     let timestamps = timestamps?;
     let entries = entries?;
 
-    // 6. Verified signing times: SET integrated times and RFC 3161 genTimes.
+    // Step 6. Verified signing times: SET integrated times and RFC 3161 genTimes; at
+    // least one.
     let mut times: Vec<VerifiedTime> = entries
         .iter()
         .filter_map(|e| {
@@ -309,7 +312,8 @@ pub fn verify_with(
     // An entry without a verified integrated time (every Rekor v2 entry, and a v1 entry
     // without a SET, allowed from bundle v0.2 on) was checked against no time yet: its
     // log must have been valid at every verified signing time (rekor-tiles CLIENTS.md;
-    // SPEC §8 "a CA, log, CT log or TSA must have been valid when it acted"). Entries with
+    // docs/verification.md "Time": a CA, log, CT log or TSA must have been valid when it
+    // acted). Entries with
     // a SET were checked at their integrated time by rekor.
     for e in entries.iter().filter(|e| e.integrated_time.is_none()) {
         for t in &times {
@@ -341,8 +345,8 @@ pub fn verify_with(
         });
     };
 
-    // 7. Certificate path validation at every verified signing time, never the wall clock
-    //    (client spec: "perform certification path validation ... with a fake current time").
+    // Step 7. Certificate path: validated at every verified signing time, never the wall
+    // clock (client spec: "perform certification path validation ... with a fake current time").
     //    Same result as `x509::verify_chain` at each time in turn; a certificate signature
     //    verified at one time is not verified again at the next (it is time-independent).
     let signing_times: Vec<UnixTime> = times.iter().map(|t| t.time).collect();
@@ -356,7 +360,8 @@ pub fn verify_with(
     )?
     .ok_or(TimestampError::NoVerifiedTime)?;
 
-    // 8. Embedded SCTs: at least one valid when the trusted root lists CT logs.
+    // Step 8. Embedded SCTs: at least one valid when the trusted root lists CT logs
+    // (RFC 6962 §3.2).
     let sct_count = if root.ctlogs.is_empty() {
         0
     } else {
@@ -365,8 +370,9 @@ pub fn verify_with(
         x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)?.verified
     };
 
-    // 9. Every log entry's body describes this bundle (SPEC §3d; sigstore_rekor.proto:
-    //    "clients MUST check that the signature in it matches the bundle content").
+    // Step 9. Log entry bodies: every one describes this bundle (sigstore_rekor.proto:
+    // "clients MUST check that the signature in it matches the bundle content"; rekor
+    // `pkg/types/*/entry.go` Canonicalize, sigstore-go `pkg/verify/tlog.go`).
     for e in &vm.tlog_entries {
         rekor::verify_entry_body(
             e,
@@ -375,7 +381,7 @@ pub fn verify_with(
         )?;
     }
 
-    // 10. Identity policy (SPEC §8).
+    // Step 10. Identity policy (docs/verification.md, "Trust policy").
     let VerificationPolicy::Identities(rules) = policy else {
         return Err(PolicyError::CertificateBundleWithKeyPolicy.into());
     };
@@ -448,7 +454,7 @@ fn timestamp_stage(
     Ok(timestamps)
 }
 
-/// Step 5. Transparency-log entries, the log half only (SET, inclusion proof,
+/// Step 5. Transparency log: every entry, the log half only (SET, inclusion proof,
 /// checkpoint); the body is bound to the bundle after the certificate has been
 /// validated (step 9). At least one entry, no entry twice.
 fn tlog_stage(
@@ -483,7 +489,7 @@ fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificat
         .collect()
 }
 
-/// Steps 2-3. Binds the content to the artifact and verifies the signature.
+/// Steps 2 and 3. Binds the content to the artifact and verifies the signature.
 fn check_content(
     content: &Content,
     artifact: &ArtifactDigests,

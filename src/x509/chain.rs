@@ -1,5 +1,5 @@
 //! Certification path validation against the trusted root's certificate authorities,
-//! at the signing time (SPEC §4 "Chain validation uses the signing time ... as now";
+//! at the signing time (client spec: "perform certification path validation ... with a fake current time";
 //! sigstore-go `pkg/root/certificate_authority.go`, RFC 5280 §6.1).
 //!
 //! No path building: the candidate path is the signing certificate followed by one
@@ -48,8 +48,8 @@ impl VerifiedChain {
 /// time, so re-verifying a pair within the call can only give the same answer. Only
 /// successes are recorded, with the full DER of both certificates as the key (no
 /// hashing); the memo is created per call and dropped with it, so nothing about the
-/// bundle's certificates is cached across inputs (issue 7: "no check may be skipped or
-/// cached across different inputs"). Links between two certificates of the trusted
+/// bundle's certificates is cached across inputs: no check is skipped or cached
+/// across different inputs. Links between two certificates of the trusted
 /// root's own chain go to that authority's [`AuthorityMemo`] instead.
 #[derive(Default)]
 struct VerifiedSignatures(Vec<(Vec<u8>, Vec<u8>)>);
@@ -83,8 +83,8 @@ impl VerifiedSignatures {
 }
 
 /// What has been shown about ONE trusted-root authority's own certificates, kept with
-/// the [`CertificateAuthority`] for as long as the loaded trusted root lives (issue 7:
-/// "verify the trusted root's own CA chains once per load"): its `certChain` parsed,
+/// the [`CertificateAuthority`] for as long as the loaded trusted root lives (the
+/// trusted root's own CA chains are verified once per load): its `certChain` parsed,
 /// and which links of that chain (certificate DER, issuer DER) carry a valid signature.
 ///
 /// Only trusted-root material is kept, never a bundle's certificate. Every entry is
@@ -200,8 +200,8 @@ impl std::fmt::Debug for AuthorityMemo {
 /// Certificate signatures verified ahead of path validation, for ONE
 /// [`verify_chain_at_times_with`] call on the same leaf and authorities. Made by
 /// [`precheck_chain_signatures`], typically on another thread while the caller runs
-/// other checks (issue 7: "run a bundle's independent signature checks on scoped
-/// threads"). It holds only successes, keyed by the full DER of both certificates, so
+/// other checks (a bundle's independent signature checks run on scoped threads). It
+/// holds only successes, keyed by the full DER of both certificates, so
 /// it can only spare re-verifying exactly a signature that verified.
 #[derive(Default)]
 pub struct ChainSignatures(VerifiedSignatures);
@@ -492,7 +492,7 @@ fn check_path(
         }
         signatures.check(child, issuer, (i >= trusted_from).then_some(authority))?;
     }
-    // SPEC §2: "Clients MUST check times against both the CA's validFor and every
+    // sigstore_trustroot.proto: "Clients MUST check times against both the CA's validFor and every
     // certificate in the chain."
     for cert in path {
         check_validity(cert, at)?;
@@ -545,7 +545,7 @@ fn try_authority(
     )?;
     // No path building from bundle-supplied certificates: each must be one the trusted
     // root already lists for this authority (sigstore-go uses only the trusted root's
-    // intermediates; SPEC §1: the bundle chain "MUST NOT" be needed for trust).
+    // intermediates; sigstore_bundle.proto: the bundle chain "MUST NOT" be needed for trust).
     for cert in untrusted {
         if !authority
             .cert_chain
@@ -1266,7 +1266,7 @@ mod tests {
         }
     }
 
-    /// Issue 7 "verify the trusted root's own CA chains once per load": the
+    /// The trusted root's own CA chains are verified once per load: the
     /// intermediate-by-root link is verified on first use and then remembered by the
     /// authority, while the leaf-by-intermediate link is verified on every call; the
     /// outcomes equal those of a fresh authority each time.

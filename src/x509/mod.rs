@@ -1,5 +1,5 @@
 //! X.509 certificates: Fulcio chain validation at the signing time, Fulcio extensions,
-//! SAN, embedded SCTs (SPEC §4).
+//! SAN, embedded SCTs (`fulcio:docs/certificate-specification.md`, RFC 5280, RFC 6962).
 //!
 //! - [`ParsedCertificate`]: one DER certificate, any role.
 //! - [`SigningCertificate`]: a leaf with its [`SanIdentity`] and [`FulcioExtensions`].
