@@ -69,6 +69,11 @@ struct World {
     packs: BTreeMap<&'static str, Pack>,
 }
 
+/// `(name, logical reference, signer, layers)` of a pack of the world.
+type Spec<'a> = (&'static str, &'a str, By, Vec<(Option<&'a str>, &'a [u8])>);
+/// `(relative path, bytes)` of the files under a directory.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// Who signs a pack.
 enum By {
     FirstParty,
@@ -83,7 +88,7 @@ fn world() -> &'static World {
         let mut vs = VirtualSigstore::new(6_000_011);
         std::fs::write(dir.join("trusted_root.json"), vs.trusted_root_json()).unwrap();
         let fp_rego: &[u8] = b"package lithastra.eks\n\n# first-party rules\ndeny[msg] { input.privileged; msg := \"privileged\" }\n";
-        let specs: Vec<(&'static str, &str, By, Vec<(Option<&str>, &[u8])>)> = vec![
+        let specs: Vec<Spec<'_>> = vec![
             ("fp", "ghcr.io/lithastra/rules/eks:0.1.0", By::FirstParty,
                 vec![(Some("eks/pod_security.rego"), fp_rego)]),
             // A tag posing as the repository components of the first-party pack, with a
@@ -140,7 +145,7 @@ fn world() -> &'static World {
         let layout = dir.join("layout");
         lb.write(&layout);
         // A mirror that lost one blob and corrupted another (same length).
-        let blob = |b: &[u8]| layout.join("blobs/sha256").join(oci_digest(b).strip_prefix("sha256:").unwrap().to_owned());
+        let blob = |b: &[u8]| layout.join("blobs/sha256").join(oci_digest(b).strip_prefix("sha256:").unwrap());
         std::fs::remove_file(blob(b"package missing.blob\n")).unwrap();
         std::fs::write(blob(b"package damaged.blob\n"), b"package damaged.BLOB\n").unwrap();
         World { dir, layout, packs }
@@ -203,7 +208,7 @@ impl World {
 /// The packs of `DIR/current`, read the documented way: `current/index.json` lists each
 /// pack and its `path`; every file under `current/packs/` belongs to exactly one listed
 /// pack. Returns reference → (entry, files).
-fn current(out: &Path) -> BTreeMap<String, (Value, Vec<(String, Vec<u8>)>)> {
+fn current(out: &Path) -> BTreeMap<String, (Value, Files)> {
     let cur = out.join("current");
     let index: Value =
         serde_json::from_slice(&std::fs::read(cur.join("index.json")).unwrap()).unwrap();
