@@ -34,6 +34,7 @@ pub mod output;
 pub mod pack;
 pub mod policy;
 pub mod rekor;
+pub mod signature;
 pub mod time;
 pub mod timestamp;
 pub mod trust_root;

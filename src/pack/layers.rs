@@ -117,7 +117,14 @@ impl fmt::Display for LayerError {
     }
 }
 
-impl std::error::Error for LayerError {}
+impl std::error::Error for LayerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::LayoutBlob { cause, .. } => Some(cause.as_ref()),
+            Self::UnsafeTitle { .. } | Self::PathConflict { .. } => None,
+        }
+    }
+}
 
 /// One layer of a pack and the file it becomes.
 #[derive(Clone, Debug, PartialEq, Eq)]
