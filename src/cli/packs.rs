@@ -452,7 +452,7 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     Ok(Results { outcomes, source })
 }
 
-pub(super) fn signer(v: &VerifiedPack) -> (String, String, String) {
+fn signer(v: &VerifiedPack) -> (String, String, String) {
     let vv = &v.verified;
     let id = vv
         .identity
