@@ -80,7 +80,7 @@ fn real_bundles_give_their_expected_result() {
         };
         let result = Bundle::from_json(&std::fs::read(real.join(file)).unwrap())
             .map_err(rulepack_verify::Error::from)
-            // The sequential pipeline gives the same result (issue 7).
+            // The sequential pipeline gives the same result.
             .and_then(|b| verify_both(&b, &artifact, &root, &policy, NOW));
         checked += 1;
         match (&result, expect_pass) {
