@@ -16,8 +16,7 @@ pub(crate) fn corpus_dir(test: &str) -> Option<PathBuf> {
         // skip must be visible in a normal `cargo test` run.
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),
-            format!("SKIPPED {test}: set RULEPACK_CORPUS=../shared/corpus to run it\n")
-                .as_bytes(),
+            format!("SKIPPED {test}: set RULEPACK_CORPUS=../shared/corpus to run it\n").as_bytes(),
         );
     }
     dir

@@ -110,7 +110,11 @@ fn corpus_cases(corpus: &Path) -> Vec<CliCase> {
 #[test]
 fn conformance_cases_through_cli() {
     let vendored = vendored_cases();
-    assert!(vendored.len() >= 20, "only {} vendored cases", vendored.len());
+    assert!(
+        vendored.len() >= 20,
+        "only {} vendored cases",
+        vendored.len()
+    );
     let runs = run_through_cli(&vendored);
     assert!(runs >= 30, "{runs}");
     if let Some(corpus) = common::corpus::corpus_extra("conformance_cases_through_cli") {

@@ -42,17 +42,22 @@ fn real_bundles_give_their_expected_result() {
     let real = common::corpus::vendored_real();
     let index = read_index(&real);
     let (passed, failed) = check_index(&real, &index, &[]);
-    assert!(passed >= 18 && failed >= 10, "{passed} passed, {failed} failed");
+    assert!(
+        passed >= 18 && failed >= 10,
+        "{passed} passed, {failed} failed"
+    );
 
-    if let Some(corpus) = common::corpus::corpus_extra("real_bundles_give_their_expected_result")
-    {
+    if let Some(corpus) = common::corpus::corpus_extra("real_bundles_give_their_expected_result") {
         let real = corpus.join("real");
         // Deliberate, documented divergences from the corpus index (webpki
         // `exceptions.json` style).
         let divergences: Vec<Value> =
             serde_json::from_str(include_str!("real_divergences.json")).unwrap();
         let (passed, failed) = check_index(&real, &read_index(&real), &divergences);
-        assert!(passed >= 20 && failed >= 10, "{passed} passed, {failed} failed");
+        assert!(
+            passed >= 20 && failed >= 10,
+            "{passed} passed, {failed} failed"
+        );
     }
 }
 

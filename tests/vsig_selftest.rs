@@ -384,9 +384,9 @@ fn set_message_is_the_jcs_of_spec_3a() {
         vendored("crates.io/sigstore-verify-0.15.1/test_data/bundles/sigstore.js@2.0.0-provenance.sigstore.json"),
     ];
     if let Some(c) = corpus::corpus_extra("set_message_real") {
-        bundles.push(read_json(
-            &c.join("conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"),
-        ));
+        bundles.push(read_json(&c.join(
+            "conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json",
+        )));
     }
     for b in &bundles {
         real_set_verifies(b, &root);

@@ -135,7 +135,10 @@ fn corpus_bundles_parse_or_fail_structurally() {
             }
         }
     }
-    assert!(parsed >= 20 && failed >= 5, "{parsed} parsed, {failed} failed");
+    assert!(
+        parsed >= 20 && failed >= 5,
+        "{parsed} parsed, {failed} failed"
+    );
 
     let Some(corpus) = crate::testutil::corpus_extra("corpus_bundles_parse_or_fail_structurally")
     else {

@@ -323,10 +323,9 @@ fn conformance_cases_at_the_log_stage() {
     assert!(passed >= 5 && failed == 0, "{passed} {failed}");
 
     if let Some(corpus) = corpus_extra("conformance_cases_at_the_log_stage") {
-        let cases: Vec<Value> = serde_json::from_slice(
-            &std::fs::read(corpus.join("conformance/cases.json")).unwrap(),
-        )
-        .unwrap();
+        let cases: Vec<Value> =
+            serde_json::from_slice(&std::fs::read(corpus.join("conformance/cases.json")).unwrap())
+                .unwrap();
         let cases: Vec<ConformanceCase> = cases
             .iter()
             .map(|case| {
@@ -520,9 +519,10 @@ fn has_tlog_entries(real: &Path, item: &Value) -> bool {
     match item["bundle_summary"]["tlog"].as_array() {
         Some(tlogs) => !tlogs.is_empty(),
         None => {
-            let bundle: Value =
-                serde_json::from_slice(&std::fs::read(real.join(item["file"].as_str().unwrap())).unwrap())
-                    .unwrap();
+            let bundle: Value = serde_json::from_slice(
+                &std::fs::read(real.join(item["file"].as_str().unwrap())).unwrap(),
+            )
+            .unwrap();
             bundle["verificationMaterial"]["tlogEntries"]
                 .as_array()
                 .is_some_and(|a| !a.is_empty())
@@ -652,7 +652,9 @@ fn vendored_v2() -> Fixture {
 /// Vendored: DSSE over staging Rekor v2 (the conformance case `rekor2-dsse-happy-path`).
 fn vendored_v2_dsse() -> Fixture {
     vendored_fixture(
-        &format!("{SIGSTORE_VERIFY}upstream/sigstore-python/a.dsse.staging-rekor-v2.txt.sigstore.json"),
+        &format!(
+            "{SIGSTORE_VERIFY}upstream/sigstore-python/a.dsse.staging-rekor-v2.txt.sigstore.json"
+        ),
         STAGING_ROOT,
     )
 }

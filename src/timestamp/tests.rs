@@ -213,7 +213,8 @@ fn vendored() -> Vec<Case> {
 const WITH_CERT: &str = "rekor2-timestamp-with-embedded-cert";
 /// Vendored: cosign v3 blob bundle (crates.io `sigstore-verify` 0.15.1), production
 /// TSA, no certificate in the token.
-const WITHOUT_CERT: &str = "crates.io/sigstore-verify-0.15.1/test_data/bundles/cosign-v3-blob.sigstore.json";
+const WITHOUT_CERT: &str =
+    "crates.io/sigstore-verify-0.15.1/test_data/bundles/cosign-v3-blob.sigstore.json";
 
 fn utc(s: &str) -> UnixTime {
     parse_rfc3339(s).unwrap()
@@ -249,9 +250,11 @@ fn conformance_timestamps_verify_or_fail_with_the_expected_code() {
         .collect();
     let (ok, failed) = conformance_timestamps(&vendored);
     assert_eq!(failed, 1, "rekor2-timestamp-payload-mismatch_fail");
-    assert!(ok >= 3, "only {ok} vendored conformance timestamps verified");
-    if let Some(corpus) = corpus("conformance_timestamps_verify_or_fail_with_the_expected_code")
-    {
+    assert!(
+        ok >= 3,
+        "only {ok} vendored conformance timestamps verified"
+    );
+    if let Some(corpus) = corpus("conformance_timestamps_verify_or_fail_with_the_expected_code") {
         let (ok, failed) = conformance_timestamps(&conformance_cases(&corpus));
         assert_eq!(failed, TIMESTAMP_FAILURES.len());
         assert!(ok >= 20, "only {ok} conformance timestamps verified");
@@ -314,7 +317,10 @@ fn real_bundle_timestamps_verify() {
     }
     assert!(cases.iter().any(|(c, ..)| c.name == "bundle_v03.json"));
     assert!(cases.iter().any(|(c, ..)| c.name == WITH_CERT));
-    assert!(n >= 6 && failed == 1, "{n} vendored timestamps verified, {failed} failed");
+    assert!(
+        n >= 6 && failed == 1,
+        "{n} vendored timestamps verified, {failed} failed"
+    );
 
     if let Some(corpus) = corpus("real_bundle_timestamps_verify") {
         real_bundle_timestamps_verify_in_corpus(&corpus);
@@ -473,10 +479,7 @@ fn payload_mismatch_is_an_imprint_mismatch(c: &Case) {
 #[test]
 fn failing_conformance_cases_fail_for_the_right_reason() {
     let cases = vendored();
-    payload_mismatch_is_an_imprint_mismatch(case(
-        &cases,
-        "rekor2-timestamp-payload-mismatch_fail",
-    ));
+    payload_mismatch_is_an_imprint_mismatch(case(&cases, "rekor2-timestamp-payload-mismatch_fail"));
 
     // The TSA's validFor ends (inclusively) at genTime, or one second before; or is
     // open-ended.
@@ -508,8 +511,8 @@ fn failing_conformance_cases_fail_for_the_right_reason() {
             .embedded_certificates,
         0
     );
-    let e = verify_timestamp(&production.tokens[0], &production.signature, &c.authorities)
-        .unwrap_err();
+    let e =
+        verify_timestamp(&production.tokens[0], &production.signature, &c.authorities).unwrap_err();
     assert_eq!(e.code(), "timestamp.signer-cert-not-found");
     // Without an embedded certificate the signer is the trusted TSA's leaf.
     let v = verify_timestamp(
@@ -527,10 +530,7 @@ fn failing_conformance_cases_fail_for_the_right_reason() {
 
 fn failing_conformance_cases_in_corpus(corpus: &Path) {
     let conf = conformance_cases(corpus);
-    payload_mismatch_is_an_imprint_mismatch(case(
-        &conf,
-        "rekor2-timestamp-payload-mismatch_fail",
-    ));
+    payload_mismatch_is_an_imprint_mismatch(case(&conf, "rekor2-timestamp-payload-mismatch_fail"));
 
     // TSA validFor ends before genTime: the same token verifies once the window is
     // open-ended, so the window (and nothing else) is what rejects it.
@@ -595,14 +595,16 @@ fn failing_conformance_cases_in_corpus(corpus: &Path) {
 fn same_names_other_keys(chain: &[Vec<u8>]) -> Vec<Vec<u8>> {
     use der::Encode;
     use p256::ecdsa::signature::Signer as _;
-    let keys: Vec<_> = (0..chain.len()).map(|i| mint::key(0x70 + i as u8)).collect();
+    let keys: Vec<_> = (0..chain.len())
+        .map(|i| mint::key(0x70 + i as u8))
+        .collect();
     chain
         .iter()
         .enumerate()
         .map(|(i, der)| {
             let mut c = x509_cert::Certificate::from_der(der).unwrap();
-            let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(keys[i].verifying_key())
-                .unwrap();
+            let spki =
+                p256::pkcs8::EncodePublicKey::to_public_key_der(keys[i].verifying_key()).unwrap();
             c.tbs_certificate.subject_public_key_info =
                 spki::SubjectPublicKeyInfoOwned::from_der(spki.as_bytes()).unwrap();
             let alg = spki::AlgorithmIdentifierOwned {

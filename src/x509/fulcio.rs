@@ -441,7 +441,9 @@ mod tests {
     use super::*;
     use crate::encoding::pem_decode_one;
     use crate::testutil::{corpus_extra, mutate_all, vendored, SIGSTORE_VERIFY};
-    use crate::x509::test_support::{bundle_certs, conformance_case, ext, happy_path_v01, key, mint};
+    use crate::x509::test_support::{
+        bundle_certs, conformance_case, ext, happy_path_v01, key, mint,
+    };
     use der::asn1::{Any, Ia5String, OctetString, Utf8StringRef};
     use x509_cert::ext::pkix::name::OtherName;
 

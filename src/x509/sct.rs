@@ -382,8 +382,8 @@ mod tests {
     use crate::testutil::{corpus_extra, mutate_all, vendored, PRODUCTION_ROOT};
     use crate::x509::chain::{verify_chain, EKU_CODE_SIGNING};
     use crate::x509::test_support::{
-        authorities, bundle_certs, conformance_case, ctlogs, ext, happy_path_v01,
-        integrated_time, json, key, mint, production_leaf_cases, MintedFulcio, SCT_EXTENSIONS,
+        authorities, bundle_certs, conformance_case, ctlogs, ext, happy_path_v01, integrated_time,
+        json, key, mint, production_leaf_cases, MintedFulcio, SCT_EXTENSIONS,
     };
     use serde_json::Value;
     use std::path::Path;
@@ -879,8 +879,8 @@ mod tests {
 
     #[test]
     fn mutated_real_sct_lists_and_leaves_never_panic() {
-        let (leaf, chain, logs) = beacon_leaves("x509::sct::mutated_real_sct_lists_never_panic")
-            .remove(0);
+        let (leaf, chain, logs) =
+            beacon_leaves("x509::sct::mutated_real_sct_lists_never_panic").remove(0);
         // Other SCT lists: the minted one with extensions, and the corpus's.
         let mut others = vec![parse(&MintedFulcio::p256().leaf)];
         if let Some(corpus) = corpus_extra("x509::sct::mutated_real_sct_lists_never_panic") {

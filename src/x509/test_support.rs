@@ -388,7 +388,8 @@ impl MintedFulcio {
         let leaf_key = key(30);
         let leaf_spki =
             p256::pkcs8::EncodePublicKey::to_public_key_der(leaf_key.verifying_key()).unwrap();
-        let email = GeneralName::Rfc822Name(der::asn1::Ia5String::new("signer@fulcio.test").unwrap());
+        let email =
+            GeneralName::Rfc822Name(der::asn1::Ia5String::new("signer@fulcio.test").unwrap());
         let mut exts = vec![
             ext(
                 "2.5.29.15",
@@ -409,9 +410,16 @@ impl MintedFulcio {
         ];
         let validity = (t, t + 600);
         // The precertificate TBS: the final TBS without the SCT list (RFC 6962 §3.2).
-        let precert = tbs("", leaf_spki.as_bytes(), root_name, signer, validity, exts.clone())
-            .to_der()
-            .unwrap();
+        let precert = tbs(
+            "",
+            leaf_spki.as_bytes(),
+            root_name,
+            signer,
+            validity,
+            exts.clone(),
+        )
+        .to_der()
+        .unwrap();
         let log_key = key(31);
         let log_spki =
             p256::pkcs8::EncodePublicKey::to_public_key_der(log_key.verifying_key()).unwrap();
