@@ -85,7 +85,7 @@ fn check_index(real: &Path, index: &[Value], divergences: &[Value]) -> (usize, u
             expect_pass || expect.starts_with("fail"),
             "{file}: {expect}"
         );
-        let root = load_root(&real, e["trusted_root"].as_str().unwrap());
+        let root = load_root(real, e["trusted_root"].as_str().unwrap());
         let artifact = match e.get("artifact").and_then(Value::as_str) {
             Some(a) if real.join(a).is_file() => {
                 ArtifactDigests::of_bytes(&std::fs::read(real.join(a)).unwrap())

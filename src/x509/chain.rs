@@ -744,10 +744,10 @@ mod tests {
         let cases = production_leaves("x509::chain::real_leaves_verify_at_integrated_time");
         let mut checked = 0;
         for (case, bundle, root) in &cases {
-            let cas = authorities(&root, "certificateAuthorities");
-            let certs = parse_all(&bundle_certs(&bundle));
+            let cas = authorities(root, "certificateAuthorities");
+            let certs = parse_all(&bundle_certs(bundle));
             let (leaf, rest) = certs.split_first().unwrap();
-            let t = integrated_time(&bundle).unwrap();
+            let t = integrated_time(bundle).unwrap();
             let v = verify_chain(leaf, rest, &cas, t, EKU_CODE_SIGNING)
                 .unwrap_or_else(|e| panic!("{case}: {e}"));
             // The second production CA (intermediate + root) issued it.

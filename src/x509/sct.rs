@@ -464,8 +464,8 @@ mod tests {
         }
         for (case, (leaf, chain, logs)) in &cases {
             let (leaf, chain) = (leaf.clone(), chain.clone());
-            let summary = verify_embedded_scts(&leaf, &chain, &logs)
-                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            let summary =
+                verify_embedded_scts(&leaf, &chain, logs).unwrap_or_else(|e| panic!("{case}: {e}"));
             assert!(summary.verified >= 1, "{case}");
             // ctfe.sigstore.dev/2022 (the 2021 test log ended 2022-10-31).
             let ctfe_2022 = logs.iter().find(|l| l.base_url.ends_with("/2022")).unwrap();
