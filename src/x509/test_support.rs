@@ -486,7 +486,6 @@ impl MintedFulcio {
                 end: None,
             },
             operator: None,
-            chain_memo: Default::default(),
         }
     }
 }
