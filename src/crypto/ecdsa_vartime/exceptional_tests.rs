@@ -37,6 +37,10 @@ enum RChoice {
     Honest,
     /// x(R) mod n + 1: never verifies, and meets the same branches in the sum.
     Off,
+    /// x(R) + p - n, for a small x(R): then r + n ≡ x(R) (mod p), so only the check
+    /// that r + n did not wrap past p keeps the (r + n)·Z² comparison from accepting
+    /// it (x(R) mod n = x(R) ≠ r).
+    Wrapped,
 }
 
 /// One constructed case: the key Q = d·G, u1 and u2, and the exceptional branches each
@@ -264,8 +268,32 @@ macro_rules! exceptional {
                 .collect();
             assert_eq!(big_x.len(), 3, "keys with x in [n, p)");
 
-            // (name, key, digest, DER signature, accepted by construction, expected
-            // branches on the wNAF and fixed paths).
+            // p - n (n < p < 2n, so p reduced mod n).
+            let p_minus_n = {
+                let hex = <$krate::FieldElement as $krate::elliptic_curve::ff::PrimeField>::MODULUS;
+                let hex = hex.trim_start_matches("0x");
+                let mut p = $krate::FieldBytes::default();
+                for (i, b) in p.iter_mut().enumerate() {
+                    *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+                }
+                reduce(&p)
+            };
+            // Keys whose x is small (t < 64): R = Q as above, with the r of
+            // `RChoice::Wrapped`.
+            let small_x: Vec<AffinePoint> = (1u8..=64)
+                .filter_map(|t| {
+                    let mut x = vec![0u8; order.len()];
+                    *x.last_mut().unwrap() = t;
+                    Vk::from_sec1_bytes(&[&[2u8][..], &x].concat())
+                        .ok()
+                        .map(|v| *v.as_affine())
+                })
+                .take(3)
+                .collect();
+            assert_eq!(small_x.len(), 3, "keys with a small x");
+
+            // (name, key, digest, DER signature, accepted (by construction and by the
+            // ecdsa crate), expected branches on the wNAF and fixed paths).
             type Built = (
                 String,
                 AffinePoint,
@@ -294,11 +322,17 @@ macro_rules! exceptional {
                 let r = match choice {
                     RChoice::Honest => honest,
                     RChoice::Off => honest + Scalar::ONE,
+                    RChoice::Wrapped => honest + p_minus_n,
                 };
                 let s = r * u2.invert().unwrap();
                 let e = u1 * s;
                 let sig = Sig::from_scalars(r.to_bytes(), s.to_bytes()).unwrap();
                 let accept = choice == RChoice::Honest && !at_infinity;
+                // The ecdsa crate agrees.
+                let theirs = Vk::from_affine(q)
+                    .unwrap()
+                    .verify_prehash(&e.to_bytes(), &sig);
+                assert_eq!(theirs.is_ok(), accept, "{name} {choice:?}: the ecdsa crate");
                 // An r that does not match never gets as far as the r + n comparison.
                 let drop_rn = |b: &[Branch]| {
                     b.iter()
@@ -347,6 +381,18 @@ macro_rules! exceptional {
                 );
             }
 
+            for q in &small_x {
+                build(
+                    "small x(Q), R = Q, r = x + p - n",
+                    *q,
+                    Scalar::ZERO,
+                    Scalar::ONE,
+                    RChoice::Wrapped,
+                    &[FromInfinity],
+                    &[MixedFromInfinity],
+                );
+            }
+
             let _cache = probe::cache_lock();
             let mut seen = [Vec::new(), Vec::new()];
             // All cases on the wNAF path first, then all on the fixed path, so that each
@@ -362,12 +408,6 @@ macro_rules! exceptional {
                         probe::verify_on(path, &key, || key.verify_prehash(digest, sig));
                     assert_eq!(took, Some(path), "{name}");
                     assert_eq!(result.is_ok(), *accept, "{name} on {path:?}: {result:?}");
-                    // The ecdsa crate agrees.
-                    let theirs = Vk::from_affine(*q)
-                        .unwrap()
-                        .verify_prehash(digest, &Sig::from_der(sig).unwrap())
-                        .is_ok();
-                    assert_eq!(theirs, *accept, "{name}: the ecdsa crate");
                     let want = if path == Path::Wnaf { wnaf } else { fixed };
                     let mut met: Vec<Branch> = [
                         MixedFromInfinity,
