@@ -34,6 +34,10 @@
 //! `verify_prehash` (valid, high-S, tampered, wrong key, every digest length, x in
 //! [n, p) and its converse) and every `u1·G + u2·Q` with the crates' arithmetic,
 //! including the exceptional additions, and the fixed-base sums with the wNAF ones.
+//! Wycheproof's ECDSA vectors (`wycheproof_tests.rs`) and constructed exceptional cases
+//! (`exceptional_tests.rs`: P + P, P + (-P) and ∞ forced inside each path) run through
+//! [`PublicKey`](super::PublicKey) on both paths, the path and the branches taken
+//! recorded by a `cfg(test)`-only probe.
 
 /// Width-`w` non-adjacent form of the big-endian unsigned integer `be` (HMV Alg. 3.35):
 /// `Σ digits[i]·2^i` equals the integer, each non-zero digit is odd and below 2^(w-1) in

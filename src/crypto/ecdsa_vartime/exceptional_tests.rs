@@ -21,9 +21,14 @@
 //!
 //! How we know: [`probe`] counts every exceptional branch taken on the thread, and each
 //! case asserts the exact set it met on each path, and the path itself. Each branch was
-//! also broken on purpose once (its result replaced by a wrong but plausible point: the
-//! doubling by the addend, the infinity by the accumulator, the r + n comparison
-//! dropped), and these tests failed for every one of them.
+//! also broken on purpose once, and these tests failed for every one of them: the
+//! doubling in `add_affine` or `add` returning the addend, their P + (-P) returning the
+//! accumulator, either "from infinity" branch returning the addend doubled, R = ∞
+//! accepted, the (r + n)·Z² comparison dropped, and its r + n < p guard dropped. The
+//! Wycheproof vectors (`wycheproof_tests.rs`) caught neither `add_affine` break, on
+//! either curve, although it is the only addition of the fixed-base path. The branch of
+//! `add` for an addend at infinity is not reachable from a verification (every table
+//! entry is a non-zero multiple of a point of prime order), so no case meets it.
 
 use ecdsa::signature::hazmat::PrehashVerifier;
 
