@@ -648,6 +648,42 @@ macro_rules! curve {
                     k.1.retain(|c| c.key != encoded.as_bytes());
                 }
             }
+
+            /// Counts `q` as used `FIXED_BASE_TABLE_AFTER_USES - 1` times (tests), as if
+            /// verified that often: its next verification builds its table and uses it.
+            #[cfg(test)]
+            pub(crate) fn prime_key(q: &AffinePoint) {
+                let encoded = q.to_encoded_point(false);
+                let Ok(mut guard) = KEYS.lock() else {
+                    return;
+                };
+                let (clock, keys) = &mut *guard;
+                *clock += 1;
+                if let Some(c) = keys.iter_mut().find(|c| c.key == encoded.as_bytes()) {
+                    c.uses = c.uses.max(FIXED_BASE_TABLE_AFTER_USES - 1);
+                    c.last = *clock;
+                    return;
+                }
+                // As a first use does: make room by forgetting the least recently used
+                // key without a table.
+                if keys.len() >= MAX_KEYS_COUNTED_FOR_TABLES {
+                    if let Some(i) = keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.table.is_none())
+                        .min_by_key(|(_, c)| c.last)
+                        .map(|(i, _)| i)
+                    {
+                        keys.remove(i);
+                    }
+                }
+                keys.push(Counted {
+                    key: encoded.as_bytes().to_vec(),
+                    uses: FIXED_BASE_TABLE_AFTER_USES - 1,
+                    last: *clock,
+                    table: None,
+                });
+            }
         }
     };
 }
@@ -670,7 +706,6 @@ pub(crate) mod probe {
     use std::sync::{Mutex, MutexGuard};
 
     use crate::crypto::{Inner, PublicKey};
-    use crate::limits::FIXED_BASE_TABLE_AFTER_USES;
 
     /// How `u1·G + u2·Q` was computed.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -782,6 +817,14 @@ pub(crate) mod probe {
         }
     }
 
+    fn prime(key: &PublicKey) {
+        match &key.inner {
+            Inner::P256(k) => super::p256_vt::prime_key(k.as_affine()),
+            Inner::P384(k) => super::p384_vt::prime_key(k.as_affine()),
+            _ => {}
+        }
+    }
+
     fn has_table(key: &PublicKey) -> bool {
         match &key.inner {
             Inner::P256(k) => super::p256_vt::has_fixed_table(k.as_affine()),
@@ -795,10 +838,13 @@ pub(crate) mod probe {
     /// if it never reached the arithmetic) and the branches it met. Callers hold
     /// [`cache_lock`].
     /// - [`Path::Wnaf`]: the key is forgotten first, so the call is its first use.
-    /// - [`Path::FixedBase`]: `verify` is repeated until the key has a table (its
-    ///   `FIXED_BASE_TABLE_AFTER_USES`-th use builds it), then called once more and
-    ///   recorded. A test outside the lock (another module's) may evict the table in
-    ///   between: then the record says wNAF and the warm-up is repeated.
+    /// - [`Path::FixedBase`]: unless the key has a table, it is counted as used
+    ///   `FIXED_BASE_TABLE_AFTER_USES - 1` times (saving as many wNAF verifications)
+    ///   and `verify` is called once, unrecorded: that use builds the table, as in
+    ///   production. The recorded call then finds the table, so its branches are the
+    ///   sum's alone (building a table meets `add`'s doubling once per window). A test
+    ///   outside the lock (another module's) may evict the table in between: then the
+    ///   record says wNAF, and it is tried again.
     pub(crate) fn verify_on<T>(
         path: Path,
         key: &PublicKey,
@@ -814,10 +860,8 @@ pub(crate) mod probe {
             }
             Path::FixedBase => {
                 for _ in 0..16 {
-                    for _ in 0..FIXED_BASE_TABLE_AFTER_USES {
-                        if has_table(key) {
-                            break;
-                        }
+                    if !has_table(key) {
+                        prime(key);
                         verify();
                     }
                     take();

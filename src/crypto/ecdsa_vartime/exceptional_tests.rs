@@ -20,15 +20,19 @@
 //!   signed radix-16 digit, of u1 with G's table (m·16^j·G), then of u2 with Q's.
 //!
 //! How we know: [`probe`] counts every exceptional branch taken on the thread, and each
-//! case asserts the exact set it met on each path, and the path itself. Each branch was
-//! also broken on purpose once, and these tests failed for every one of them: the
-//! doubling in `add_affine` or `add` returning the addend, their P + (-P) returning the
-//! accumulator, either "from infinity" branch returning the addend doubled, R = ∞
-//! accepted, the (r + n)·Z² comparison dropped, and its r + n < p guard dropped. The
-//! Wycheproof vectors (`wycheproof_tests.rs`) caught neither `add_affine` break, on
-//! either curve, although it is the only addition of the fixed-base path. The branch of
-//! `add` for an addend at infinity is not reachable from a verification (every table
-//! entry is a non-zero multiple of a point of prime order), so no case meets it.
+//! case asserts the exact set it met on each path, and the path itself (the fixed-base
+//! case with the key's table already built: building one meets `add`'s doubling once
+//! per window, asserted separately). Each branch was also broken on purpose once, and
+//! these tests failed for every one of them: the doubling in `add_affine` or `add`
+//! returning the addend, their P + (-P) returning the accumulator, either "from
+//! infinity" branch returning the addend doubled, R = ∞ accepted, the (r + n)·Z²
+//! comparison dropped, and its r + n < p guard dropped; the P + (-P) breaks also with the
+//! branch assertions removed, through the cases whose sum recovers from ∞ and must
+//! still verify. The Wycheproof vectors
+//! (`wycheproof_tests.rs`) caught neither `add_affine` break, on either curve, although
+//! `add_affine` is the only addition of the fixed-base sums. The branch of `add` for an
+//! addend at infinity is not reachable (every table entry is a non-zero multiple of a
+//! point of prime order), so no case meets it and breaking it changes nothing.
 
 use ecdsa::signature::hazmat::PrehashVerifier;
 
@@ -65,7 +69,7 @@ use Branch::{
 };
 
 macro_rules! exceptional {
-    ($name:ident, $krate:ident, $curve:ident) => {
+    ($name:ident, $krate:ident, $vt:ident, $curve:ident) => {
         #[test]
         fn $name() {
             use $krate::elliptic_curve::point::AffineCoordinates as _;
@@ -167,6 +171,19 @@ macro_rules! exceptional {
                     u2: 1 << 9,
                     wnaf: &[FromInfinity, MixedDoubling],
                     fixed: &[MixedFromInfinity, MixedDoubling],
+                },
+                // Q = -G/2, u1 = 2^8 + 1, u2 = 2^9. wNAF: acc = Q at bit 9, doubled to
+                // -G at bit 8, where the generator's digit gives -G + G = ∞
+                // (`add_affine`); seven doublings of ∞; at bit 0 the generator's digit
+                // adds G to ∞. R = G, accepted. Fixed: G + 256G + (-256G), nothing
+                // exceptional.
+                Case {
+                    name: "Q = -G/2, mixed ∞ at bit 8 then G",
+                    d: -half,
+                    u1: (1 << 8) + 1,
+                    u2: 1 << 9,
+                    wnaf: &[FromInfinity, MixedToInfinity, MixedFromInfinity],
+                    fixed: &[MixedFromInfinity],
                 },
                 // Q = G, u1 = u2 = 2^8: `add` doubles at bit 8, then eight doublings
                 // (wNAF); window 2 on the fixed path. R = 512G.
@@ -398,6 +415,16 @@ macro_rules! exceptional {
                 );
             }
 
+            // Building a fixed-base table forms 2·16^j·P as 16^j·P + 16^j·P, through
+            // `add`'s doubling branch, once per radix-16 window: the fixed-base path
+            // depends on that branch even when its sums meet no exceptional case.
+            probe::take();
+            let g = ProjectivePoint::GENERATOR.to_affine();
+            assert!(super::$vt::fixed_table_of(&g).is_some());
+            let windows = $krate::FieldBytes::default().len() * 2 + 1;
+            let (_, hits) = probe::take();
+            assert_eq!(hits.get(Doubling), windows as u32, "{hits:?}");
+
             let _cache = probe::cache_lock();
             let mut seen = [Vec::new(), Vec::new()];
             // All cases on the wNAF path first, then all on the fixed path, so that each
@@ -466,5 +493,5 @@ macro_rules! exceptional {
     };
 }
 
-exceptional!(exceptional_cases_p256, p256, NistP256);
-exceptional!(exceptional_cases_p384, p384, NistP384);
+exceptional!(exceptional_cases_p256, p256, p256_vt, NistP256);
+exceptional!(exceptional_cases_p384, p384, p384_vt, NistP384);
