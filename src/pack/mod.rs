@@ -10,10 +10,9 @@ use core::fmt;
 
 use crate::bundle::{Bundle, Content};
 use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
-use crate::policy::{first_party_rule, IdentityRule, VerificationPolicy};
+use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
-use crate::trust_root::TrustedRoot;
-use crate::verify::{self, ArtifactDigests, StatementRequirement, Verified, VerifyOptions};
+use crate::verify::{self, ArtifactDigests, Rejection, Step, Verified, Verifier};
 use crate::Error;
 
 /// The two trust tiers (docs/verification.md, "Trust policy").
@@ -80,9 +79,11 @@ pub struct PackFailure {
     pub digest: Option<Digest>,
     /// The tier.
     pub tier: Tier,
-    /// The most specific failure (webpki-style `rank`), reported first.
+    /// The most specific failure, reported first: that of the bundle which got
+    /// furthest through the verification pipeline ([`Step`]).
     pub error: Error,
-    /// Each attached bundle's failure, most specific first: `(bundle digest, error)`.
+    /// Each attached bundle's failure, furthest step first (bundle order among equals):
+    /// `(bundle digest, error)`.
     pub bundles: Vec<(Digest, Error)>,
 }
 
@@ -107,11 +108,11 @@ impl fmt::Display for PackFailure {
     }
 }
 
-/// Resolves and verifies one pack at wall-clock `now`.
+/// Resolves and verifies one pack at wall-clock `now`, with `verifier`'s trusted root.
 pub fn verify_pack(
     src: &dyn ArtifactSource,
     reference: &Reference,
-    root: &TrustedRoot,
+    verifier: &Verifier,
     third_party: &[IdentityRule],
     now: UnixTime,
 ) -> Result<VerifiedPack, Box<PackFailure>> {
@@ -131,11 +132,13 @@ pub fn verify_pack(
     // "No signature found" is its own error, distinct from "signature invalid".
     let found = oci::find_sigstore_bundles(src, reference, &digest)
         .map_err(|e| fail(Some(digest), e.into()))?;
-    let policy = VerificationPolicy::Identities(rules);
+    // cosign's new bundle format: a DSSE in-toto Statement v1 with predicate
+    // `https://sigstore.dev/cosign/sign/v1` whose subject is the manifest digest.
+    let policy = Policy::identities(rules).with_statement(StatementRequirement::CosignSign);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
-    let mut failures: Vec<(Digest, Error)> = Vec::new();
+    let mut failures: Vec<(Digest, Box<Rejection>)> = Vec::new();
     for b in found {
-        match verify_one(&b, &artifact, root, &policy, now) {
+        match verify_one(&b, &artifact, verifier, &policy, now) {
             Ok(verified) => {
                 return Ok(VerifiedPack {
                     reference: reference.clone(),
@@ -149,7 +152,10 @@ pub fn verify_pack(
             Err(e) => failures.push((b.bundle_digest, e)),
         }
     }
-    failures.sort_by_key(|(_, e)| core::cmp::Reverse(e.rank()));
+    // The bundle that got furthest through the pipeline is the most informative
+    // (webpki's `rank()`, derived from the pipeline order); the sort is stable.
+    failures.sort_by_key(|(_, r)| core::cmp::Reverse(r.step));
+    let failures: Vec<(Digest, Error)> = failures.into_iter().map(|(d, r)| (d, r.error)).collect();
     // find_sigstore_bundles returns NoBundle rather than an empty list; keep that
     // meaning if the list were ever empty.
     let error = failures.first().map(|(_, e)| e.clone()).unwrap_or_else(|| {
@@ -174,23 +180,21 @@ pub fn verify_pack(
 fn verify_one(
     b: &FoundBundle,
     artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    policy: &VerificationPolicy,
+    verifier: &Verifier,
+    policy: &Policy,
     now: UnixTime,
-) -> Result<Verified, Error> {
-    let bundle = Bundle::from_json(&b.bundle_bytes)?;
+) -> Result<Verified, Box<Rejection>> {
+    let bundle = Bundle::from_json(&b.bundle_bytes).map_err(|e| {
+        Box::new(Rejection {
+            step: Step::Parse,
+            error: e.into(),
+        })
+    })?;
     if !matches!(bundle.content, Content::Dsse(_)) {
-        return Err(verify::SignatureError::NotCosignStatement.into());
+        return Err(Box::new(Rejection {
+            step: Step::ContentBinding,
+            error: verify::SignatureError::NotCosignStatement.into(),
+        }));
     }
-    verify::verify_with(
-        &bundle,
-        artifact,
-        root,
-        policy,
-        now,
-        VerifyOptions {
-            statement: StatementRequirement::CosignSign,
-            ..VerifyOptions::default()
-        },
-    )
+    verifier.verify_traced(&bundle, artifact, policy, now)
 }

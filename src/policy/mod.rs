@@ -194,6 +194,90 @@ impl VerificationPolicy {
     }
 }
 
+/// What a DSSE statement must be, beyond naming the artifact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatementRequirement {
+    /// Any in-toto statement (v0.1 or v1) whose subject has the artifact digest.
+    #[default]
+    AnySubjectMatch,
+    /// cosign's new bundle format (cosign v3 `cmd/cosign/cli/sign/sign.go`
+    /// `signDigestBundle`): Statement v1 with predicate type
+    /// `https://sigstore.dev/cosign/sign/v1`.
+    CosignSign,
+}
+
+/// What one verification requires of a bundle: who must have signed it, and what a DSSE
+/// statement must be. Built per check, beside the long-lived
+/// [`Verifier`](crate::verify::Verifier) (sigstore-go's `NewPolicy` beside
+/// `NewVerifier`).
+///
+/// ```
+/// use rulepack_verify::policy::{Matcher, Policy};
+///
+/// let policy = Policy::identity(
+///     Matcher::exact("https://token.actions.githubusercontent.com"),
+///     Matcher::regex(r"https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/v.+")?,
+/// );
+/// # Ok::<(), rulepack_verify::policy::PolicyError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Policy {
+    signer: VerificationPolicy,
+    statement: StatementRequirement,
+}
+
+impl Policy {
+    /// Keyless: the Fulcio certificate must be issued by `issuer` to `identity`.
+    pub fn identity(issuer: Matcher, identity: Matcher) -> Self {
+        Self::identities(vec![IdentityRule::new(issuer, identity)])
+    }
+
+    /// Keyless: the Fulcio certificate identity must satisfy at least one rule. An empty
+    /// list trusts nobody (every verification fails with `policy.empty`).
+    pub fn identities(rules: Vec<IdentityRule>) -> Self {
+        Self {
+            signer: VerificationPolicy::Identities(rules),
+            statement: StatementRequirement::default(),
+        }
+    }
+
+    /// A bundle signed with a known public key; identity rules never apply to it.
+    pub fn public_key(key: PublicKey) -> Self {
+        Self {
+            signer: VerificationPolicy::PublicKey(key),
+            statement: StatementRequirement::default(),
+        }
+    }
+
+    /// Requires a DSSE statement of this kind (default: any in-toto statement naming the
+    /// artifact).
+    #[must_use]
+    pub fn with_statement(mut self, statement: StatementRequirement) -> Self {
+        self.statement = statement;
+        self
+    }
+
+    /// Who must have signed.
+    pub fn signer(&self) -> &VerificationPolicy {
+        &self.signer
+    }
+
+    /// What a DSSE statement must be.
+    pub fn statement(&self) -> StatementRequirement {
+        self.statement
+    }
+}
+
+impl From<VerificationPolicy> for Policy {
+    /// The policy for this signer with the default statement requirement.
+    fn from(signer: VerificationPolicy) -> Self {
+        Self {
+            signer,
+            statement: StatementRequirement::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

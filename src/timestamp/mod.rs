@@ -30,7 +30,7 @@ use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey, OID_EC_PUBLIC_KEY, O
 use crate::encoding::hex_encode;
 use crate::time::UnixTime;
 use crate::trust_root::CertificateAuthority;
-use crate::x509::{verify_chain, ParsedCertificate, EKU_TIME_STAMPING};
+use crate::x509::{verify_chain_with_memo, ChainMemo, ParsedCertificate, EKU_TIME_STAMPING};
 
 /// `id-ce-subjectKeyIdentifier` (RFC 5280 §4.2.1.2).
 const OID_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
@@ -166,6 +166,17 @@ pub fn verify_timestamp(
     signed_bytes: &[u8],
     authorities: &[CertificateAuthority],
 ) -> Result<VerifiedTimestamp, TimestampError> {
+    verify_timestamp_with_memo(token_der, signed_bytes, authorities, &ChainMemo::default())
+}
+
+/// [`verify_timestamp`], with the TSAs' own chain links taken from (and recorded in)
+/// `memo` (see [`crate::x509::ChainMemo`]). Same result.
+pub fn verify_timestamp_with_memo(
+    token_der: &[u8],
+    signed_bytes: &[u8],
+    authorities: &[CertificateAuthority],
+    memo: &ChainMemo,
+) -> Result<VerifiedTimestamp, TimestampError> {
     // 1. Structure (size limit first, inside parse_token).
     let token = cms::parse_token(token_der)?;
     // 2. TSTInfo.
@@ -225,12 +236,13 @@ pub fn verify_timestamp(
         .map(|(_, c)| ParsedCertificate::from_der(c.der))
         .collect::<Result<Vec<_>, _>>()
         .map_err(chain_err)?;
-    let chain = verify_chain(
+    let chain = verify_chain_with_memo(
         &leaf,
         &untrusted,
         authorities,
         tst.gen_time,
         EKU_TIME_STAMPING,
+        memo,
     )
     .map_err(chain_err)?;
 

@@ -56,7 +56,6 @@ fn authorities(doc: &Value) -> Vec<CertificateAuthority> {
                     .map(|s| parse_rfc3339(s).unwrap()),
             },
             operator: a["operator"].as_str().map(String::from),
-            chain_memo: Default::default(),
         })
         .collect()
 }
@@ -936,7 +935,6 @@ mod mint {
                     end: None,
                 },
                 operator: None,
-                chain_memo: Default::default(),
             },
             leaf,
             leaf_key,
@@ -1337,7 +1335,6 @@ fn rsa_tsa_token_verifies() {
             end: None,
         },
         operator: None,
-        chain_memo: Default::default(),
     };
     let auth = std::slice::from_ref(&ca);
     let v = verify_timestamp(&token, &msg, auth).unwrap();

@@ -8,7 +8,6 @@ pub use error::TrustRootError;
 
 use crate::crypto::{HashAlgorithm, PublicKey};
 use crate::time::UnixTime;
-pub use crate::x509::AuthorityMemo;
 
 /// `TimeRange` (`sigstore_common.proto`): inclusive at both ends; `start` is required.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,9 +79,6 @@ pub struct CertificateAuthority {
     pub valid_for: ValidityWindow,
     /// `operator`.
     pub operator: Option<String>,
-    /// Parsed `cert_chain` and its verified links, filled on first use and kept for the
-    /// life of this value (see [`AuthorityMemo`]); not part of its identity.
-    pub chain_memo: AuthorityMemo,
 }
 
 /// A parsed `trusted_root.json`.

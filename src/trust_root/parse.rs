@@ -329,7 +329,6 @@ fn parse_ca(f: &Field<'_>) -> Result<CertificateAuthority, TrustRootError> {
         cert_chain,
         valid_for,
         operator,
-        chain_memo: Default::default(),
     })
 }
 

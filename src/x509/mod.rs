@@ -19,7 +19,8 @@ mod test_support;
 pub use cert::ParsedCertificate;
 pub use chain::{
     precheck_chain_signatures, verify_chain, verify_chain_at_times, verify_chain_at_times_with,
-    AuthorityMemo, ChainSignatures, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING,
+    verify_chain_with_memo, ChainMemo, ChainSignatures, VerifiedChain, EKU_CODE_SIGNING,
+    EKU_TIME_STAMPING,
 };
 pub use error::CertificateError;
 pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};

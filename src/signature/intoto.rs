@@ -35,15 +35,7 @@ struct Subject {
     digest: BTreeMap<String, String>,
 }
 
-/// What the statement must be, beyond naming the artifact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatementRequirement {
-    /// Any in-toto statement (v0.1 or v1) whose subject has the artifact digest.
-    AnySubjectMatch,
-    /// cosign's new bundle format (cosign v3 `cmd/cosign/cli/sign/sign.go` `signDigestBundle`):
-    /// Statement v1 with predicate type `https://sigstore.dev/cosign/sign/v1`.
-    CosignSign,
-}
+use crate::policy::StatementRequirement;
 
 /// Checks the DSSE payload binds the artifact: payload type, statement type and a
 /// subject digest equal to the artifact's (cosign `pkg/cosign/verifiers.go` `IntotoSubjectClaimVerifier`).
