@@ -93,6 +93,42 @@ fn display_name(r: &Reference) -> String {
     }
 }
 
+/// Removes credentials from every URL in `text`: the userinfo of
+/// `scheme://user:password@host/…` (RFC 3986 §3.2.1: "Use of the format
+/// "user:password" in the userinfo field is deprecated") becomes `***`, so
+/// `https://bob:s3cret@mirror.corp/v2` is printed as `https://***@mirror.corp/v2`. The one
+/// helper every message that may quote a URL goes through (mirror URLs, TUF URLs,
+/// token realms, transport errors that echo a URL).
+pub fn redact_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i.saturating_add(3));
+        out.push_str(head);
+        // RFC 3986 §3.2: the authority ends at "/", "?", "#" or the end; in a sentence
+        // also at whitespace and quoting characters.
+        let end = tail
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '\\' | '`')
+            })
+            .unwrap_or(tail.len());
+        let (authority, after) = tail.split_at(end);
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(authority.get(at..).unwrap_or_default());
+            }
+            None => out.push_str(authority),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// distribution-spec "Referrers tag schema": `<alg>-<ref>`, e.g. `sha256-<64 hex>`.
 /// The one rule for a plain-`http://` registry mirror, used by the command line when it
 /// reads the configuration and by the HTTP client when it is built: allowed only when the
@@ -332,7 +368,31 @@ pub(crate) fn filter_artifact_type(list: Vec<Descriptor>, at: Option<&str>) -> V
 
 #[cfg(test)]
 mod tests {
-    use super::plain_http_mirror_allowed;
+    use super::{plain_http_mirror_allowed, redact_credentials};
+
+    #[test]
+    fn credentials_are_redacted_from_every_url() {
+        for (text, want) in [
+            (
+                "mirror https://bob:s3cret@mirror.corp:5000/v2 failed",
+                "mirror https://***@mirror.corp:5000/v2 failed",
+            ),
+            (
+                "\"http://u@h\" and https://a:b@c?x",
+                "\"http://***@h\" and https://***@c?x",
+            ),
+            ("https://p%40ss:w@rd@host/", "https://***@host/"),
+            ("no url user@example.com", "no url user@example.com"),
+            (
+                "https://host/path@v1 keeps the path",
+                "https://host/path@v1 keeps the path",
+            ),
+            ("https://a:b@c", "https://***@c"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_credentials(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn plain_http_mirror_rule() {

@@ -142,6 +142,89 @@ impl IdentityRule {
     }
 }
 
+/// A part of an [`IdentityRule`] that matches identities or issuers nobody can have
+/// meant: it loads (the rule is valid), but the caller should warn, once and loudly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BroadRule {
+    /// `true` for the identity (SAN) matcher, `false` for the issuer matcher.
+    pub identity: bool,
+    /// The pattern as written.
+    pub pattern: String,
+    /// What it lets through, as a sentence fragment ("every identity …").
+    pub matches: &'static str,
+}
+
+impl core::fmt::Display for BroadRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (key, hint) = if self.identity {
+            (
+                "identityRegexp",
+                r"pin the repository and workflow, e.g. ^https://github\.com/OWNER/REPO/\.github/workflows/release\.yml@refs/tags/.+$",
+            )
+        } else {
+            (
+                "issuerRegexp",
+                "name the one OIDC issuer, e.g. issuer: https://token.actions.githubusercontent.com",
+            )
+        };
+        write!(
+            f,
+            "{key} /{}/ matches {}; {hint}",
+            self.pattern, self.matches
+        )
+    }
+}
+
+/// Values no one configures on purpose. A rule that accepts them accepts (nearly)
+/// anything of its kind. `.invalid` is reserved (RFC 2606 §2), so no real issuer or
+/// mailbox has these names.
+const IDENTITY_PROBES: [(&str, &str, &str); 2] = [
+    (
+        "rulepack-verify-probe",
+        "probe@rulepack-verify-probe.invalid",
+        "every identity (any repository's workflow, any e-mail address)",
+    ),
+    (
+        "https://github.com/rulepack-verify-probe/rulepack-verify-probe/.github/workflows/probe.yml@refs/heads/probe",
+        "https://github.com/rulepack-verify-probe/probe/.github/workflows/release.yml@refs/tags/v0.0.0-probe",
+        "the workflows of every GitHub repository",
+    ),
+];
+const ISSUER_PROBES: [(&str, &str, &str); 1] = [(
+    "https://rulepack-verify-probe.invalid",
+    "rulepack-verify-probe",
+    "every OIDC issuer",
+)];
+
+impl IdentityRule {
+    /// The parts of this rule that match (nearly) everything: a regular expression that
+    /// accepts identities or issuers from owners nobody configured (`.*`, `.+`,
+    /// `https://github\.com/.*`). Probed with made-up values, so any pattern that admits
+    /// them is reported, however it is spelled.
+    pub fn breadth_warnings(&self) -> Vec<BroadRule> {
+        let mut out = Vec::new();
+        for (matcher, identity, probes) in [
+            (&self.identity, true, &IDENTITY_PROBES[..]),
+            (&self.issuer, false, &ISSUER_PROBES[..]),
+        ] {
+            let Matcher::Regex { pattern, .. } = matcher else {
+                continue;
+            };
+            if let Some((_, _, what)) = probes
+                .iter()
+                .find(|(a, b, _)| matcher.matches(a) && matcher.matches(b))
+            {
+                out.push(BroadRule {
+                    identity,
+                    pattern: pattern.clone(),
+                    matches: what,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// The issuer of every first-party pack (SPEC §8).
 pub const FIRST_PARTY_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The workflow identity of every first-party pack (SPEC §8), matched in full.
