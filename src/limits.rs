@@ -103,6 +103,11 @@ pub const MAX_KEY_ID_BYTES: usize = 64;
 /// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
 /// referrers, for air-gapped mirrors holding several packs).
 pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
+/// Most bytes of verified blobs an OCI image layout keeps in memory during one run, so
+/// each is read and hashed once however many packs need it (64 MiB).
+pub const MAX_LAYOUT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Most blobs an OCI image layout keeps in memory during one run.
+pub const MAX_LAYOUT_CACHE_ENTRIES: usize = 4096;
 /// Maximum number of keys in one TUF `keys` map (root or delegations).
 pub const MAX_TUF_KEYS: usize = 256;
 /// Maximum number of signatures on one TUF metadata file.
