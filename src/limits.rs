@@ -55,8 +55,13 @@ pub const MAX_TRUST_ROOT_ENTRIES: usize = 64;
 pub const MAX_REFERRERS: usize = 64;
 /// Maximum number of referrers-API pages followed.
 pub const MAX_REFERRER_PAGES: usize = 8;
-/// Maximum number of Sigstore bundles tried for one pack.
-pub const MAX_BUNDLES_PER_PACK: usize = 16;
+/// Maximum number of Sigstore bundle candidates examined for one pack: every
+/// referrer that may be listed ([`MAX_REFERRERS`]), so junk bundles in front of a valid
+/// one cannot hide it.
+pub const MAX_BUNDLES_PER_PACK: usize = MAX_REFERRERS;
+/// Maximum bytes of Sigstore bundles fetched for one pack, all candidates together
+/// (64 MiB: 16 bundles of the largest size, thousands of real ones).
+pub const MAX_BUNDLE_BYTES_PER_PACK: u64 = 64 * 1024 * 1024;
 /// Maximum number of HTTP redirects followed per request.
 pub const MAX_HTTP_REDIRECTS: u32 = 5;
 /// TCP connect timeout, seconds.

@@ -9,7 +9,7 @@
 use core::fmt;
 
 use crate::bundle::{Bundle, Content};
-use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
+use crate::oci::{self, ArtifactSource, Candidate, Digest, FoundBundle, ImageManifest, Reference};
 use crate::policy::{first_party_rule, IdentityRule, VerificationPolicy};
 use crate::time::UnixTime;
 use crate::trust_root::TrustedRoot;
@@ -71,6 +71,17 @@ pub struct VerifiedPack {
     pub verified: Verified,
 }
 
+/// Why one bundle candidate attached to a pack did not verify.
+#[derive(Clone, Debug)]
+pub struct BundleFailure {
+    /// The referrer manifest that attached it.
+    pub referrer: Digest,
+    /// The bundle layer's digest, when the referrer got that far.
+    pub bundle: Option<Digest>,
+    /// Why it failed.
+    pub error: Error,
+}
+
 /// A pack that failed, with every bundle's reason.
 #[derive(Clone, Debug)]
 pub struct PackFailure {
@@ -82,24 +93,85 @@ pub struct PackFailure {
     pub tier: Tier,
     /// The most specific failure (webpki-style `rank`), reported first.
     pub error: Error,
-    /// Each attached bundle's failure, most specific first: `(bundle digest, error)`.
-    pub bundles: Vec<(Digest, Error)>,
+    /// Each examined bundle candidate's failure, most specific first.
+    pub bundles: Vec<BundleFailure>,
+}
+
+/// `oci://registry/repository[:tag]@digest`: the reference with the digest written
+/// once (a pinned reference already carries it).
+pub fn pinned_name(reference: &Reference, digest: &Digest) -> String {
+    match reference.tag() {
+        Some(t) => format!(
+            "oci://{}/{}:{t}@{digest}",
+            reference.registry(),
+            reference.repository()
+        ),
+        None => format!(
+            "oci://{}/{}@{digest}",
+            reference.registry(),
+            reference.repository()
+        ),
+    }
+}
+
+impl PackFailure {
+    /// `rule pack oci://…@sha256:…` (the digest once).
+    fn name(&self) -> String {
+        match &self.digest {
+            Some(d) => format!("rule pack {}", pinned_name(&self.reference, d)),
+            None => format!("rule pack {}", self.reference),
+        }
+    }
+
+    /// A one-line account that stays readable however many rules and bundles there are:
+    /// the most specific error with only the closest identity rules
+    /// ([`Error::summary`]), and the other bundles counted by code. The full account
+    /// is [`Display`](fmt::Display) (`--output json`).
+    pub fn summary(&self) -> String {
+        let mut s = format!("{}: {}", self.name(), self.error.summary());
+        if self.bundles.len() > 1 {
+            let mut codes: Vec<(&str, usize)> = Vec::new();
+            for b in self.bundles.iter().skip(1) {
+                match codes.iter_mut().find(|(c, _)| *c == b.error.code()) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => codes.push((b.error.code(), 1)),
+                }
+            }
+            let list: Vec<String> = codes
+                .iter()
+                .map(|(c, n)| {
+                    if *n > 1 {
+                        format!("{n}× error[{c}]")
+                    } else {
+                        format!("error[{c}]")
+                    }
+                })
+                .collect();
+            s.push_str(&format!(
+                " ({} bundles attached, none verified; the others: {})",
+                self.bundles.len(),
+                list.join(", ")
+            ));
+        }
+        s
+    }
 }
 
 impl fmt::Display for PackFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.digest {
-            Some(d) => write!(f, "rule pack {}@{d}: {}", self.reference, self.error)?,
-            None => write!(f, "rule pack {}: {}", self.reference, self.error)?,
-        }
+        write!(f, "{}: {}", self.name(), self.error)?;
         if self.bundles.len() > 1 {
             write!(
                 f,
                 " ({} bundles attached, none verified",
                 self.bundles.len()
             )?;
-            for (d, e) in self.bundles.iter().skip(1) {
-                write!(f, "; bundle {d}: error[{}]: {e}", e.code())?;
+            for b in self.bundles.iter().skip(1) {
+                match &b.bundle {
+                    Some(d) => write!(f, "; bundle {d}")?,
+                    None => write!(f, "; referrer {}", b.referrer)?,
+                }
+                write!(f, ": error[{}]: {}", b.error.code(), b.error)?;
             }
             f.write_str(")")?;
         }
@@ -128,37 +200,57 @@ pub fn verify_pack(
     let rules = rules_for(tier, third_party).map_err(|e| fail(None, e))?;
     let (desc, manifest) = oci::resolve_pack(src, reference).map_err(|e| fail(None, e.into()))?;
     let digest = desc.digest;
-    // "No signature found" is its own error, distinct from "signature invalid".
-    let found = oci::find_sigstore_bundles(src, reference, &digest)
-        .map_err(|e| fail(Some(digest), e.into()))?;
     let policy = VerificationPolicy::Identities(rules);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
-    let mut failures: Vec<(Digest, Error)> = Vec::new();
-    for b in found {
-        match verify_one(&b, &artifact, root, &policy, now) {
-            Ok(verified) => {
-                return Ok(VerifiedPack {
-                    reference: reference.clone(),
-                    digest,
-                    manifest,
-                    tier,
-                    bundle_digest: b.bundle_digest,
-                    verified,
-                })
+    let mut failures: Vec<BundleFailure> = Vec::new();
+    // Every candidate is examined until one verifies; each failure is kept.
+    // "No signature found" is its own error, distinct from "signature invalid".
+    let accepted = oci::examine_sigstore_bundles(src, reference, &digest, |c| match c {
+        Candidate::Bundle(b) => match verify_one(&b, &artifact, root, &policy, now) {
+            Ok(verified) => Some((b.bundle_digest, verified)),
+            Err(error) => {
+                failures.push(BundleFailure {
+                    referrer: b.manifest_digest,
+                    bundle: Some(b.bundle_digest),
+                    error,
+                });
+                None
             }
-            Err(e) => failures.push((b.bundle_digest, e)),
+        },
+        Candidate::Rejected { referrer, error } => {
+            failures.push(BundleFailure {
+                referrer,
+                bundle: None,
+                error: error.into(),
+            });
+            None
         }
+    })
+    .map_err(|e| fail(Some(digest), e.into()))?;
+    if let Some((bundle_digest, verified)) = accepted {
+        return Ok(VerifiedPack {
+            reference: reference.clone(),
+            digest,
+            manifest,
+            tier,
+            bundle_digest,
+            verified,
+        });
     }
-    failures.sort_by_key(|(_, e)| core::cmp::Reverse(e.rank()));
-    // find_sigstore_bundles returns NoBundle rather than an empty list; keep that
-    // meaning if the list were ever empty.
-    let error = failures.first().map(|(_, e)| e.clone()).unwrap_or_else(|| {
-        crate::oci::RegistryError::NoBundle {
-            reference: reference.to_string(),
-            digest: digest.to_string(),
-        }
-        .into()
-    });
+    // Stable: among equally specific failures, the first attached comes first.
+    failures.sort_by_key(|b| core::cmp::Reverse(b.error.rank()));
+    // examine_sigstore_bundles returns NoBundle rather than an empty examination; keep
+    // that meaning if the list were ever empty.
+    let error = failures
+        .first()
+        .map(|b| b.error.clone())
+        .unwrap_or_else(|| {
+            crate::oci::RegistryError::NoBundle {
+                reference: reference.to_string(),
+                digest: digest.to_string(),
+            }
+            .into()
+        });
     Err(Box::new(PackFailure {
         reference: reference.clone(),
         digest: Some(digest),
