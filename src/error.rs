@@ -91,10 +91,10 @@ impl Error {
 
 impl Error {
     /// [`Display`](fmt::Display) kept to one readable line (an identity mismatch names
-    /// only the closest rules and counts the others); the full sentence is `Display`.
+    /// only the closest rule and counts the others); the full sentence is `Display`.
     pub fn summary(&self) -> String {
         match self {
-            Self::Policy(e) => format!("signer not trusted: {}", e.summary(2)),
+            Self::Policy(e) => format!("signer not trusted: {}", e.summary(1)),
             other => other.to_string(),
         }
     }

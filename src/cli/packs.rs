@@ -501,7 +501,7 @@ fn signer(v: &VerifiedPack) -> (String, String, String) {
 }
 
 /// The longest reason printed on a text result line; the rest is in `--output json`.
-const MAX_REASON_CHARS: usize = 480;
+const MAX_REASON_CHARS: usize = 600;
 
 /// For a reference that pins both a tag and a digest: where the tag points now, when
 /// that is not the pinned digest (the digest governs; the tag is only a name). `None`
