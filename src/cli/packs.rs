@@ -1,5 +1,5 @@
 //! `verify` and `pull`: the main job. Before a rule pack loads, prove that the publisher
-//! we trust produced its bytes (SPEC §8).
+//! we trust produced its bytes (docs/verification.md, "Trust policy").
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -398,7 +398,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
     let root = if plan.verify_signature {
         let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
-        Some(r.root)
+        Some(rulepack_verify::verify::Verifier::new(r.root))
     } else {
         // SPEC §8: the explicit air-gapped mode, said once per run (and once per pack below).
         eprintln!(
@@ -424,7 +424,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
                 let Some(r) = plan.refs.get(i) else { break };
                 let t0 = Instant::now();
                 let outcome = match &root {
-                    Some(root) => match pack::verify_pack(src, r, root, &plan.third_party, now()) {
+                    Some(verifier) => match pack::verify_pack(src, r, verifier, &plan.third_party, now()) {
                         Ok(v) => Outcome::Verified(Box::new(v)),
                         Err(f) => Outcome::Failed(f),
                     },

@@ -1,6 +1,6 @@
 //! Where the trust root comes from, and the `trust-root update|show` command.
 //!
-//! SPEC §8: by default the Sigstore public-good root obtained through TUF, refreshed
+//! docs/trust-root.md: by default the Sigstore public-good root obtained through TUF, refreshed
 //! online on every run; any failure is fatal (exit 3), never a fallback to an embedded
 //! snapshot. A `trusted_root.json` given explicitly (`--trusted-root`, config
 //! `trustedRoot`) is used as is, with no network access for trust.

@@ -1,4 +1,4 @@
-//! The `rulePacks` section of a Helm-style values file (SPEC §8).
+//! The `rulePacks` section of a Helm-style values file (docs/configuration.md).
 //!
 //! ```yaml
 //! rulePacks:

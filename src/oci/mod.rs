@@ -2,10 +2,11 @@
 //!
 //! This is the only module that fetches artifacts. Every source implements
 //! [`ArtifactSource`]; the registry client ([`RegistryClient`], feature `online`) and
-//! the offline [`OciLayout`] are interchangeable. Digest binding (SPEC §6): a tag is
-//! dereferenced only in [`ArtifactSource::resolve_manifest`], which returns the bytes
-//! it hashed; every later fetch is by digest and every body is re-hashed with SHA-256
-//! here, whatever the registry says.
+//! the offline [`OciLayout`] are interchangeable. Digest binding (distribution-spec
+//! `spec.md`, "Pulling manifests": a client pulling by digest verifies the content
+//! against it): a tag is dereferenced only in [`ArtifactSource::resolve_manifest`],
+//! which returns the bytes it hashed; every later fetch is by digest and every body is
+//! re-hashed with SHA-256 here, whatever the registry says.
 
 mod error;
 mod layout;
@@ -265,7 +266,7 @@ fn candidate_only(e: &RegistryError) -> bool {
     )
 }
 
-/// Examines the Sigstore bundles attached to `subject` (SPEC §5, cosign
+/// Examines the Sigstore bundles attached to `subject` (cosign
 /// `pkg/cosign/verify.go` `GetBundles`), one candidate at a time: lists referrers with
 /// no filter, fetches each referrer manifest by digest, keeps those whose descriptor or
 /// manifest `artifactType`, config media type or a layer media type is a Sigstore
@@ -393,8 +394,9 @@ fn bundle_from_referrer(
     if !typed {
         return Ok(None);
     }
-    // SPEC §6: "check ... each referrer's subject.digest equals the target" (some
-    // registries answer the fallback tag with unrelated content, oras-go#1396).
+    // distribution-spec `spec.md`, "Listing Referrers": a referrer is a manifest whose
+    // `subject` is the target; check it, since some registries answer the fallback tag
+    // with unrelated content (oras-go#1396).
     let actual = m.subject.as_ref().map(|s| s.digest);
     if actual.as_ref() != Some(subject) {
         return Err(RegistryError::SubjectMismatch {
