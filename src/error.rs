@@ -94,7 +94,7 @@ impl Error {
     /// only the closest rule and counts the others); the full sentence is `Display`.
     pub fn summary(&self) -> String {
         match self {
-            Self::Policy(e) => format!("signer not trusted: {}", e.summary(1)),
+            Self::Policy(e) => format!("signer not trusted: {}", e.summary(2)),
             other => other.to_string(),
         }
     }

@@ -70,8 +70,9 @@ impl PolicyError {
 
 impl PolicyError {
     /// [`Display`](fmt::Display) kept to one readable line: for an identity mismatch,
-    /// the found values shortened and only the `max_rules` closest rules named, the
-    /// others counted. Other errors are their full sentence.
+    /// the found values shortened and every rule named when there are at most
+    /// `max_rules`; otherwise only the closest `max_rules - 1` (at least one), the others
+    /// counted. Other errors are their full sentence.
     pub fn summary(&self, max_rules: usize) -> String {
         let Self::IdentityMismatch {
             found_identity,
@@ -88,7 +89,12 @@ impl PolicyError {
         );
         let mut closest: Vec<&RuleMismatch> = tried.iter().collect();
         closest.sort_by_key(|t| core::cmp::Reverse(t.closeness));
-        let shown = closest.len().min(max_rules);
+        // A short list is shown whole; a long one is cut to the closest rule(s).
+        let shown = if closest.len() <= max_rules {
+            closest.len()
+        } else {
+            max_rules.saturating_sub(1).max(1)
+        };
         let label = if shown < tried.len() {
             "; closest: "
         } else {

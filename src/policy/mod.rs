@@ -525,7 +525,7 @@ mod tests {
         let full = e.to_string();
         assert!(full.len() > 10_000, "{}", full.len());
         assert!(full.contains("rule 256:"));
-        let short = e.summary(2);
+        let short = e.summary(3);
         assert!(short.len() < 600, "{} chars: {short}", short.len());
         assert!(
             short.contains("closest: rule 257: identity must be matching"),
@@ -536,6 +536,9 @@ mod tests {
             "{short}"
         );
         assert!(short.ends_with("; 256 more rules tried"), "{short}");
+        let one = e.summary(2);
+        assert!(one.contains("closest: rule 257:") && !one.contains("rule 258"), "{one}");
+        assert!(one.ends_with("; 257 more rules tried"), "{one}");
         // With few rules, nothing is left out.
         let e = VerificationPolicy::check_identity(&rules[256..], &claims(found, "https://x"))
             .unwrap_err();
