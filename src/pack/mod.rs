@@ -12,7 +12,7 @@ use crate::bundle::{Bundle, Content};
 use crate::oci::{self, ArtifactSource, Candidate, Digest, FoundBundle, ImageManifest, Reference};
 use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
-use crate::verify::{self, ArtifactDigests, Verified, Verifier};
+use crate::verify::{self, ArtifactDigests, Rejection, Step, Verified, Verifier};
 use crate::Error;
 
 /// The two trust tiers (docs/verification.md, "Trust policy").
@@ -90,9 +90,12 @@ pub struct PackFailure {
     pub digest: Option<Digest>,
     /// The tier.
     pub tier: Tier,
-    /// The most specific failure (webpki-style `rank`), reported first.
+    /// The most specific failure, reported first: that of the bundle which got
+    /// furthest through the verification pipeline ([`Step`]).
     pub error: Error,
-    /// Each examined bundle candidate's failure, most specific first.
+    /// Each examined bundle candidate's failure, furthest through the verification
+    /// pipeline first (bundle order among equals; a referrer rejected before its
+    /// bundle was parsed comes last).
     pub bundles: Vec<BundleFailure>,
 }
 
@@ -203,27 +206,35 @@ pub fn verify_pack(
     // `https://sigstore.dev/cosign/sign/v1` whose subject is the manifest digest.
     let policy = Policy::identities(rules).with_statement(StatementRequirement::CosignSign);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
-    let mut failures: Vec<BundleFailure> = Vec::new();
+    // `(step reached, failure)`: `None` for a referrer rejected before its bundle
+    // was parsed, which orders it before every `Some(step)`.
+    let mut failures: Vec<(Option<Step>, BundleFailure)> = Vec::new();
     // Every candidate is examined until one verifies; each failure is kept.
     // "No signature found" is its own error, distinct from "signature invalid".
     let accepted = oci::examine_sigstore_bundles(src, reference, &digest, |c| match c {
         Candidate::Bundle(b) => match verify_one(&b, &artifact, verifier, &policy, now) {
             Ok(verified) => Some((b.bundle_digest, verified)),
-            Err(error) => {
-                failures.push(BundleFailure {
-                    referrer: b.manifest_digest,
-                    bundle: Some(b.bundle_digest),
-                    error,
-                });
+            Err(rejection) => {
+                failures.push((
+                    Some(rejection.step),
+                    BundleFailure {
+                        referrer: b.manifest_digest,
+                        bundle: Some(b.bundle_digest),
+                        error: rejection.error,
+                    },
+                ));
                 None
             }
         },
         Candidate::Rejected { referrer, error } => {
-            failures.push(BundleFailure {
-                referrer,
-                bundle: None,
-                error: error.into(),
-            });
+            failures.push((
+                None,
+                BundleFailure {
+                    referrer,
+                    bundle: None,
+                    error: error.into(),
+                },
+            ));
             None
         }
     })
@@ -238,8 +249,10 @@ pub fn verify_pack(
             verified,
         });
     }
-    // Stable: among equally specific failures, the first attached comes first.
-    failures.sort_by_key(|b| core::cmp::Reverse(b.error.rank()));
+    // The bundle that got furthest through the pipeline is the most informative
+    // (webpki's `rank()`, derived from the pipeline order); the sort is stable.
+    failures.sort_by_key(|(step, _)| core::cmp::Reverse(*step));
+    let failures: Vec<BundleFailure> = failures.into_iter().map(|(_, f)| f).collect();
     // examine_sigstore_bundles returns NoBundle rather than an empty examination; keep
     // that meaning if the list were ever empty.
     let error = failures
@@ -270,10 +283,18 @@ fn verify_one(
     verifier: &Verifier,
     policy: &Policy,
     now: UnixTime,
-) -> Result<Verified, Error> {
-    let bundle = Bundle::from_json(&b.bundle_bytes)?;
+) -> Result<Verified, Box<Rejection>> {
+    let bundle = Bundle::from_json(&b.bundle_bytes).map_err(|e| {
+        Box::new(Rejection {
+            step: Step::Parse,
+            error: e.into(),
+        })
+    })?;
     if !matches!(bundle.content, Content::Dsse(_)) {
-        return Err(verify::SignatureError::NotCosignStatement.into());
+        return Err(Box::new(Rejection {
+            step: Step::ContentBinding,
+            error: verify::SignatureError::NotCosignStatement.into(),
+        }));
     }
-    verifier.verify(&bundle, artifact, policy, now)
+    verifier.verify_traced(&bundle, artifact, policy, now)
 }

@@ -537,7 +537,10 @@ mod tests {
         );
         assert!(short.ends_with("; 256 more rules tried"), "{short}");
         let one = e.summary(2);
-        assert!(one.contains("closest: rule 257:") && !one.contains("rule 258"), "{one}");
+        assert!(
+            one.contains("closest: rule 257:") && !one.contains("rule 258"),
+            "{one}"
+        );
         assert!(one.ends_with("; 257 more rules tried"), "{one}");
         // With few rules, nothing is left out.
         let e = VerificationPolicy::check_identity(&rules[256..], &claims(found, "https://x"))
