@@ -1186,3 +1186,66 @@ fn verification_off_and_zero_packs_say_what_happened() {
     assert!(run.stderr.contains("nothing to verify"), "{run}");
     assert!(run.stdout.contains("nothing to verify"), "{run}");
 }
+
+/// A tag that two `index.json` entries give different digests fails the pack that asks
+/// for it (status 1, `registry.invalid-layout`), the others are verified, and the error
+/// table says exactly that; a layout that cannot be opened at all is status 2.
+#[test]
+fn ambiguous_tag_fails_only_its_pack_as_documented() {
+    let w = world();
+    let dir = temp_dir("ambiguous-tag");
+    let layout = dir.join("layout");
+    copy_dir(&w.layout, &layout);
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let (_, b) = w.pack("moved-b");
+    let entries = index["manifests"].as_array_mut().unwrap();
+    let mut dup = entries.iter().find(|e| e["digest"] == b).unwrap().clone();
+    dup["annotations"]["io.rulepack.ref"] = "ghcr.io/acme/rules/moved:1.0.0".into();
+    entries.push(dup);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let (good, _) = w.pack("good");
+    let (moved, _) = w.pack("moved-a");
+    let v = w.values(
+        "ambiguous.yaml",
+        &format!(
+            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras: [{good}, {moved}]\n",
+            w.root.display(),
+            layout.display()
+        ),
+    );
+    let run = w.cli(&[
+        "verify",
+        "--config",
+        v.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run}");
+    let doc = json(&run);
+    let packs = doc["packs"].as_array().unwrap();
+    assert_eq!(
+        packs.iter().find(|p| p["reference"] == good).unwrap()["status"],
+        "verified"
+    );
+    let failed = packs.iter().find(|p| p["reference"] == moved).unwrap();
+    assert_eq!(failed["error"]["code"], "registry.invalid-layout", "{run}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("names both"),
+        "{run}"
+    );
+    // The documentation says the same.
+    let errors =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md")).unwrap();
+    let section = errors.split("## Registry and OCI layout").nth(1).unwrap();
+    let intro = section.split("| code |").next().unwrap().replace('\n', " ");
+    assert!(
+        intro.contains("`registry.invalid-layout` give 2"),
+        "{intro}"
+    );
+    assert!(intro.contains("ambiguous tag"), "{intro}");
+    assert!(intro.contains("fails that pack (1)"), "{intro}");
+}

@@ -107,10 +107,12 @@ fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
     Ok(LoadedRoot {
         root,
         source: format!(
-            "{repository_url} via TUF (root v{}, trusted_root.json {} bytes)",
-            update.report.root_version, update.target.length
+            "{} via TUF (root v{}, trusted_root.json {} bytes)",
+            rulepack_verify::oci::redact_credentials(&repository_url),
+            update.report.root_version,
+            update.target.length
         ),
-        tuf_report: Some(update.describe()),
+        tuf_report: Some(rulepack_verify::oci::redact_credentials(&update.describe()).into_owned()),
     })
 }
 
