@@ -3,6 +3,7 @@
 mod args;
 mod inspect;
 mod packs;
+mod pull;
 mod trust;
 mod verify_bundle;
 
@@ -19,7 +20,8 @@ commands:
   verify --config values.yaml        verify every pack of rulePacks.extras (the main job)
   verify oci://REF... [identity]     one-off check of packs
   pull --config values.yaml --out DIR
-                                     verify, then write each verified pack's layers under DIR
+                                     verify, then make DIR/current hold exactly the packs
+                                     that verified (one generation per run, switched atomically)
   inspect BUNDLE_FILE | oci://REF    show what a bundle claims (unverified), to write trustedIdentities
   trust-root update|show             fetch (TUF) and print the trust root
   verify-bundle ...                  verify one bundle (sigstore-conformance client protocol)
@@ -69,7 +71,7 @@ fn command_help(cmd: &str) -> Option<String> {
             let head = if cmd == "verify" {
                 "usage: rulepack-verify verify --config values.yaml [options]\n       rulepack-verify verify oci://REF... (--certificate-identity ID | --certificate-identity-regexp RE)\n                              (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp RE) [options]\n\nVerifies every pack of rulePacks.extras (or the packs named), one line per pack."
             } else {
-                "usage: rulepack-verify pull --config values.yaml --out DIR [options]\n\nVerifies every pack, then writes each verified pack's layers under DIR/<registry>/<repository>/<tag>/."
+                "usage: rulepack-verify pull --config values.yaml --out DIR [options]\n\nVerifies every pack, then makes DIR/current hold exactly the packs that verified\n(one directory per pack, one generation per run, switched atomically; see docs/pull.md)."
             };
             format!("{head}\n\n  --config FILE                      the values file (- reads it from stdin)\n  --output text|json                 json: exactly one document on stdout, errors included\n\n{TRUST_HELP}\n\n{REGISTRY_HELP}\n\n{exit}")
         }
@@ -99,13 +101,16 @@ fn wants_json(rest: &[String]) -> bool {
     false
 }
 
-/// Set once the `--output json` document has been printed (by the pack report), so a
-/// run-level error does not print a second one.
-static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The packs of the `--output json` document, set by the pack report. The document is
+/// printed once, at the end of the run, with the run's final outcome (a `pull` output
+/// error found after the report included), so stdout holds exactly one document.
+static JSON_PACKS: std::sync::Mutex<Vec<serde_json::Value>> = std::sync::Mutex::new(Vec::new());
 
-/// Records that the one JSON document of this run is on stdout.
-pub(crate) fn json_printed() {
-    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
+/// Records the packs of this run's JSON document.
+pub(crate) fn json_packs(packs: Vec<serde_json::Value>) {
+    if let Ok(mut p) = JSON_PACKS.lock() {
+        *p = packs;
+    }
 }
 
 /// Runs the CLI and maps the outcome to an exit status.
@@ -122,7 +127,7 @@ pub(crate) fn run(argv: &[String]) -> ExitCode {
     let result = match cmd.as_str() {
         "verify-bundle" => verify_bundle::run(rest),
         "verify" => packs::verify(rest),
-        "pull" => packs::pull(rest),
+        "pull" => pull::pull(rest),
         "inspect" => inspect::run(rest),
         "trust-root" => trust::run(rest),
         "help" | "--help" | "-h" => {
@@ -137,20 +142,24 @@ pub(crate) fn run(argv: &[String]) -> ExitCode {
             "unknown command {other:?}"
         )))),
     };
+    let line = result.as_ref().err().map(Failure::line);
+    if json {
+        let packs = JSON_PACKS
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let error = match (&result, &line) {
+            (Err(f), Some(l)) => serde_json::json!({
+                "code": f.code(), "message": l, "exitStatus": f.exit_status(),
+            }),
+            _ => serde_json::Value::Null,
+        };
+        println!("{}", serde_json::json!({ "packs": packs, "error": error }));
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let line = f.line();
-            if json && !JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst) {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "packs": [],
-                        "error": {"code": f.code(), "message": line, "exitStatus": f.exit_status()},
-                    })
-                );
-            }
-            eprintln!("{line}");
+            eprintln!("{}", line.unwrap_or_default());
             ExitCode::from(f.exit_status())
         }
     }
@@ -163,6 +172,8 @@ pub(crate) enum Failure {
     Usage(UsageError),
     /// A file could not be read.
     Io { path: String, err: std::io::Error },
+    /// `pull`'s output directory could not be written (the previous generation stays).
+    Write(rulepack_verify::output::WriteError),
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
     /// A `verify`/`pull`/`trust-root` run could not be set up (trust root, CA file,
@@ -200,6 +211,7 @@ impl Failure {
         match self {
             Self::Usage(_) => "usage",
             Self::Io { .. } => "io.read-failed",
+            Self::Write(_) => "io.write-failed",
             Self::Verify(e) | Self::Setup(e) => e.code(),
             Self::Packs { .. } => "packs.failed",
         }
@@ -216,6 +228,10 @@ impl Failure {
                 format!("error[usage]: {m} (run `rulepack-verify help` for usage)")
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
+            Self::Write(e) => format!(
+                "error[{}]: {e}; the previous output (if any) is unchanged",
+                self.code()
+            ),
             Self::Verify(e) | Self::Setup(e) => format!("error[{}]: {e}", e.code()),
             Self::Packs { failed, .. } => format!(
                 "error[{}]: {failed} rule pack(s) failed and must not be loaded; each one's own result says why",
@@ -226,7 +242,7 @@ impl Failure {
 
     pub(crate) fn exit_status(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::Io { .. } => 2,
+            Self::Usage(_) | Self::Io { .. } | Self::Write(_) => 2,
             Self::Packs {
                 all_unreachable, ..
             } => {
