@@ -412,7 +412,10 @@ fn duplicate_extras_are_verified_once() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(json(&run)["packs"].as_array().unwrap().len(), 1, "{run}");
     assert!(
-        run.stderr.contains("rulePacks.extras[1]") && run.stderr.contains("repeats extras[0]"),
+        run.stderr.contains("rulePacks.extras[1]")
+            && run
+                .stderr
+                .contains("listed more than once (first as extras[0])"),
         "{run}"
     );
     assert!(run.stderr.contains("rulePacks.extras[2]"), "{run}");

@@ -169,7 +169,7 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                 // verified once.
                 if let Some(k) = refs.iter().position(|x| *x == parsed) {
                     eprintln!(
-                        "warning: rulePacks.extras[{index}] {parsed} repeats extras[{}]; it is verified once",
+                        "warning: rulePacks.extras[{index}] {parsed} is listed more than once (first as extras[{}]); it is verified once",
                         first_at.get(k).copied().unwrap_or(k)
                     );
                     continue;
@@ -206,7 +206,7 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
             for r in &a.positionals {
                 let parsed = Reference::parse(r).map_err(Error::from)?;
                 if refs.contains(&parsed) {
-                    eprintln!("warning: {parsed} is named twice; it is verified once");
+                    eprintln!("warning: {parsed} is listed more than once; it is verified once");
                     continue;
                 }
                 refs.push(parsed);
