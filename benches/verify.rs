@@ -1,4 +1,4 @@
-//! In-process benchmarks (issue 7): parsing and complete `verify::verify` of each real
+//! In-process benchmarks: parsing and complete `Verifier::verify` of each real
 //! bundle shape, the verifier's component checks on the cosign v3 bundle, and the
 //! signature and hash primitives alone, so the overhead above the primitives is visible.
 //!
@@ -16,11 +16,11 @@ use ecdsa::signature::hazmat::PrehashSigner;
 use ed25519_dalek::Signer as _;
 use rulepack_verify::bundle::{Bundle, Content};
 use rulepack_verify::crypto::{sha256, HashAlgorithm, PublicKey};
-use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
+use rulepack_verify::policy::{Matcher, Policy};
 use rulepack_verify::rekor::{leaf_hash, verify_checkpoint, verify_inclusion, verify_set};
 use rulepack_verify::timestamp::verify_timestamp;
 use rulepack_verify::trust_root::TrustedRoot;
-use rulepack_verify::verify::{verify, verify_with, ArtifactDigests, Concurrency, VerifyOptions};
+use rulepack_verify::verify::{ArtifactDigests, Verifier};
 use rulepack_verify::x509::{
     verify_chain, verify_embedded_scts, ParsedCertificate, SigningCertificate, EKU_CODE_SIGNING,
 };
@@ -28,7 +28,7 @@ use rulepack_verify::x509::{
 /// Fixed verification time (2026-11-26T00:00:00Z), after every recorded signing.
 const NOW: i64 = 1_795_651_200;
 
-/// The cosign v3 bundle of the issue-7 targets.
+/// The cosign v3 bundle of the performance targets.
 const V03_DIGEST: &str = "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172";
 const V03_IDENTITY: &str =
     "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
@@ -47,7 +47,7 @@ const BEACON_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely
 /// P-256: DSSE signature (leaf key), SET, checkpoint, SCT;
 /// P-384: TSA CMS signature, Fulcio leaf <- intermediate. The trusted root's own links
 /// (TSA leaf <- TSA root, Fulcio intermediate <- root) are verified once per loaded
-/// root (`x509::AuthorityMemo`), so a one-shot process does 4 x P-384.
+/// root (the verifier's `x509::ChainMemo`), so a one-shot process does 4 x P-384.
 const V03_P256_OPS: u32 = 4;
 /// Primitive case names (the ratio below needs them).
 const P256_TABLE: &str = "primitive P-256 ECDSA verify, key with a fixed-base table";
@@ -71,11 +71,8 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-fn identities(issuer: &str, identity: &str) -> VerificationPolicy {
-    VerificationPolicy::Identities(vec![IdentityRule::new(
-        Matcher::exact(issuer),
-        Matcher::exact(identity),
-    )])
+fn identities(issuer: &str, identity: &str) -> Policy {
+    Policy::identity(Matcher::exact(issuer), Matcher::exact(identity))
 }
 
 /// One real bundle with everything `verify` needs.
@@ -84,7 +81,7 @@ struct Case {
     json: Vec<u8>,
     artifact: ArtifactDigests,
     root: TrustedRoot,
-    policy: VerificationPolicy,
+    policy: Policy,
 }
 
 impl Case {
@@ -100,32 +97,30 @@ impl Case {
             return;
         }
         let [parse, verify_only, sequential, both] = names;
-        let one_thread = VerifyOptions {
-            concurrency: Concurrency::Sequential,
-            ..VerifyOptions::default()
-        };
+        // One verifier per trusted root, as a long-running user keeps it.
+        let verifier = Verifier::new(self.root.clone());
+        let one_thread = Verifier::new(self.root.clone()).sequential();
         b.run(&parse, || Bundle::from_json(&self.json).unwrap());
         let bundle = Bundle::from_json(&self.json).unwrap();
         // Fail loudly rather than time an error path.
-        verify(&bundle, &self.artifact, &self.root, &self.policy, NOW)
+        verifier
+            .verify(&bundle, &self.artifact, &self.policy, NOW)
             .unwrap_or_else(|e| panic!("{}: {e}", self.name));
         b.run(&verify_only, || {
-            verify(&bundle, &self.artifact, &self.root, &self.policy, NOW).unwrap()
+            verifier
+                .verify(&bundle, &self.artifact, &self.policy, NOW)
+                .unwrap()
         });
         b.run(&sequential, || {
-            verify_with(
-                &bundle,
-                &self.artifact,
-                &self.root,
-                &self.policy,
-                NOW,
-                one_thread,
-            )
-            .unwrap()
+            one_thread
+                .verify(&bundle, &self.artifact, &self.policy, NOW)
+                .unwrap()
         });
         b.run(&both, || {
             let bundle = Bundle::from_json(&self.json).unwrap();
-            verify(&bundle, &self.artifact, &self.root, &self.policy, NOW).unwrap()
+            verifier
+                .verify(&bundle, &self.artifact, &self.policy, NOW)
+                .unwrap()
         });
     }
 }

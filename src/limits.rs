@@ -1,6 +1,7 @@
 //! Every size and count the crate accepts from untrusted input, in one place.
 //!
-//! Values follow `SPEC.md` §9. Each is checked **before** the corresponding allocation
+//! Values are this crate's own (docs/verification.md; sigstore-go `internal/limits` for
+//! the bundle caps). Each is checked **before** the corresponding allocation
 //! or read, so hostile input cannot make the verifier allocate or loop without bound.
 
 /// Maximum size of a Sigstore bundle JSON document (4 MiB).
@@ -77,7 +78,7 @@ pub const MAX_TRUSTED_IDENTITIES: usize = 256;
 pub const MAX_REGEX_LEN: usize = 4096;
 /// Maximum nesting depth accepted in JSON documents.
 pub const MAX_JSON_DEPTH: usize = 64;
-/// ECDSA fixed-base tables (`crypto`, issue 7): a public key gets a precomputed table
+/// ECDSA fixed-base tables (`crypto`): a public key gets a precomputed table
 /// on its this-many-th verification in the process (trusted-root keys in a
 /// long-running verifier; a one-shot run uses each key once or twice).
 pub const FIXED_BASE_TABLE_AFTER_USES: u32 = 4;

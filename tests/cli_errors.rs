@@ -1049,13 +1049,8 @@ fn error_codes_doc_is_complete() {
         "scanner found only {} codes",
         codes.len()
     );
-    // The table lives in README's "## Error codes" section (up to the next "## ").
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = readme
-        .split("\n## Error codes\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has an Error codes section");
+    // The table is docs/errors.md (every `| `code` | … |` row).
+    let section = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
     let documented: std::collections::BTreeSet<String> = section
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
@@ -1066,10 +1061,10 @@ fn error_codes_doc_is_complete() {
     let stale: Vec<_> = documented.difference(&codes).collect();
     assert!(
         missing.is_empty(),
-        "codes missing from README's error-code table: {missing:?}"
+        "codes missing from docs/errors.md: {missing:?}"
     );
     assert!(
         stale.is_empty(),
-        "README's error-code table lists unknown codes: {stale:?}"
+        "docs/errors.md lists unknown codes: {stale:?}"
     );
 }

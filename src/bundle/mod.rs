@@ -1,7 +1,7 @@
 //! Sigstore bundle JSON (`protobuf-specs` `sigstore_bundle.proto`) → typed structs.
 //!
 //! No crypto and no clock here: only structure, encodings and the version rules of
-//! SPEC §1. Everything decoded is bounded by [`crate::limits`].
+//! `sigstore_bundle.proto` (protobuf-specs) and sigstore-go `pkg/bundle`. Everything decoded is bounded by [`crate::limits`].
 
 mod error;
 pub(crate) mod json;

@@ -1,4 +1,5 @@
-//! `Bundle::from_json`: the bundle document → [`Bundle`], enforcing SPEC §1.
+//! `Bundle::from_json`: the bundle document → [`Bundle`], enforcing `sigstore_bundle.proto`
+//! and the version rules of sigstore-go `pkg/bundle/bundle.go` `validate()`.
 
 use der::Decode;
 
@@ -43,7 +44,7 @@ impl BundleVersion {
 }
 
 impl Bundle {
-    /// Parses and structurally validates a Sigstore bundle (SPEC §1): proto3 JSON
+    /// Parses and structurally validates a Sigstore bundle (`sigstore_bundle.proto`): proto3 JSON
     /// (camelCase or snake_case names, lenient base64, int64 as string or number, enums by
     /// name or number, `null` = absent, unknown fields ignored, duplicate keys rejected),
     /// the media type, the per-version rules and every size limit. No cryptography.
@@ -376,7 +377,7 @@ fn parse_inclusion_proof(p: &Obj<'_>, entry: usize) -> Result<InclusionProof, Bu
         .map(merkle_hash)
         .collect::<Result<Vec<_>, _>>()?;
     // sigstore-python "entry must contain inclusion proof, with checkpoint"; the
-    // checkpoint is what binds the root hash to the log's key (SPEC §3b).
+    // checkpoint is what binds the root hash to the log's key (C2SP `tlog-checkpoint`).
     let cp = p
         .opt_obj("checkpoint")?
         .ok_or(BundleError::MissingCheckpoint { entry })?;

@@ -446,7 +446,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
     let root = if plan.verify_signature {
         let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
-        Some(r.root)
+        Some(rulepack_verify::verify::Verifier::new(r.root))
     } else {
         // SPEC §8: the explicit air-gapped mode, said once per run (and once per pack below).
         eprintln!(
@@ -541,11 +541,11 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
 fn fetch_and_verify(
     src: &(dyn ArtifactSource + Sync),
     r: &Reference,
-    root: Option<&rulepack_verify::trust_root::TrustedRoot>,
+    verifier: Option<&rulepack_verify::verify::Verifier>,
     plan: &Plan,
 ) -> Outcome {
-    match root {
-        Some(root) => match pack::verify_pack(src, r, root, &plan.third_party, now()) {
+    match verifier {
+        Some(verifier) => match pack::verify_pack(src, r, verifier, &plan.third_party, now()) {
             Ok(v) => Outcome::Verified(Box::new(v)),
             Err(f) => Outcome::Failed(f),
         },

@@ -34,7 +34,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
     let bundle_bytes = read_file(bundle_path, limits::MAX_BUNDLE_BYTES)?;
     let bundle = Bundle::from_json(&bundle_bytes).map_err(rulepack_verify::Error::from)?;
     let artifact = artifact_digests(target)?;
-    let v = verify::verify(&bundle, &artifact, &root, &policy, now())?;
+    let v = verify::Verifier::new(root).verify(&bundle, &artifact, &policy.into(), now())?;
     print_verified(target, &v);
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! multiplications with complete projective formulas (`primeorder`
 //! `LinearCombination` default: 2 × (bits doublings + bits/4 additions)), then invert Z
 //! for the affine x. Verification involves only public values (the key, the signature,
-//! the digest), so constant time buys nothing here; issue 7 allows variable-time
+//! the digest), so constant time buys nothing here, which allows variable-time
 //! verification for that reason. This module keeps the crates' field arithmetic
 //! (`FieldElement`, exposed by their `expose-field` feature, and `Scalar`) and replaces
 //! the rest with textbook methods:

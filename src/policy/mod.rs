@@ -1,6 +1,6 @@
 //! Identity policy: which signer identities are trusted.
 //!
-//! SPEC §8: `identity`/`issuer` are exact, case-sensitive comparisons; regular expressions
+//! docs/verification.md, "Trust policy": `identity`/`issuer` are exact, case-sensitive comparisons; regular expressions
 //! use RE2-style syntax and always match the **whole** value (compiled as `^(?:…)$`),
 //! whether or not the user wrote anchors. The identity compared is the certificate's SAN
 //! (URI, else email, else Fulcio OtherName); the issuer is extension
@@ -35,7 +35,7 @@ impl Matcher {
     }
 
     /// A full-match regular expression. The pattern is wrapped as `^(?:pattern)$`, so
-    /// `acme/rules` never matches `acme/rules-evil` (SPEC §8).
+    /// `acme/rules` never matches `acme/rules-evil` (docs/verification.md, "Trust policy").
     pub fn regex(pattern: &str) -> Result<Self, PolicyError> {
         if pattern.len() > limits::MAX_REGEX_LEN {
             return Err(PolicyError::InvalidRegex {
@@ -87,7 +87,7 @@ pub struct SignerClaims<'a> {
 }
 
 /// One trusted identity: issuer and SAN, plus optional constraints on Fulcio extensions
-/// that apply **when the extension is present** (SPEC §8 first-party rule).
+/// that apply **when the extension is present** (docs/verification.md, "Trust policy": the first-party rule).
 #[derive(Clone, Debug)]
 pub struct IdentityRule {
     /// The OIDC issuer.
@@ -142,12 +142,12 @@ impl IdentityRule {
     }
 }
 
-/// The issuer of every first-party pack (SPEC §8).
+/// The issuer of every first-party pack (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_ISSUER: &str = "https://token.actions.githubusercontent.com";
-/// The workflow identity of every first-party pack (SPEC §8), matched in full.
+/// The workflow identity of every first-party pack (docs/verification.md, "Trust policy"), matched in full.
 pub const FIRST_PARTY_IDENTITY_REGEX: &str =
     r"https://github\.com/lithastra/kubeatlas-rules/\.github/workflows/release\.yml@refs/tags/.+";
-/// The source repository of every first-party pack (SPEC §8).
+/// The source repository of every first-party pack (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_SOURCE_REPOSITORY: &str = "https://github.com/lithastra/kubeatlas-rules";
 
 /// The compiled-in first-party rule. Configuration cannot widen it.
@@ -191,6 +191,90 @@ impl VerificationPolicy {
             found_issuer: c.issuer.to_owned(),
             tried,
         })
+    }
+}
+
+/// What a DSSE statement must be, beyond naming the artifact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatementRequirement {
+    /// Any in-toto statement (v0.1 or v1) whose subject has the artifact digest.
+    #[default]
+    AnySubjectMatch,
+    /// cosign's new bundle format (cosign v3 `cmd/cosign/cli/sign/sign.go`
+    /// `signDigestBundle`): Statement v1 with predicate type
+    /// `https://sigstore.dev/cosign/sign/v1`.
+    CosignSign,
+}
+
+/// What one verification requires of a bundle: who must have signed it, and what a DSSE
+/// statement must be. Built per check, beside the long-lived
+/// [`Verifier`](crate::verify::Verifier) (sigstore-go's `NewPolicy` beside
+/// `NewVerifier`).
+///
+/// ```
+/// use rulepack_verify::policy::{Matcher, Policy};
+///
+/// let policy = Policy::identity(
+///     Matcher::exact("https://token.actions.githubusercontent.com"),
+///     Matcher::regex(r"https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/v.+")?,
+/// );
+/// # Ok::<(), rulepack_verify::policy::PolicyError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Policy {
+    signer: VerificationPolicy,
+    statement: StatementRequirement,
+}
+
+impl Policy {
+    /// Keyless: the Fulcio certificate must be issued by `issuer` to `identity`.
+    pub fn identity(issuer: Matcher, identity: Matcher) -> Self {
+        Self::identities(vec![IdentityRule::new(issuer, identity)])
+    }
+
+    /// Keyless: the Fulcio certificate identity must satisfy at least one rule. An empty
+    /// list trusts nobody (every verification fails with `policy.empty`).
+    pub fn identities(rules: Vec<IdentityRule>) -> Self {
+        Self {
+            signer: VerificationPolicy::Identities(rules),
+            statement: StatementRequirement::default(),
+        }
+    }
+
+    /// A bundle signed with a known public key; identity rules never apply to it.
+    pub fn public_key(key: PublicKey) -> Self {
+        Self {
+            signer: VerificationPolicy::PublicKey(key),
+            statement: StatementRequirement::default(),
+        }
+    }
+
+    /// Requires a DSSE statement of this kind (default: any in-toto statement naming the
+    /// artifact).
+    #[must_use]
+    pub fn with_statement(mut self, statement: StatementRequirement) -> Self {
+        self.statement = statement;
+        self
+    }
+
+    /// Who must have signed.
+    pub fn signer(&self) -> &VerificationPolicy {
+        &self.signer
+    }
+
+    /// What a DSSE statement must be.
+    pub fn statement(&self) -> StatementRequirement {
+        self.statement
+    }
+}
+
+impl From<VerificationPolicy> for Policy {
+    /// The policy for this signer with the default statement requirement.
+    fn from(signer: VerificationPolicy) -> Self {
+        Self {
+            signer,
+            statement: StatementRequirement::default(),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Binding of a log entry's `canonicalizedBody` to the bundle (SPEC §3d).
+//! Binding of a log entry's `canonicalizedBody` to the bundle (rekor `pkg/types/*/entry.go`
+//! `Canonicalize`; sigstore-go `pkg/verify/tlog.go`; sigstore-python `verifier.py`).
 //!
 //! `sigstore_rekor.proto`: "If canonicalizedBody is present, clients MUST check that the
 //! signature in it matches the bundle content."
@@ -395,7 +396,7 @@ fn hashedrekord_v002(
                 .ok_or(TlogError::MessageDigestMissing)?;
             (md.algorithm, md.digest.clone(), &ms.signature)
         }
-        // SPEC §3d: for DSSE over v2, data.digest = H(PAE(payloadType, payload)) and
+        // sigstore-go `pkg/sign/transparency.go`: for DSSE over v2, data.digest = H(PAE(payloadType, payload)) and
         // content = the DSSE signature; H is the key's signing hash (SHA-256 for P-256).
         Content::Dsse(env) => {
             let h = key.algorithm().default_hash();

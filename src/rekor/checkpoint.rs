@@ -196,7 +196,7 @@ fn parse(envelope: &str) -> Result<(Checkpoint, &str, Vec<NoteSignature<'_>>), T
 /// Parses a C2SP signed-note checkpoint and verifies that `log` signed it.
 ///
 /// The log's signer name is the host name of its `baseUrl` and its key hint is
-/// computed from its key (SPEC §3b). Lines from other signers (witness cosignatures,
+/// computed from its key (C2SP `signed-note`). Lines from other signers (witness cosignatures,
 /// other keys) are ignored; at least one line must be the log's, and every line that
 /// is the log's must verify. ECDSA signatures are DER over SHA-256(note text); Ed25519
 /// signatures are the raw 64 bytes over the note text.

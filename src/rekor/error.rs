@@ -58,7 +58,7 @@ pub enum TlogError {
     },
     /// A Rekor v2 entry carries a signed entry timestamp, which Rekor v2 never issues.
     SetOnRekorV2,
-    /// The bundle has no transparency-log entry at all (SPEC §8: at least one is required).
+    /// The bundle has no transparency-log entry at all (docs/verification.md, "Thresholds": at least one is required).
     MissingEntry,
     /// Two entries name the same log and log index (an entry counted twice).
     DuplicateEntry {

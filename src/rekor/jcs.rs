@@ -189,7 +189,8 @@ mod tests {
 
     #[test]
     fn set_payload_shape_matches_spec() {
-        // SPEC §3a: keys body, integratedTime, logID, logIndex; no whitespace.
+        // rekor `pkg/api/entries.go` `signEntry`: keys body, integratedTime, logID, logIndex;
+        // RFC 8785: no whitespace.
         let v = json!({"logIndex": 7, "logID": "ab", "integratedTime": 1, "body": "e30="});
         assert_eq!(
             s(&v),

@@ -1,5 +1,5 @@
 //! Rekor transparency-log checks: SET, RFC 6962 inclusion proofs, C2SP checkpoints,
-//! entry-body binding (SPEC §3a–§3e), for Rekor v1 and Rekor v2 entries.
+//! entry-body binding (docs/verification.md, step 5 and step 9, with their sources), for Rekor v1 and Rekor v2 entries.
 //!
 //! The verifier calls [`verify_entry`] once per `tlogEntries[]` element; the other
 //! functions are its building blocks, public for tests, fuzzing and auditing.
@@ -55,7 +55,7 @@ pub struct VerifiedEntry {
 }
 
 /// Finds the log of `log_id` in the trusted root (`logId`, or `checkpointKeyId` when
-/// present; SPEC §3e).
+/// present; rekor-tiles `CLIENTS.md`).
 fn find_log<'r>(root: &'r TrustedRoot, log_id: &[u8]) -> Result<&'r TransparencyLog, TlogError> {
     root.tlog_by_log_id(log_id)
         .ok_or_else(|| TlogError::UnknownLog {
@@ -126,7 +126,7 @@ pub fn verify_entry_log(
 }
 
 /// The body half of [`verify_entry`]: the entry's `canonicalizedBody` must describe
-/// exactly this bundle's content and verifier. SPEC §3d; sigstore_rekor.proto: "clients
+/// exactly this bundle's content and verifier. sigstore_rekor.proto: "clients
 /// MUST check that the signature in it matches the bundle content".
 pub fn verify_entry_body(
     entry: &TlogEntry,
@@ -169,7 +169,7 @@ fn verify_v1_proofs(
     if entry.inclusion_promise.is_some() {
         verify_set(entry, log)?;
         let t = entry.integrated_time;
-        // SPEC §3a: the log key must have been valid at the integrated time.
+        // sigstore-go `VerifySET`: the log key must have been valid at the integrated time.
         if !log.valid_for.contains(t) {
             return Err(TlogError::IntegratedTimeOutsideLogValidity {
                 integrated_time: t,
@@ -191,12 +191,13 @@ fn verify_v1_proofs(
             .checkpoint
             .as_deref()
             .ok_or(TlogError::CheckpointMissing)?;
-        // SPEC §3b: signer name = log host name (or, for private v1 deployments, the
+        // C2SP signed-note / rekor-tiles `CLIENTS.md`: signer name = log host name (or, for private v1 deployments, the
         // name in the origin "<name> - <treeID>"); the v1 origin is not compared with
         // the host name.
         let cp = checkpoint::verify_v1_checkpoint(envelope, log)?;
         // rekor VerifyCheckpointSignature: checkpoint root hash == proof root hash;
-        // SPEC §3b (recommended): checkpoint size == proof tree size.
+        // Checkpoint size == proof tree size (stricter than rekor v1, which checks only the
+        // root hash; C2SP `tlog-checkpoint` binds both).
         if cp.root_hash != proof.root_hash {
             return Err(TlogError::CheckpointRootMismatch {
                 checkpoint: hex_encode(&cp.root_hash),
@@ -209,7 +210,7 @@ fn verify_v1_proofs(
                 proof: proof.tree_size,
             });
         }
-        // SPEC §3c: Rekor v1 proves the leaf at inclusionProof.logIndex (shard index).
+        // RFC 6962 §2.1.1: Rekor v1 proves the leaf at inclusionProof.logIndex (shard index).
         merkle_check(
             entry,
             proof,
@@ -237,14 +238,14 @@ fn verify_v2_proof(entry: &TlogEntry, log: &TransparencyLog) -> Result<Checkpoin
         .as_deref()
         .ok_or(TlogError::CheckpointMissing)?;
     let cp = verify_checkpoint(envelope, log)?;
-    // SPEC §3b: the v2 origin is the log's host name.
+    // rekor-tiles `CLIENTS.md`: the v2 origin is the log's host name.
     if cp.origin != log.hostname() {
         return Err(TlogError::CheckpointOriginMismatch {
             expected: log.hostname().to_owned(),
             found: cp.origin,
         });
     }
-    // SPEC §3b: take size and root from the verified checkpoint; the proof's own copies,
+    // rekor-tiles `CLIENTS.md`: take size and root from the verified checkpoint; the proof's own copies,
     // when present, must agree.
     if proof.log_index != 0 && proof.log_index != entry.log_index {
         return Err(TlogError::InclusionProofInconsistent {
@@ -267,7 +268,7 @@ fn verify_v2_proof(entry: &TlogEntry, log: &TransparencyLog) -> Result<Checkpoin
             found: hex_encode(&proof.root_hash),
         });
     }
-    // SPEC §3c: Rekor v2 proves the leaf at the top-level logIndex.
+    // RFC 6962 §2.1.1; rekor-tiles `CLIENTS.md`: Rekor v2 proves the leaf at the top-level logIndex.
     merkle_check(entry, proof, entry.log_index, cp.size, &cp.root_hash)?;
     Ok(cp)
 }

@@ -22,7 +22,7 @@ pub(super) fn set_payload(entry: &TlogEntry) -> Result<Vec<u8>, TlogError> {
     jcs(&payload)
 }
 
-/// Verifies the entry's SET (SPEC §3a) with the log's key: ECDSA over SHA-256 of the
+/// Verifies the entry's SET (rekor `pkg/verify/verify.go` `VerifySignedEntryTimestamp`; sigstore-go `pkg/tlog/entry.go` `VerifySET`) with the log's key: ECDSA over SHA-256 of the
 /// JCS payload. sigstore-go `VerifySET` accepts ECDSA keys only, and so does this.
 ///
 /// Does not check the integrated time against the log's validity or the clock; the

@@ -1020,7 +1020,7 @@ fn own_ed25519_rekor_v2_log_end_to_end() {
     let sk = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]);
     let key = PublicKey::from_ed25519_raw(sk.verifying_key().as_bytes()).unwrap();
     let host = "tlog.test.example";
-    // SPEC §2: a v2 log ID is SHA-256(name || 0x0A || 0x01 || key), in full.
+    // rekor-tiles `CLIENTS.md` / C2SP signed-note: a v2 log ID is SHA-256(name || 0x0A || 0x01 || key), in full.
     let log_id =
         crate::crypto::sha256_parts(&[host.as_bytes(), b"\n", &[1], sk.verifying_key().as_bytes()]);
     let hint = super::checkpoint::key_hint(host, &key);
@@ -1067,7 +1067,7 @@ fn own_p256_rekor_v1_log_end_to_end() {
     let sk = p256::ecdsa::SigningKey::from_slice(&[0x24; 32]).unwrap();
     let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(sk.verifying_key()).unwrap();
     let key = PublicKey::from_spki_der(spki.as_bytes()).unwrap();
-    // SPEC §2: a v1 log ID is SHA-256(SPKI DER).
+    // rekor `pkg/sharding/ranges.go`: a v1 log ID is SHA-256(SPKI DER).
     let log_id = sha256(spki.as_bytes()).to_vec();
     let host = "rekor.test.example";
     let root = own_log(&format!("https://{host}"), key.clone(), log_id.clone());

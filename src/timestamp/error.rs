@@ -20,7 +20,7 @@ pub enum TimestampError {
         now: crate::time::UnixTime,
     },
     /// Neither a verified SET (Rekor v1) nor a verified RFC 3161 timestamp proves when
-    /// the bundle was signed (SPEC §8: at least one verified signing time is required).
+    /// the bundle was signed (docs/verification.md, "Thresholds": at least one verified signing time is required).
     NoVerifiedTime,
     /// The encoded timestamp is larger than [`crate::limits::MAX_RFC3161_BYTES`].
     TooLarge {

@@ -1,7 +1,7 @@
 //! RFC 3161 signed timestamps (TimeStampResp / TimeStampToken, CMS SignedData, TSTInfo).
 //!
 //! Rekor v2 entries carry no signed entry timestamp, so the signing time comes from a
-//! timestamp authority (SPEC §3e): "The TSA timestamp covers the bundle signature
+//! timestamp authority (sigstore-go `pkg/verify/tsa.go`; rekor-tiles `CLIENTS.md`): "The TSA timestamp covers the bundle signature
 //! bytes ... Verify the token chain against `timestampAuthorities` and check `genTime`
 //! within the TSA's `validFor`." [`verify_timestamp`] does exactly that and returns the
 //! verified `genTime`; [`parse_timestamp`] only decodes.
@@ -30,7 +30,7 @@ use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey, OID_EC_PUBLIC_KEY, O
 use crate::encoding::hex_encode;
 use crate::time::UnixTime;
 use crate::trust_root::CertificateAuthority;
-use crate::x509::{verify_chain, ParsedCertificate, EKU_TIME_STAMPING};
+use crate::x509::{verify_chain_with_memo, ChainMemo, ParsedCertificate, EKU_TIME_STAMPING};
 
 /// `id-ce-subjectKeyIdentifier` (RFC 5280 §4.2.1.2).
 const OID_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
@@ -153,7 +153,7 @@ fn describe_sid(sid: &SignerId<'_>) -> String {
 
 /// Parses and verifies one `signedTimestamp` (DER `TimeStampResp`, or a bare
 /// `TimeStampToken` `ContentInfo`; both occur) over `signed_bytes` (the bundle's
-/// signature bytes, SPEC §3e) against the trusted root's `timestampAuthorities`.
+/// signature bytes, sigstore-go `pkg/verify/tsa.go`) against the trusted root's `timestampAuthorities`.
 ///
 /// Checks, in order: structure (RFC 3161 §2.4.2, RFC 5652 §5); TSTInfo; the message
 /// imprint equals the hash of `signed_bytes`; the signer certificate (embedded, else a
@@ -165,6 +165,17 @@ pub fn verify_timestamp(
     token_der: &[u8],
     signed_bytes: &[u8],
     authorities: &[CertificateAuthority],
+) -> Result<VerifiedTimestamp, TimestampError> {
+    verify_timestamp_with_memo(token_der, signed_bytes, authorities, &ChainMemo::default())
+}
+
+/// [`verify_timestamp`], with the TSAs' own chain links taken from (and recorded in)
+/// `memo` (see [`crate::x509::ChainMemo`]). Same result.
+pub fn verify_timestamp_with_memo(
+    token_der: &[u8],
+    signed_bytes: &[u8],
+    authorities: &[CertificateAuthority],
+    memo: &ChainMemo,
 ) -> Result<VerifiedTimestamp, TimestampError> {
     // 1. Structure (size limit first, inside parse_token).
     let token = cms::parse_token(token_der)?;
@@ -212,7 +223,7 @@ pub fn verify_timestamp(
     // 5. Signed attributes and signature.
     verify_signer_info(&token, signer)?;
 
-    // 6. Chain at genTime: SPEC §3e "Verify the token chain against
+    // 6. Chain at genTime: sigstore-go `pkg/verify/tsa.go` "Verify the token chain against
     //    `timestampAuthorities` and check `genTime` within the TSA's `validFor`", then
     //    each certificate valid at genTime (not now: conformance
     //    `rekor2-timestamp-with-expired-cert-chain`).
@@ -225,12 +236,13 @@ pub fn verify_timestamp(
         .map(|(_, c)| ParsedCertificate::from_der(c.der))
         .collect::<Result<Vec<_>, _>>()
         .map_err(chain_err)?;
-    let chain = verify_chain(
+    let chain = verify_chain_with_memo(
         &leaf,
         &untrusted,
         authorities,
         tst.gen_time,
         EKU_TIME_STAMPING,
+        memo,
     )
     .map_err(chain_err)?;
 

@@ -56,12 +56,11 @@ fn authorities(doc: &Value) -> Vec<CertificateAuthority> {
                     .map(|s| parse_rfc3339(s).unwrap()),
             },
             operator: a["operator"].as_str().map(String::from),
-            chain_memo: Default::default(),
         })
         .collect()
 }
 
-/// SPEC §3e: the timestamp covers `messageSignature.signature` or the DSSE signature.
+/// sigstore-go `pkg/verify/tsa.go`: the timestamp covers `messageSignature.signature` or the DSSE signature.
 fn signature_bytes(bundle: &Value) -> Vec<u8> {
     if let Some(ms) = bundle.get("messageSignature") {
         b64(&ms["signature"])
@@ -936,7 +935,6 @@ mod mint {
                     end: None,
                 },
                 operator: None,
-                chain_memo: Default::default(),
             },
             leaf,
             leaf_key,
@@ -1337,7 +1335,6 @@ fn rsa_tsa_token_verifies() {
             end: None,
         },
         operator: None,
-        chain_memo: Default::default(),
     };
     let auth = std::slice::from_ref(&ca);
     let v = verify_timestamp(&token, &msg, auth).unwrap();

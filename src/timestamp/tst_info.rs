@@ -65,7 +65,7 @@ pub(super) fn parse(der: &[u8]) -> Result<TstInfo<'_>, TimestampError> {
     let policy = r.oid("policy")?;
 
     // RFC 3161 §2.4.2: "The messageImprint MUST have the same value as the similar
-    // field in TimeStampReq"; its hash must be one we accept (SPEC §3e).
+    // field in TimeStampReq"; its hash must be one we accept (RFC 3161 §2.4.2).
     let imprint_seq = r.expect(Tag::Sequence, "messageImprint")?;
     let mut mi = imprint_seq.contents("TSTInfo messageImprint")?;
     let alg_tlv = mi.expect(Tag::Sequence, "hashAlgorithm")?;

@@ -8,7 +8,6 @@ pub use error::TrustRootError;
 
 use crate::crypto::{HashAlgorithm, PublicKey};
 use crate::time::UnixTime;
-pub use crate::x509::AuthorityMemo;
 
 /// `TimeRange` (`sigstore_common.proto`): inclusive at both ends; `start` is required.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +48,7 @@ pub struct TransparencyLog {
 }
 
 impl TransparencyLog {
-    /// The host name of `baseUrl`: the checkpoint origin and signer name (SPEC §3b).
+    /// The host name of `baseUrl`: the checkpoint origin and signer name (C2SP `tlog-checkpoint`; rekor-tiles `CLIENTS.md`).
     pub fn hostname(&self) -> &str {
         let rest = self
             .base_url
@@ -80,9 +79,6 @@ pub struct CertificateAuthority {
     pub valid_for: ValidityWindow,
     /// `operator`.
     pub operator: Option<String>,
-    /// Parsed `cert_chain` and its verified links, filled on first use and kept for the
-    /// life of this value (see [`AuthorityMemo`]); not part of its identity.
-    pub chain_memo: AuthorityMemo,
 }
 
 /// A parsed `trusted_root.json`.

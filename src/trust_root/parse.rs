@@ -1,4 +1,5 @@
-//! `TrustedRoot::from_json`: `trusted_root.json` → [`TrustedRoot`] (SPEC §2).
+//! `TrustedRoot::from_json`: `trusted_root.json` → [`TrustedRoot`] (protobuf-specs
+//! `sigstore_trustroot.proto` `TrustedRoot`).
 
 use der::Decode;
 
@@ -102,7 +103,7 @@ fn supported_media_type(mt: &str) -> bool {
 }
 
 impl TrustedRoot {
-    /// Parses and validates a `trusted_root.json` (SPEC §2): the media type, every
+    /// Parses and validates a `trusted_root.json` (`sigstore_trustroot.proto`): the media type, every
     /// `validFor` window (start required, end optional and not before start), log keys
     /// (P-256, P-384, Ed25519, RSA PKCS#1 v1.5 of 2048 to 4096 bits; other types are kept
     /// with `public_key: None`), log IDs and
@@ -328,7 +329,6 @@ fn parse_ca(f: &Field<'_>) -> Result<CertificateAuthority, TrustRootError> {
         cert_chain,
         valid_for,
         operator,
-        chain_memo: Default::default(),
     })
 }
 

@@ -50,7 +50,7 @@ fn embedded_root_digest_matches_the_recorded_one() {
     assert!(row.contains("`sigstore` 0.15.0"), "{row}");
 }
 
-/// SPEC §2 "Production contents".
+/// The production public-good contents (`sigstore_trustroot.proto` `TrustedRoot`).
 #[test]
 fn embedded_production_root_contents() {
     let r = TrustedRoot::embedded_public_good().unwrap();
@@ -71,7 +71,7 @@ fn embedded_production_root_contents() {
         v1.log_id,
         b64("wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=")
     );
-    // [verified] in SPEC §2: an ECDSA log's ID is SHA-256 of its SPKI DER.
+    // An ECDSA log's ID is SHA-256 of its SPKI DER (rekor `pkg/sharding/ranges.go`, as RFC 6962 §3.2).
     assert_eq!(v1.log_id, crate::crypto::sha256(k1.spki_der()).to_vec());
     assert_eq!(
         v1.valid_for,
@@ -90,7 +90,7 @@ fn embedded_production_root_contents() {
         v2.log_id,
         b64("zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A=")
     );
-    // [verified] in SPEC §2: the Rekor v2 log ID is the C2SP key ID, in full.
+    // The Rekor v2 log ID is the C2SP signed-note key ID, in full (rekor-tiles `CLIENTS.md`).
     let raw = k2.ed25519_raw().unwrap();
     assert_eq!(
         v2.log_id,

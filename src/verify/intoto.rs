@@ -17,7 +17,7 @@ pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// in-toto Statement v0.1 `_type` (older attestations).
 pub(super) const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
-/// The predicate type cosign's new bundle format uses for `cosign sign` (SPEC §5).
+/// The predicate type cosign's new bundle format uses for `cosign sign` (cosign `pkg/types/predicate.go` `CosignSignPredicateType`).
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
 #[derive(Deserialize)]
@@ -35,18 +35,10 @@ struct Subject {
     digest: BTreeMap<String, String>,
 }
 
-/// What the statement must be, beyond naming the artifact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatementRequirement {
-    /// Any in-toto statement (v0.1 or v1) whose subject has the artifact digest.
-    AnySubjectMatch,
-    /// cosign's new bundle format (SPEC §5 / issue "cosign's new bundle format"):
-    /// Statement v1 with predicate type `https://sigstore.dev/cosign/sign/v1`.
-    CosignSign,
-}
+use crate::policy::StatementRequirement;
 
 /// Checks the DSSE payload binds the artifact: payload type, statement type and a
-/// subject digest equal to the artifact's (SPEC §5, cosign `IntotoSubjectClaimVerifier`).
+/// subject digest equal to the artifact's (cosign `pkg/cosign/verifiers.go` `IntotoSubjectClaimVerifier`).
 pub(super) fn check_statement(
     payload_type: &str,
     payload: &[u8],

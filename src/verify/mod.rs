@@ -3,25 +3,26 @@
 //! [`verify`] is a pure function of (bundle, artifact digest, trusted root, policy, now).
 //! It follows the Sigstore client specification ("Verification" section of
 //! `sigstore/architecture-docs` client-spec, as sigstore-go `pkg/verify` implements it)
-//! with the thresholds of SPEC §8: at least one verified transparency-log entry, at least
+//! with the thresholds of docs/verification.md ("Thresholds"): at least one verified transparency-log entry, at least
 //! one verified signing time, and at least one valid SCT for certificates when the
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
 mod error;
 mod intoto;
 
+pub use crate::policy::StatementRequirement;
 pub use error::SignatureError;
-pub use intoto::{StatementRequirement, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
+pub use intoto::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
 
 use crate::bundle::{pae, Bundle, Content, SignerMaterial};
 use crate::crypto::{HashAlgorithm, PublicKey};
 use crate::encoding::hex_encode;
-use crate::policy::{PolicyError, SignerClaims, VerificationPolicy};
+use crate::policy::{Policy, PolicyError, SignerClaims, VerificationPolicy};
 use crate::rekor::{self, LogVerifier, TlogError, VerifiedEntry};
 use crate::time::UnixTime;
 use crate::timestamp::{self, TimestampError, VerifiedTimestamp};
 use crate::trust_root::TrustedRoot;
-use crate::x509::{self, FulcioExtensions, SanIdentity, SigningCertificate};
+use crate::x509::{self, ChainMemo, FulcioExtensions, SanIdentity, SigningCertificate};
 use crate::Error;
 
 /// The digests of the artifact being verified, in whichever algorithms are known.
@@ -120,7 +121,7 @@ impl Default for VerifyOptions {
 pub enum Concurrency {
     /// The RFC 3161 timestamps and the Fulcio chain signatures are verified on two
     /// scoped threads while the calling thread checks the content signature and the
-    /// transparency log entries (issue 7). Errors are then reported in the sequential
+    /// transparency log entries. Errors are then reported in the sequential
     /// order, so the result equals [`Concurrency::Sequential`]'s.
     #[default]
     Threads,
@@ -182,6 +183,104 @@ impl Verified {
     }
 }
 
+/// Verifies Sigstore bundles against one trusted root. Build it once per trusted root
+/// (it keeps what it has shown about the root's own CA chains) and call
+/// [`Verifier::verify`] per bundle, with a [`Policy`] per check (sigstore-go's
+/// `NewVerifier(trustedMaterial)` / `Verify(entity, policy)`). It is `Sync`: one verifier
+/// serves many threads.
+///
+/// ```
+/// use rulepack_verify::bundle::Bundle;
+/// use rulepack_verify::policy::{Matcher, Policy};
+/// use rulepack_verify::trust_root::TrustedRoot;
+/// use rulepack_verify::verify::{ArtifactDigests, Verifier};
+///
+/// // A real production bundle (crates.io `sigstore` 0.15.0, tests/data/bundle_v03.json):
+/// // cosign's signature over an OCI image manifest, verified against the Sigstore
+/// // public-good trusted root of the same package.
+/// let bundle = Bundle::from_json(include_bytes!("../../testdata/real/bundle_v03.json"))?;
+/// let root = TrustedRoot::from_json(include_bytes!("../../testdata/trust/sigstore_trusted_root.json"))?;
+/// let verifier = Verifier::new(root);
+/// // The signed artifact is known by its digest (an OCI manifest digest here); for a file,
+/// // use `ArtifactDigests::of_bytes(&bytes)`.
+/// let artifact = ArtifactDigests::parse(
+///     "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172",
+/// )
+/// .expect("a sha256 digest");
+/// let policy = Policy::identity(
+///     Matcher::exact("https://token.actions.githubusercontent.com"),
+///     Matcher::regex(r"https://github\.com/kubewarden/kubewarden-controller/\.github/workflows/release\.yml@refs/tags/v.+")?,
+/// );
+/// let now = 1_795_651_200; // 2026-11-26T00:00:00Z: the caller reads the clock
+/// let verified = verifier.verify(&bundle, &artifact, &policy, now)?;
+/// assert_eq!(
+///     verified.identity.as_ref().map(|i| i.value()),
+///     Some("https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0"),
+/// );
+/// // A different artifact, or a policy naming another repository, is rejected.
+/// let other = ArtifactDigests::of_bytes(b"another artifact");
+/// assert_eq!(
+///     verifier.verify(&bundle, &other, &policy, now).unwrap_err().code(),
+///     "signature.subject-mismatch",
+/// );
+/// # Ok::<(), rulepack_verify::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Verifier {
+    root: TrustedRoot,
+    memo: ChainMemo,
+    concurrency: Concurrency,
+}
+
+impl Verifier {
+    /// A verifier for bundles signed under `root`.
+    pub fn new(root: TrustedRoot) -> Self {
+        Self {
+            root,
+            memo: ChainMemo::default(),
+            concurrency: Concurrency::default(),
+        }
+    }
+
+    /// The trusted root this verifier checks against.
+    pub fn trusted_root(&self) -> &TrustedRoot {
+        &self.root
+    }
+
+    /// Runs every check on the calling thread instead of scoped threads (same results;
+    /// for tests that compare the two schedules, and for callers that must not spawn).
+    #[must_use]
+    pub fn sequential(mut self) -> Self {
+        self.concurrency = Concurrency::Sequential;
+        self
+    }
+
+    /// Verifies `bundle` for `artifact` under `policy`, at wall-clock `now` (seconds
+    /// since the Unix epoch, read by the caller: the verifier never reads a clock; `now`
+    /// only rejects signing times in the future). Every step of
+    /// `docs/verification.md` runs, in order; the first failure is returned.
+    pub fn verify(
+        &self,
+        bundle: &Bundle,
+        artifact: &ArtifactDigests,
+        policy: &Policy,
+        now: UnixTime,
+    ) -> Result<Verified, Error> {
+        verify_inner(
+            bundle,
+            artifact,
+            &self.root,
+            &self.memo,
+            policy.signer(),
+            now,
+            VerifyOptions {
+                statement: policy.statement(),
+                concurrency: self.concurrency,
+            },
+        )
+    }
+}
+
 /// Verifies `bundle` for `artifact` against `root` and `policy` at wall-clock `now`, with
 /// the default (strict) options.
 pub fn verify(
@@ -215,10 +314,32 @@ pub fn verify_with(
     now: UnixTime,
     opts: VerifyOptions,
 ) -> Result<Verified, Error> {
+    verify_inner(
+        bundle,
+        artifact,
+        root,
+        &ChainMemo::default(),
+        policy,
+        now,
+        opts,
+    )
+}
+
+/// The pipeline. `memo` holds what is known about `root`'s own CA chains.
+fn verify_inner(
+    bundle: &Bundle,
+    artifact: &ArtifactDigests,
+    root: &TrustedRoot,
+    memo: &ChainMemo,
+    policy: &VerificationPolicy,
+    now: UnixTime,
+    opts: VerifyOptions,
+) -> Result<Verified, Error> {
     let vm = &bundle.verification_material;
 
-    // 1. The signer: a Fulcio certificate (keyless) or a key known out of band. Identity
-    //    policies never apply to key bundles, and a key never verifies a certificate bundle.
+    // Step 1. Signer versus policy: a Fulcio certificate (keyless) or a key known out of
+    // band. Identity policies never apply to key bundles, and a key never verifies a
+    // certificate bundle.
     let signer = match (&vm.signer, policy) {
         (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => {
             Signer::Key(Box::new(k.clone()))
@@ -240,8 +361,9 @@ pub fn verify_with(
         Signer::Key(k) => (**k).clone(),
     };
 
-    // 2. Content bound to the artifact, then 3. the signature over it
-    //    (client spec: "Verify the signature ... over the artifact / PAE").
+    // Step 2. Content bound to the artifact, then
+    // Step 3. Signature: over the digest or the DSSE PAE (client spec: "Verify the
+    // signature ... over the artifact / PAE"); both in `check_content`.
     // Steps 2-3, 4 and 5 are independent of each other; with `Concurrency::Threads`
     // the timestamps (4) and the Fulcio chain signatures (needed by 7) are verified on
     // scoped threads while this thread does 2-3 and 5. Errors are taken in step order,
@@ -254,7 +376,7 @@ pub fn verify_with(
         // In step order, each stage only after the previous one passed.
         Concurrency::Sequential => {
             check_content(&bundle.content, artifact, &signer_key, opts)?;
-            let timestamps = timestamp_stage(bundle, root, now)?;
+            let timestamps = timestamp_stage(bundle, root, memo, now)?;
             let entries = tlog_stage(bundle, root, now)?;
             (
                 Ok(()),
@@ -264,10 +386,10 @@ pub fn verify_with(
             )
         }
         Concurrency::Threads => std::thread::scope(|s| {
-            let ts = beside(s, || timestamp_stage(bundle, root, now));
+            let ts = beside(s, || timestamp_stage(bundle, root, memo, now));
             let pre = cert_leaf.and_then(|leaf| {
                 beside(s, move || {
-                    x509::precheck_chain_signatures(leaf, &root.certificate_authorities)
+                    x509::precheck_chain_signatures(leaf, &root.certificate_authorities, memo)
                 })
             });
             let content = check_content(&bundle.content, artifact, &signer_key, opts);
@@ -275,7 +397,7 @@ pub fn verify_with(
             // A thread that could not start or did not finish: its stage runs here.
             let timestamps = ts
                 .and_then(|h| h.join().ok())
-                .unwrap_or_else(|| timestamp_stage(bundle, root, now));
+                .unwrap_or_else(|| timestamp_stage(bundle, root, memo, now));
             let pre = pre.and_then(|h| h.join().ok()).unwrap_or_default();
             (content, timestamps, entries, pre)
         }),
@@ -284,7 +406,8 @@ pub fn verify_with(
     let timestamps = timestamps?;
     let entries = entries?;
 
-    // 6. Verified signing times: SET integrated times and RFC 3161 genTimes.
+    // Step 6. Verified signing times: SET integrated times and RFC 3161 genTimes; at
+    // least one.
     let mut times: Vec<VerifiedTime> = entries
         .iter()
         .filter_map(|e| {
@@ -309,7 +432,8 @@ pub fn verify_with(
     // An entry without a verified integrated time (every Rekor v2 entry, and a v1 entry
     // without a SET, allowed from bundle v0.2 on) was checked against no time yet: its
     // log must have been valid at every verified signing time (rekor-tiles CLIENTS.md;
-    // SPEC §8 "a CA, log, CT log or TSA must have been valid when it acted"). Entries with
+    // docs/verification.md "Time": a CA, log, CT log or TSA must have been valid when it
+    // acted). Entries with
     // a SET were checked at their integrated time by rekor.
     for e in entries.iter().filter(|e| e.integrated_time.is_none()) {
         for t in &times {
@@ -341,8 +465,8 @@ pub fn verify_with(
         });
     };
 
-    // 7. Certificate path validation at every verified signing time, never the wall clock
-    //    (client spec: "perform certification path validation ... with a fake current time").
+    // Step 7. Certificate path: validated at every verified signing time, never the wall
+    // clock (client spec: "perform certification path validation ... with a fake current time").
     //    Same result as `x509::verify_chain` at each time in turn; a certificate signature
     //    verified at one time is not verified again at the next (it is time-independent).
     let signing_times: Vec<UnixTime> = times.iter().map(|t| t.time).collect();
@@ -353,10 +477,12 @@ pub fn verify_with(
         &signing_times,
         x509::EKU_CODE_SIGNING,
         chain_signatures,
+        memo,
     )?
     .ok_or(TimestampError::NoVerifiedTime)?;
 
-    // 8. Embedded SCTs: at least one valid when the trusted root lists CT logs.
+    // Step 8. Embedded SCTs: at least one valid when the trusted root lists CT logs
+    // (RFC 6962 §3.2).
     let sct_count = if root.ctlogs.is_empty() {
         0
     } else {
@@ -365,8 +491,9 @@ pub fn verify_with(
         x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)?.verified
     };
 
-    // 9. Every log entry's body describes this bundle (SPEC §3d; sigstore_rekor.proto:
-    //    "clients MUST check that the signature in it matches the bundle content").
+    // Step 9. Log entry bodies: every one describes this bundle (sigstore_rekor.proto:
+    // "clients MUST check that the signature in it matches the bundle content"; rekor
+    // `pkg/types/*/entry.go` Canonicalize, sigstore-go `pkg/verify/tlog.go`).
     for e in &vm.tlog_entries {
         rekor::verify_entry_body(
             e,
@@ -375,7 +502,7 @@ pub fn verify_with(
         )?;
     }
 
-    // 10. Identity policy (SPEC §8).
+    // Step 10. Identity policy (docs/verification.md, "Trust policy").
     let VerificationPolicy::Identities(rules) = policy else {
         return Err(PolicyError::CertificateBundleWithKeyPolicy.into());
     };
@@ -423,6 +550,7 @@ fn signature_bytes(content: &Content) -> &[u8] {
 fn timestamp_stage(
     bundle: &Bundle,
     root: &TrustedRoot,
+    memo: &ChainMemo,
     now: UnixTime,
 ) -> Result<Vec<VerifiedTimestamp>, Error> {
     let vm = &bundle.verification_material;
@@ -435,7 +563,8 @@ fn timestamp_stage(
     }
     let mut timestamps = Vec::with_capacity(vm.rfc3161_timestamps.len());
     for der in &vm.rfc3161_timestamps {
-        let ts = timestamp::verify_timestamp(der, signed, &root.timestamp_authorities)?;
+        let ts =
+            timestamp::verify_timestamp_with_memo(der, signed, &root.timestamp_authorities, memo)?;
         if ts.gen_time > now {
             return Err(TimestampError::InFuture {
                 gen_time: ts.gen_time,
@@ -448,7 +577,7 @@ fn timestamp_stage(
     Ok(timestamps)
 }
 
-/// Step 5. Transparency-log entries, the log half only (SET, inclusion proof,
+/// Step 5. Transparency log: every entry, the log half only (SET, inclusion proof,
 /// checkpoint); the body is bound to the bundle after the certificate has been
 /// validated (step 9). At least one entry, no entry twice.
 fn tlog_stage(
@@ -483,7 +612,7 @@ fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificat
         .collect()
 }
 
-/// Steps 2-3. Binds the content to the artifact and verifies the signature.
+/// Steps 2 and 3. Binds the content to the artifact and verifies the signature.
 fn check_content(
     content: &Content,
     artifact: &ArtifactDigests,

@@ -1,5 +1,5 @@
 //! Certification path validation against the trusted root's certificate authorities,
-//! at the signing time (SPEC §4 "Chain validation uses the signing time ... as now";
+//! at the signing time (client spec: "perform certification path validation ... with a fake current time";
 //! sigstore-go `pkg/root/certificate_authority.go`, RFC 5280 §6.1).
 //!
 //! No path building: the candidate path is the signing certificate followed by one
@@ -48,9 +48,9 @@ impl VerifiedChain {
 /// time, so re-verifying a pair within the call can only give the same answer. Only
 /// successes are recorded, with the full DER of both certificates as the key (no
 /// hashing); the memo is created per call and dropped with it, so nothing about the
-/// bundle's certificates is cached across inputs (issue 7: "no check may be skipped or
-/// cached across different inputs"). Links between two certificates of the trusted
-/// root's own chain go to that authority's [`AuthorityMemo`] instead.
+/// bundle's certificates is cached across inputs: no check is skipped or cached
+/// across different inputs. Links between two certificates of the trusted
+/// root's own chain go to the caller's [`ChainMemo`] instead.
 #[derive(Default)]
 struct VerifiedSignatures(Vec<(Vec<u8>, Vec<u8>)>);
 
@@ -63,15 +63,15 @@ fn has_link(links: &[(Vec<u8>, Vec<u8>)], child: &[u8], issuer: &[u8]) -> bool {
 
 impl VerifiedSignatures {
     /// Verifies that `issuer` signed `child` unless this call already did, or, when the
-    /// link lies inside `authority`'s own chain, unless that authority's memo already
-    /// holds it.
+    /// link lies inside a trusted-root authority's own chain (`memo` given), unless the
+    /// memo already holds it.
     fn check(
         &mut self,
         child: &ParsedCertificate,
         issuer: &ParsedCertificate,
-        authority: Option<&AuthorityMemo>,
+        memo: Option<&ChainMemo>,
     ) -> Result<(), CertificateError> {
-        if let Some(memo) = authority {
+        if let Some(memo) = memo {
             return memo.check_link(child, issuer);
         }
         if !has_link(&self.0, child.der(), issuer.der()) {
@@ -82,31 +82,41 @@ impl VerifiedSignatures {
     }
 }
 
-/// What has been shown about ONE trusted-root authority's own certificates, kept with
-/// the [`CertificateAuthority`] for as long as the loaded trusted root lives (issue 7:
-/// "verify the trusted root's own CA chains once per load"): its `certChain` parsed,
-/// and which links of that chain (certificate DER, issuer DER) carry a valid signature.
+/// What has been shown about trusted-root authorities' own certificates, kept by the
+/// caller for as long as it uses one trusted root (the verifier keeps one per loaded
+/// root, so the root's own CA chains are verified once per load): each authority's
+/// `certChain` parsed, and which links of those chains (certificate DER, issuer DER)
+/// carry a valid signature. It is this module's cache and lives beside the algorithm;
+/// the trusted root itself stays plain data.
 ///
 /// Only trusted-root material is kept, never a bundle's certificate. Every entry is
 /// keyed by the full DER it was computed from and compared byte for byte before use, so
-/// an authority whose `cert_chain` is changed after use (it is a public field) is
-/// parsed and verified afresh: the memo can only answer for exactly the bytes it saw.
-/// Failures are not recorded (a failing link is re-verified and fails again). Every
-/// other step of path validation (names, validity at the signing time, extensions, key
-/// usages, `validFor`) still runs on every call. Filled lazily, so a one-shot process
-/// verifies only the links its bundle uses, once.
+/// the memo can only answer for exactly the bytes it saw: an authority whose
+/// `cert_chain` differs is parsed and verified afresh. Failures are not recorded (a
+/// failing link is re-verified and fails again). Every other step of path validation
+/// (names, validity at the signing time, extensions, key usages, `validFor`) still runs
+/// on every call. Filled lazily, so a one-shot process verifies only the links its
+/// bundle uses, once. Bounded: at most [`MEMO_CHAINS`] parsed chains and
+/// [`MEMO_LINKS`] links; when full, it starts over.
 #[derive(Default)]
-pub struct AuthorityMemo(std::sync::Mutex<MemoInner>);
+pub struct ChainMemo(std::sync::Mutex<MemoInner>);
+
+/// Parsed authority chains a [`ChainMemo`] holds at most (Fulcio CAs and TSAs of one
+/// trusted root).
+const MEMO_CHAINS: usize = 2 * crate::limits::MAX_TRUST_ROOT_ENTRIES;
+/// Verified links a [`ChainMemo`] holds at most.
+const MEMO_LINKS: usize = MEMO_CHAINS * MAX_CERT_CHAIN_LEN;
 
 #[derive(Clone, Default)]
 struct MemoInner {
-    /// `certChain` parsed, in order; used only when every DER matches.
-    parsed: Vec<ParsedCertificate>,
+    /// Authorities' `certChain`s parsed, in order; one is used only when every DER
+    /// matches.
+    parsed: Vec<Vec<ParsedCertificate>>,
     /// Links whose signature verified.
     links: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-impl AuthorityMemo {
+impl ChainMemo {
     /// Runs `f` on the memo; `None` when the lock is poisoned (the memo is then
     /// bypassed, never trusted).
     fn with<T>(&self, f: impl FnOnce(&mut MemoInner) -> T) -> Option<T> {
@@ -118,14 +128,17 @@ impl AuthorityMemo {
         &self,
         authority: &CertificateAuthority,
     ) -> Result<Vec<ParsedCertificate>, CertificateError> {
-        let same = |m: &MemoInner| {
-            m.parsed.len() == authority.cert_chain.len()
-                && m.parsed
+        let same = |parsed: &Vec<ParsedCertificate>| {
+            parsed.len() == authority.cert_chain.len()
+                && parsed
                     .iter()
                     .zip(&authority.cert_chain)
                     .all(|(p, d)| p.der() == d.as_slice())
         };
-        if let Some(hit) = self.with(|m| same(m).then(|| m.parsed.clone())).flatten() {
+        if let Some(hit) = self
+            .with(|m| m.parsed.iter().find(|p| same(p)).cloned())
+            .flatten()
+        {
             return Ok(hit);
         }
         let mut chain = Vec::with_capacity(authority.cert_chain.len());
@@ -137,11 +150,16 @@ impl AuthorityMemo {
                 }
             })?);
         }
-        self.with(|m| m.parsed = chain.clone());
+        self.with(|m| {
+            if m.parsed.len() >= MEMO_CHAINS {
+                m.parsed.clear();
+            }
+            m.parsed.push(chain.clone());
+        });
         Ok(chain)
     }
 
-    /// Verifies that `issuer` signed `child` (both from the authority's chain) unless
+    /// Verifies that `issuer` signed `child` (both from an authority's chain) unless
     /// this memo already holds that exact pair.
     fn check_link(
         &self,
@@ -154,9 +172,7 @@ impl AuthorityMemo {
         }
         verify_signed_by(child, issuer)?;
         self.with(|m| {
-            // A chain has fewer than MAX_CERT_CHAIN_LEN links; more entries can only
-            // come from a `cert_chain` replaced after use, whose old links are stale.
-            if m.links.len() >= MAX_CERT_CHAIN_LEN {
+            if m.links.len() >= MEMO_LINKS {
                 m.links.clear();
             }
             m.links.push((c.to_vec(), i.to_vec()));
@@ -170,28 +186,11 @@ impl AuthorityMemo {
     }
 }
 
-impl Clone for AuthorityMemo {
-    fn clone(&self) -> Self {
-        Self(std::sync::Mutex::new(
-            self.with(|m| m.clone()).unwrap_or_default(),
-        ))
-    }
-}
-
-/// The memo is not part of an authority's identity: two authorities are equal when
-/// their trusted-root fields are.
-impl PartialEq for AuthorityMemo {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for AuthorityMemo {}
-
-impl std::fmt::Debug for AuthorityMemo {
+impl std::fmt::Debug for ChainMemo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "AuthorityMemo {{ verified_links: {} }}",
+            "ChainMemo {{ verified_links: {} }}",
             self.verified_links()
         )
     }
@@ -200,8 +199,8 @@ impl std::fmt::Debug for AuthorityMemo {
 /// Certificate signatures verified ahead of path validation, for ONE
 /// [`verify_chain_at_times_with`] call on the same leaf and authorities. Made by
 /// [`precheck_chain_signatures`], typically on another thread while the caller runs
-/// other checks (issue 7: "run a bundle's independent signature checks on scoped
-/// threads"). It holds only successes, keyed by the full DER of both certificates, so
+/// other checks (a bundle's independent signature checks run on scoped threads). It
+/// holds only successes, keyed by the full DER of both certificates, so
 /// it can only spare re-verifying exactly a signature that verified.
 #[derive(Default)]
 pub struct ChainSignatures(VerifiedSignatures);
@@ -209,19 +208,19 @@ pub struct ChainSignatures(VerifiedSignatures);
 /// Verifies the certificate signatures that path validation of `leaf` against
 /// `authorities` can need, without any other check: the leaf by the first certificate
 /// of each authority whose subject is the leaf's issuer, and each such authority's own
-/// chain links (those go to its [`AuthorityMemo`]). Nothing fails here: a signature
-/// that does not verify is simply not recorded, and path validation verifies it again
-/// and reports it.
+/// chain links (those go to `memo`). Nothing fails here: a signature that does not
+/// verify is simply not recorded, and path validation verifies it again and reports it.
 pub fn precheck_chain_signatures(
     leaf: &ParsedCertificate,
     authorities: &[CertificateAuthority],
+    memo: &ChainMemo,
 ) -> ChainSignatures {
     let mut out = VerifiedSignatures::default();
     for authority in authorities
         .iter()
         .take(crate::limits::MAX_TRUST_ROOT_ENTRIES)
     {
-        let Ok(chain) = authority.chain_memo.parsed_chain(authority) else {
+        let Ok(chain) = memo.parsed_chain(authority) else {
             continue;
         };
         let Some(first) = chain.first() else { continue };
@@ -235,7 +234,7 @@ pub fn precheck_chain_signatures(
         for pair in chain.windows(2) {
             if let [child, issuer] = pair {
                 if child.issuer_der() == issuer.subject_der() {
-                    let _ = authority.chain_memo.check_link(child, issuer);
+                    let _ = memo.check_link(child, issuer);
                 }
             }
         }
@@ -470,7 +469,7 @@ fn check_path(
     at: UnixTime,
     required_eku: &ObjectIdentifier,
     signatures: &mut VerifiedSignatures,
-    authority: &AuthorityMemo,
+    memo: &ChainMemo,
     trusted_from: usize,
 ) -> Result<(), CertificateError> {
     if path.len() > MAX_CERT_CHAIN_LEN {
@@ -490,9 +489,9 @@ fn check_path(
                 issuer: child.issuer_string(),
             });
         }
-        signatures.check(child, issuer, (i >= trusted_from).then_some(authority))?;
+        signatures.check(child, issuer, (i >= trusted_from).then_some(memo))?;
     }
-    // SPEC §2: "Clients MUST check times against both the CA's validFor and every
+    // sigstore_trustroot.proto: "Clients MUST check times against both the CA's validFor and every
     // certificate in the chain."
     for cert in path {
         check_validity(cert, at)?;
@@ -517,6 +516,7 @@ fn try_authority(
     at: UnixTime,
     required_eku: &ObjectIdentifier,
     signatures: &mut VerifiedSignatures,
+    memo: &ChainMemo,
 ) -> Result<Vec<ParsedCertificate>, CertificateError> {
     if authority.cert_chain.len() > MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
@@ -524,7 +524,7 @@ fn try_authority(
             max: MAX_CERT_CHAIN_LEN,
         });
     }
-    let chain = authority.chain_memo.parsed_chain(authority)?;
+    let chain = memo.parsed_chain(authority)?;
     // Special case (TSA): the leaf is the authority's own first certificate.
     let (path, trusted_from) =
         if authority.cert_chain.first().map(Vec::as_slice) == Some(leaf.der()) {
@@ -535,17 +535,10 @@ fn try_authority(
             path.extend(chain);
             (path, 1)
         };
-    check_path(
-        &path,
-        at,
-        required_eku,
-        signatures,
-        &authority.chain_memo,
-        trusted_from,
-    )?;
+    check_path(&path, at, required_eku, signatures, memo, trusted_from)?;
     // No path building from bundle-supplied certificates: each must be one the trusted
     // root already lists for this authority (sigstore-go uses only the trusted root's
-    // intermediates; SPEC §1: the bundle chain "MUST NOT" be needed for trust).
+    // intermediates; sigstore_bundle.proto: the bundle chain "MUST NOT" be needed for trust).
     for cert in untrusted {
         if !authority
             .cert_chain
@@ -580,6 +573,26 @@ pub fn verify_chain(
     at: UnixTime,
     required_eku: ObjectIdentifier,
 ) -> Result<VerifiedChain, CertificateError> {
+    verify_chain_with_memo(
+        leaf,
+        untrusted,
+        authorities,
+        at,
+        required_eku,
+        &ChainMemo::default(),
+    )
+}
+
+/// [`verify_chain`], with the authorities' own chain links taken from (and recorded in)
+/// `memo`, which the caller keeps for as long as it uses these authorities. Same result.
+pub fn verify_chain_with_memo(
+    leaf: &ParsedCertificate,
+    untrusted: &[ParsedCertificate],
+    authorities: &[CertificateAuthority],
+    at: UnixTime,
+    required_eku: ObjectIdentifier,
+    memo: &ChainMemo,
+) -> Result<VerifiedChain, CertificateError> {
     verify_chain_memo(
         leaf,
         untrusted,
@@ -587,6 +600,7 @@ pub fn verify_chain(
         at,
         &required_eku,
         &mut VerifiedSignatures::default(),
+        memo,
     )
 }
 
@@ -614,11 +628,13 @@ pub fn verify_chain_at_times(
         times,
         required_eku,
         ChainSignatures::default(),
+        &ChainMemo::default(),
     )
 }
 
 /// [`verify_chain_at_times`], starting from the signatures `precheck` already verified
-/// for this same leaf (see [`precheck_chain_signatures`]). Same result.
+/// for this same leaf (see [`precheck_chain_signatures`]), with the authorities' own
+/// chain links from `memo` (see [`verify_chain_with_memo`]). Same result.
 pub fn verify_chain_at_times_with(
     leaf: &ParsedCertificate,
     untrusted: &[ParsedCertificate],
@@ -626,6 +642,7 @@ pub fn verify_chain_at_times_with(
     times: &[UnixTime],
     required_eku: ObjectIdentifier,
     precheck: ChainSignatures,
+    memo: &ChainMemo,
 ) -> Result<Option<VerifiedChain>, CertificateError> {
     let mut signatures = precheck.0;
     let mut chain = None;
@@ -637,6 +654,7 @@ pub fn verify_chain_at_times_with(
             at,
             &required_eku,
             &mut signatures,
+            memo,
         )?);
     }
     Ok(chain)
@@ -649,6 +667,7 @@ fn verify_chain_memo(
     at: UnixTime,
     required_eku: &ObjectIdentifier,
     signatures: &mut VerifiedSignatures,
+    memo: &ChainMemo,
 ) -> Result<VerifiedChain, CertificateError> {
     if untrusted.len() >= MAX_CERT_CHAIN_LEN {
         return Err(CertificateError::ChainTooLong {
@@ -663,7 +682,15 @@ fn verify_chain_memo(
         if !authority.valid_for.contains(at) {
             continue;
         }
-        match try_authority(leaf, untrusted, authority, at, required_eku, signatures) {
+        match try_authority(
+            leaf,
+            untrusted,
+            authority,
+            at,
+            required_eku,
+            signatures,
+            memo,
+        ) {
             Ok(path) => {
                 return Ok(VerifiedChain {
                     authority_index,
@@ -1044,7 +1071,6 @@ mod tests {
                 end: None,
             },
             operator: None,
-            chain_memo: Default::default(),
         };
         let t = leaf.not_before() + 60;
         let chain =
@@ -1262,26 +1288,37 @@ mod tests {
                 end: None,
             },
             operator: None,
-            chain_memo: Default::default(),
         }
     }
 
-    /// Issue 7 "verify the trusted root's own CA chains once per load": the
-    /// intermediate-by-root link is verified on first use and then remembered by the
-    /// authority, while the leaf-by-intermediate link is verified on every call; the
-    /// outcomes equal those of a fresh authority each time.
+    /// The trusted root's own CA chains are verified once per load: with one
+    /// [`ChainMemo`] kept across calls (as the verifier keeps one per trusted root), the
+    /// intermediate-by-root link is verified on first use and then remembered, while the
+    /// leaf-by-intermediate link is verified on every call; the outcomes equal those of
+    /// a fresh memo each time.
     #[test]
-    fn authority_memo_keeps_only_trusted_links_and_gives_the_same_results() {
+    fn chain_memo_keeps_only_trusted_links_and_gives_the_same_results() {
         let p = pki(ca_exts(), ca_exts());
         let ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
-        assert_eq!(ca.chain_memo.verified_links(), 0);
+        let memo = ChainMemo::default();
+        assert_eq!(memo.verified_links(), 0);
+        let with_memo = |leaf: &ParsedCertificate, at| {
+            verify_chain_with_memo(
+                leaf,
+                &[],
+                std::slice::from_ref(&ca),
+                at,
+                EKU_CODE_SIGNING,
+                &memo,
+            )
+        };
         let good = leaf(good_leaf_exts());
         for _ in 0..3 {
-            let v = verify_chain(&good, &[], std::slice::from_ref(&ca), T, EKU_CODE_SIGNING);
+            let v = with_memo(&good, T);
             assert_eq!(v, check(&p, &good));
             assert_eq!(v.map(|c| c.path.len()), Ok(3));
             // Only the intermediate -> root link (trusted-root material) is kept.
-            assert_eq!(ca.chain_memo.verified_links(), 1);
+            assert_eq!(memo.verified_links(), 1);
         }
         // A leaf with a bad signature fails on every call, memo or not: bundle links
         // are never remembered.
@@ -1295,22 +1332,20 @@ mod tests {
         ))
         .unwrap();
         for _ in 0..2 {
-            let e = verify_chain(&forged, &[], std::slice::from_ref(&ca), T, EKU_CODE_SIGNING);
-            assert_eq!(code(e), "certificate.signature-invalid");
+            assert_eq!(code(with_memo(&forged, T)), "certificate.signature-invalid");
+            assert_eq!(memo.verified_links(), 1);
         }
         // Every other check still runs on a memo hit: the time is still checked.
-        let late = verify_chain(
-            &good,
-            &[],
-            std::slice::from_ref(&ca),
-            T + 2 * YEAR,
-            EKU_CODE_SIGNING,
+        assert_eq!(code(with_memo(&good, T + 2 * YEAR)), "certificate.expired");
+        // The memo-free entry point gives the same answers.
+        assert_eq!(
+            with_memo(&good, T),
+            verify_chain(&good, &[], std::slice::from_ref(&ca), T, EKU_CODE_SIGNING)
         );
-        assert_eq!(code(late), "certificate.expired");
     }
 
     #[test]
-    fn authority_memo_never_answers_for_other_bytes() {
+    fn chain_memo_never_answers_for_other_bytes() {
         let p = pki(ca_exts(), ca_exts());
         let good = leaf(good_leaf_exts());
         // An intermediate with the same names and key that the root did NOT sign.
@@ -1322,47 +1357,38 @@ mod tests {
             (T - YEAR, T + YEAR),
             ca_exts(),
         );
+        let memo = ChainMemo::default();
+        let run = |a: &CertificateAuthority| {
+            verify_chain_with_memo(
+                &good,
+                &[],
+                std::slice::from_ref(a),
+                T,
+                EKU_CODE_SIGNING,
+                &memo,
+            )
+        };
         // Failures are not remembered: a bad trusted chain fails every time.
         let bad = authority(vec![bad_int.clone(), p.root.clone()]);
         for _ in 0..2 {
-            let e = verify_chain(&good, &[], std::slice::from_ref(&bad), T, EKU_CODE_SIGNING);
-            assert_eq!(code(e), "certificate.signature-invalid");
-            assert_eq!(bad.chain_memo.verified_links(), 0);
+            assert_eq!(code(run(&bad)), "certificate.signature-invalid");
+            assert_eq!(memo.verified_links(), 0);
         }
-        // A warmed-up authority (and a clone of it, which carries the memo) whose
-        // public `cert_chain` is then replaced re-parses and re-verifies.
+        // A warmed-up memo asked about an authority whose chain differs (the same names,
+        // another intermediate) re-parses and re-verifies; back to the real chain, it
+        // verifies again from the memo.
         let mut ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
-        assert_eq!(
-            code(verify_chain(
-                &good,
-                &[],
-                std::slice::from_ref(&ca),
-                T,
-                EKU_CODE_SIGNING
-            )),
-            "ok"
-        );
-        assert_eq!(ca.chain_memo.verified_links(), 1);
-        let mut copy = ca.clone();
-        assert_eq!(copy.chain_memo.verified_links(), 1);
-        assert_eq!(copy, ca, "the memo is not part of the authority's identity");
-        for a in [&mut ca, &mut copy] {
-            a.cert_chain = vec![bad_int.clone(), p.root.clone()];
-            let e = verify_chain(&good, &[], std::slice::from_ref(a), T, EKU_CODE_SIGNING);
-            assert_eq!(code(e), "certificate.signature-invalid");
-            // Back to the real intermediate: verifies again (from the memo).
-            a.cert_chain = vec![p.intermediate.clone(), p.root.clone()];
-            assert_eq!(
-                code(verify_chain(
-                    &good,
-                    &[],
-                    std::slice::from_ref(a),
-                    T,
-                    EKU_CODE_SIGNING
-                )),
-                "ok"
-            );
-        }
+        assert_eq!(code(run(&ca)), "ok");
+        assert_eq!(memo.verified_links(), 1);
+        ca.cert_chain = vec![bad_int.clone(), p.root.clone()];
+        assert_eq!(code(run(&ca)), "certificate.signature-invalid");
+        ca.cert_chain = vec![p.intermediate.clone(), p.root.clone()];
+        assert_eq!(code(run(&ca)), "ok");
+        assert_eq!(memo.verified_links(), 1);
+        // Two authorities are equal exactly when their trusted-root fields are: the
+        // trust-root data carries no cache.
+        assert_eq!(ca.clone(), ca);
+        assert_ne!(ca, bad);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The signer identity of a Fulcio certificate: the SAN (`fulcio:docs/oidc.md`) and the
 //! extensions 1.3.6.1.4.1.57264.1.N (`fulcio:docs/oid-info.md`,
-//! `sigstore-go:pkg/fulcio/certificate/extensions.go`). SPEC §4 and §8.
+//! `sigstore-go:pkg/fulcio/certificate/extensions.go`; `fulcio:docs/oid-info.md`).
 
 use der::asn1::{ObjectIdentifier, Utf8StringRef};
 use der::Decode;
@@ -15,7 +15,7 @@ const FULCIO_ARC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.5
 /// The Fulcio username OtherName type, `1.3.6.1.4.1.57264.1.7` (`fulcio:docs/oidc.md`).
 const OID_FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
-/// The signer identity from the SAN (SPEC §4 / §8: first URI, else first email, else
+/// The signer identity from the SAN (`fulcio:docs/oidc.md`; sigstore-go `pkg/fulcio/certificate/summarize.go`: first URI, else first email, else
 /// the Fulcio OtherName 1.3.6.1.4.1.57264.1.7), as sigstore-go
 /// `pkg/fulcio/certificate/summarize.go` picks it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,7 +260,7 @@ pub struct FulcioExtensions {
 }
 
 impl FulcioExtensions {
-    /// The OIDC issuer: extension .8, else the deprecated .1 (SPEC §8;
+    /// The OIDC issuer: extension .8, else the deprecated .1 (`fulcio:docs/oid-info.md`;
     /// sigstore-go `pkg/fulcio/certificate/summarize.go`).
     pub fn issuer(&self) -> Option<&str> {
         self.issuer_v2.as_deref().or(self.issuer_v1.as_deref())

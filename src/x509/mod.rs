@@ -1,5 +1,5 @@
 //! X.509 certificates: Fulcio chain validation at the signing time, Fulcio extensions,
-//! SAN, embedded SCTs (SPEC §4).
+//! SAN, embedded SCTs (`fulcio:docs/certificate-specification.md`, RFC 5280, RFC 6962).
 //!
 //! - [`ParsedCertificate`]: one DER certificate, any role.
 //! - [`SigningCertificate`]: a leaf with its [`SanIdentity`] and [`FulcioExtensions`].
@@ -19,7 +19,8 @@ mod test_support;
 pub use cert::ParsedCertificate;
 pub use chain::{
     precheck_chain_signatures, verify_chain, verify_chain_at_times, verify_chain_at_times_with,
-    AuthorityMemo, ChainSignatures, VerifiedChain, EKU_CODE_SIGNING, EKU_TIME_STAMPING,
+    verify_chain_with_memo, ChainMemo, ChainSignatures, VerifiedChain, EKU_CODE_SIGNING,
+    EKU_TIME_STAMPING,
 };
 pub use error::CertificateError;
 pub use fulcio::{FulcioExtensions, SanIdentity, SigningCertificate};

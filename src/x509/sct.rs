@@ -1,4 +1,4 @@
-//! Embedded signed certificate timestamps (RFC 6962 §3.2, §3.3; SPEC §4 "Embedded SCT";
+//! Embedded signed certificate timestamps (RFC 6962 §3.2, §3.3;
 //! sigstore-go `pkg/verify/sct.go`, sigstore-python `sigstore/_internal/sct.py`).
 
 use der::asn1::{ObjectIdentifier, OctetStringRef};

@@ -64,7 +64,6 @@ pub(crate) fn authorities(root: &Value, list: &str) -> Vec<CertificateAuthority>
                 .collect(),
             valid_for: window(&ca["validFor"]),
             operator: None,
-            chain_memo: Default::default(),
         })
         .collect()
 }
