@@ -719,11 +719,20 @@ impl RegistryClient {
                     resp
                 }
                 Err(e) => {
+                    // No answer at all: no connection, no TLS session, nothing read in
+                    // time (not a request that could not be built, nor a garbled answer).
+                    let silent = matches!(
+                        e,
+                        ureq::Error::Timeout(_)
+                            | ureq::Error::Io(_)
+                            | ureq::Error::HostNotFound
+                            | ureq::Error::ConnectionFailed
+                            | ureq::Error::Tls(_)
+                            | ureq::Error::Rustls(_)
+                    );
                     let err = self.transport_error(&url, e, dl, cut);
-                    if matches!(
-                        err,
-                        RegistryError::Network { .. } | RegistryError::Timeout { .. }
-                    ) {
+                    // A deadline cutting the request short says nothing about the host.
+                    if silent && !matches!(err, RegistryError::DeadlineExceeded { .. }) {
                         self.no_answer(&origin, sent, &err);
                     }
                     return Err(err);
