@@ -9,10 +9,10 @@ use crate::config::ConfigError;
 use crate::oci::{ReferenceError, RegistryError};
 use crate::policy::PolicyError;
 use crate::rekor::TlogError;
+use crate::signature::SignatureError;
 use crate::timestamp::TimestampError;
 use crate::trust_root::TrustRootError;
 use crate::tuf::TufError;
-use crate::verify::SignatureError;
 use crate::x509::{CertificateError, SctError};
 
 /// Any failure of the verifier, tagged with the stage that caught it.
@@ -70,23 +70,6 @@ impl Error {
         let code = self.code();
         code.split_once('.').map_or(code, |(s, _)| s)
     }
-
-    /// How informative the error is when several candidates (bundles) fail: higher is
-    /// more specific (webpki `rank()`). Identity mismatches rank highest because they
-    /// mean everything else verified; malformed input ranks lowest.
-    pub fn rank(&self) -> u32 {
-        match self {
-            Self::Policy(_) => 100,
-            Self::Signature(_) => 90,
-            Self::Timestamp(_) => 80,
-            Self::Tlog(_) => 70,
-            Self::Sct(_) => 65,
-            Self::Certificate(_) => 60,
-            Self::Bundle(_) => 20,
-            Self::TrustRoot(_) | Self::Tuf(_) | Self::Config(_) => 10,
-            Self::Registry(_) | Self::Reference(_) => 5,
-        }
-    }
 }
 
 impl fmt::Display for Error {
@@ -108,7 +91,27 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// `source()` is the stage's own error (whose `source()` is its typed cause, where
+/// there is one). `Display` is already a complete sentence including them, for one-line
+/// reports.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(match self {
+            Self::Bundle(e) => e,
+            Self::TrustRoot(e) => e,
+            Self::Certificate(e) => e,
+            Self::Sct(e) => e,
+            Self::Tlog(e) => e,
+            Self::Timestamp(e) => e,
+            Self::Signature(e) => e,
+            Self::Policy(e) => e,
+            Self::Registry(e) => e,
+            Self::Reference(e) => e,
+            Self::Tuf(e) => e,
+            Self::Config(e) => e,
+        })
+    }
+}
 
 macro_rules! from_stage {
     ($($t:ty => $v:ident),* $(,)?) => {$(

@@ -33,6 +33,7 @@ pub mod oci;
 pub mod pack;
 pub mod policy;
 pub mod rekor;
+pub mod signature;
 pub mod time;
 pub mod timestamp;
 pub mod trust_root;

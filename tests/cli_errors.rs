@@ -87,6 +87,7 @@ fn world() -> &'static World {
             "foreign-sigstore",
             "message-signature",
             "two-bad-bundles",
+            "furthest-bundle-first",
         ];
         let decoy = BuiltPack::new("decoy", &[("decoy.rego", b"package decoy\n")]);
         for (i, name) in names.into_iter().enumerate() {
@@ -194,6 +195,19 @@ fn world() -> &'static World {
                         "/dsseEnvelope/signatures/0/sig",
                     )),
                 ],
+                // A bundle whose signature is broken (step 3) and one whose certificate
+                // had expired when it was logged (step 7): the second got further.
+                "furthest-bundle-first" => {
+                    let mut o = acme.clone();
+                    o.cert_lifetime_secs = 10;
+                    vec![
+                        pack.attach(flip_base64(
+                            &sign(&mut vs, &acme).bundle,
+                            "/dsseEnvelope/signatures/0/sig",
+                        )),
+                        sign(&mut vs, &o),
+                    ]
+                }
                 other => panic!("{other}"),
             };
             for s in &attached {
@@ -777,7 +791,7 @@ fn verification_failures_name_pack_digest_and_reason() {
             &["not in the trusted root"],
         ),
         ("message-signature", "signature.not-cosign-statement", &[]),
-        // Both bundles' reasons, the most specific (webpki-style rank) first.
+        // Both bundles' reasons, the one that got furthest through the pipeline first.
         (
             "two-bad-bundles",
             "policy.identity-mismatch",
@@ -786,6 +800,12 @@ fn verification_failures_name_pack_digest_and_reason() {
                 "mallory/rules",
                 "error[signature.invalid]",
             ],
+        ),
+        // Certificate path (step 7) beats signature (step 3), whatever the bundle order.
+        (
+            "furthest-bundle-first",
+            "certificate.expired",
+            &["2 bundles attached", "error[signature.invalid]"],
         ),
     ];
     let mut wrong = Vec::new();

@@ -1,9 +1,11 @@
 //! The verification steps are numbered once: `docs/verification.md` ("## The steps") and the
 //! `// Step N. Title` comments of `src/verify/mod.rs` must list the same numbers with the
-//! same titles, each step exactly once in the code.
+//! same titles, each step exactly once in the code, and so must `verify::Step`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use rulepack_verify::verify::Step;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,5 +82,16 @@ fn verification_steps_are_numbered_once() {
     assert_eq!(
         docs, code,
         "docs/verification.md and src/verify/mod.rs disagree"
+    );
+    // The pipeline's own `Step` values (by which failures are ranked) carry the same
+    // numbers and titles.
+    let steps: BTreeMap<u32, String> = Step::ALL
+        .iter()
+        .filter(|s| s.number() > 0)
+        .map(|s| (u32::from(s.number()), s.title().to_owned()))
+        .collect();
+    assert_eq!(
+        docs, steps,
+        "docs/verification.md and verify::Step disagree"
     );
 }

@@ -179,4 +179,12 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// The typed cause, where there is one (`Display` already quotes it).
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Regex { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

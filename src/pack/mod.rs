@@ -12,7 +12,7 @@ use crate::bundle::{Bundle, Content};
 use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
 use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
-use crate::verify::{self, ArtifactDigests, Verified, Verifier};
+use crate::verify::{self, ArtifactDigests, Rejection, Step, Verified, Verifier};
 use crate::Error;
 
 /// The two trust tiers (docs/verification.md, "Trust policy").
@@ -79,9 +79,11 @@ pub struct PackFailure {
     pub digest: Option<Digest>,
     /// The tier.
     pub tier: Tier,
-    /// The most specific failure (webpki-style `rank`), reported first.
+    /// The most specific failure, reported first: that of the bundle which got
+    /// furthest through the verification pipeline ([`Step`]).
     pub error: Error,
-    /// Each attached bundle's failure, most specific first: `(bundle digest, error)`.
+    /// Each attached bundle's failure, furthest step first (bundle order among equals):
+    /// `(bundle digest, error)`.
     pub bundles: Vec<(Digest, Error)>,
 }
 
@@ -134,7 +136,7 @@ pub fn verify_pack(
     // `https://sigstore.dev/cosign/sign/v1` whose subject is the manifest digest.
     let policy = Policy::identities(rules).with_statement(StatementRequirement::CosignSign);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
-    let mut failures: Vec<(Digest, Error)> = Vec::new();
+    let mut failures: Vec<(Digest, Box<Rejection>)> = Vec::new();
     for b in found {
         match verify_one(&b, &artifact, verifier, &policy, now) {
             Ok(verified) => {
@@ -150,7 +152,10 @@ pub fn verify_pack(
             Err(e) => failures.push((b.bundle_digest, e)),
         }
     }
-    failures.sort_by_key(|(_, e)| core::cmp::Reverse(e.rank()));
+    // The bundle that got furthest through the pipeline is the most informative
+    // (webpki's `rank()`, derived from the pipeline order); the sort is stable.
+    failures.sort_by_key(|(_, r)| core::cmp::Reverse(r.step));
+    let failures: Vec<(Digest, Error)> = failures.into_iter().map(|(d, r)| (d, r.error)).collect();
     // find_sigstore_bundles returns NoBundle rather than an empty list; keep that
     // meaning if the list were ever empty.
     let error = failures.first().map(|(_, e)| e.clone()).unwrap_or_else(|| {
@@ -178,10 +183,18 @@ fn verify_one(
     verifier: &Verifier,
     policy: &Policy,
     now: UnixTime,
-) -> Result<Verified, Error> {
-    let bundle = Bundle::from_json(&b.bundle_bytes)?;
+) -> Result<Verified, Box<Rejection>> {
+    let bundle = Bundle::from_json(&b.bundle_bytes).map_err(|e| {
+        Box::new(Rejection {
+            step: Step::Parse,
+            error: e.into(),
+        })
+    })?;
     if !matches!(bundle.content, Content::Dsse(_)) {
-        return Err(verify::SignatureError::NotCosignStatement.into());
+        return Err(Box::new(Rejection {
+            step: Step::ContentBinding,
+            error: verify::SignatureError::NotCosignStatement.into(),
+        }));
     }
-    verifier.verify(&bundle, artifact, policy, now)
+    verifier.verify_traced(&bundle, artifact, policy, now)
 }

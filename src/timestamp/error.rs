@@ -315,4 +315,14 @@ impl fmt::Display for TimestampError {
     }
 }
 
-impl std::error::Error for TimestampError {}
+/// The typed cause, where there is one (the sentence above already quotes it, so a
+/// one-line report needs only `Display`).
+impl std::error::Error for TimestampError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::SignerKey { source } | Self::BadSignature { source } => Some(source),
+            Self::Chain { source } => Some(source),
+            _ => None,
+        }
+    }
+}

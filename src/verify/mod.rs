@@ -7,95 +7,21 @@
 //! one verified signing time, and at least one valid SCT for certificates when the
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
-mod error;
-mod intoto;
-
 pub use crate::policy::StatementRequirement;
-pub use error::SignatureError;
-pub use intoto::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
+pub use crate::signature::{
+    ArtifactDigests, SignatureError, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1,
+};
 
-use crate::bundle::{pae, Bundle, Content, SignerMaterial};
-use crate::crypto::{HashAlgorithm, PublicKey};
-use crate::encoding::hex_encode;
+use crate::bundle::{Bundle, Content, SignerMaterial};
+use crate::crypto::PublicKey;
 use crate::policy::{Policy, PolicyError, SignerClaims, VerificationPolicy};
 use crate::rekor::{self, LogVerifier, TlogError, VerifiedEntry};
+use crate::signature;
 use crate::time::UnixTime;
 use crate::timestamp::{self, TimestampError, VerifiedTimestamp};
 use crate::trust_root::TrustedRoot;
 use crate::x509::{self, ChainMemo, FulcioExtensions, SanIdentity, SigningCertificate};
 use crate::Error;
-
-/// The digests of the artifact being verified, in whichever algorithms are known.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ArtifactDigests {
-    sha256: Option<Vec<u8>>,
-    sha384: Option<Vec<u8>>,
-    sha512: Option<Vec<u8>>,
-}
-
-impl ArtifactDigests {
-    /// All three digests of the artifact bytes.
-    pub fn of_bytes(data: &[u8]) -> Self {
-        Self {
-            sha256: Some(HashAlgorithm::Sha256.digest(data)),
-            sha384: Some(HashAlgorithm::Sha384.digest(data)),
-            sha512: Some(HashAlgorithm::Sha512.digest(data)),
-        }
-    }
-
-    /// The SHA-256 digest of an artifact known only by it (an OCI manifest digest).
-    pub fn sha256(digest: [u8; 32]) -> Self {
-        Self {
-            sha256: Some(digest.to_vec()),
-            ..Self::default()
-        }
-    }
-
-    /// A single known digest (the artifact itself is not available).
-    pub fn from_digest(alg: HashAlgorithm, digest: Vec<u8>) -> Option<Self> {
-        if digest.len() != alg.output_len() {
-            return None;
-        }
-        let mut d = Self::default();
-        match alg {
-            HashAlgorithm::Sha256 => d.sha256 = Some(digest),
-            HashAlgorithm::Sha384 => d.sha384 = Some(digest),
-            HashAlgorithm::Sha512 => d.sha512 = Some(digest),
-        }
-        Some(d)
-    }
-
-    /// Parses `sha256:<hex>` (also `sha384:`/`sha512:`), lowercase hex only.
-    pub fn parse(s: &str) -> Option<Self> {
-        let (alg, hex) = s.split_once(':')?;
-        let alg = HashAlgorithm::from_name(alg)?;
-        Self::from_digest(alg, crate::encoding::hex_decode_lower(hex)?)
-    }
-
-    /// The digest in `alg`, if known.
-    pub fn get(&self, alg: HashAlgorithm) -> Option<&[u8]> {
-        match alg {
-            HashAlgorithm::Sha256 => self.sha256.as_deref(),
-            HashAlgorithm::Sha384 => self.sha384.as_deref(),
-            HashAlgorithm::Sha512 => self.sha512.as_deref(),
-        }
-    }
-
-    /// `alg:hex` of the strongest-preference known digest (sha256 first).
-    pub fn describe(&self) -> String {
-        [
-            HashAlgorithm::Sha256,
-            HashAlgorithm::Sha384,
-            HashAlgorithm::Sha512,
-        ]
-        .into_iter()
-        .find_map(|a| {
-            self.get(a)
-                .map(|d| format!("{}:{}", a.name(), hex_encode(d)))
-        })
-        .unwrap_or_default()
-    }
-}
 
 /// Per-check options. The defaults are the strict ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,6 +192,19 @@ impl Verifier {
         policy: &Policy,
         now: UnixTime,
     ) -> Result<Verified, Error> {
+        self.verify_traced(bundle, artifact, policy, now)
+            .map_err(|r| r.error)
+    }
+
+    /// [`Verifier::verify`], telling also at which [`Step`] a bundle was rejected (to
+    /// pick the most informative of several failures).
+    pub fn verify_traced(
+        &self,
+        bundle: &Bundle,
+        artifact: &ArtifactDigests,
+        policy: &Policy,
+        now: UnixTime,
+    ) -> Result<Verified, Box<Rejection>> {
         verify_inner(
             bundle,
             artifact,
@@ -323,9 +262,115 @@ pub fn verify_with(
         now,
         opts,
     )
+    .map_err(|r| r.error)
 }
 
-/// The pipeline. `memo` holds what is known about `root`'s own CA chains.
+/// The verification steps, in pipeline order: the numbered steps of
+/// `docs/verification.md` (which `tests/docs_steps.rs` keeps in agreement), preceded by
+/// parsing. A failure at a later step means every earlier step passed, so when several
+/// bundles fail, the one that got furthest is the most informative
+/// ([`Rejection::step`]; webpki's `rank()`, derived from the pipeline instead of a
+/// hand-kept table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// Before step 1: the bundle document is parsed (`bundle.*` errors).
+    Parse = 0,
+    /// Step 1 of `docs/verification.md`.
+    SignerVersusPolicy = 1,
+    /// Step 2 of `docs/verification.md`.
+    ContentBinding = 2,
+    /// Step 3 of `docs/verification.md`.
+    Signature = 3,
+    /// Step 4 of `docs/verification.md`.
+    Timestamps = 4,
+    /// Step 5 of `docs/verification.md`.
+    TransparencyLog = 5,
+    /// Step 6 of `docs/verification.md`.
+    SigningTimes = 6,
+    /// Step 7 of `docs/verification.md`.
+    CertificatePath = 7,
+    /// Step 8 of `docs/verification.md`.
+    EmbeddedScts = 8,
+    /// Step 9 of `docs/verification.md`.
+    LogEntryBodies = 9,
+    /// Step 10 of `docs/verification.md`.
+    IdentityPolicy = 10,
+}
+
+impl Step {
+    /// Every step, in pipeline order.
+    pub const ALL: [Step; 11] = [
+        Step::Parse,
+        Step::SignerVersusPolicy,
+        Step::ContentBinding,
+        Step::Signature,
+        Step::Timestamps,
+        Step::TransparencyLog,
+        Step::SigningTimes,
+        Step::CertificatePath,
+        Step::EmbeddedScts,
+        Step::LogEntryBodies,
+        Step::IdentityPolicy,
+    ];
+
+    /// The step's number in `docs/verification.md` (0 for parsing).
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    /// The step's title, as `docs/verification.md` writes it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Parse => "Parsing the bundle",
+            Self::SignerVersusPolicy => "Signer versus policy",
+            Self::ContentBinding => "Content bound to the artifact",
+            Self::Signature => "Signature",
+            Self::Timestamps => "RFC 3161 timestamps",
+            Self::TransparencyLog => "Transparency log",
+            Self::SigningTimes => "Verified signing times",
+            Self::CertificatePath => "Certificate path",
+            Self::EmbeddedScts => "Embedded SCTs",
+            Self::LogEntryBodies => "Log entry bodies",
+            Self::IdentityPolicy => "Identity policy",
+        }
+    }
+}
+
+/// A failed verification: the error and the step of the pipeline that caught it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Where in the pipeline the bundle was rejected.
+    pub step: Step,
+    /// Why.
+    pub error: Error,
+}
+
+impl Rejection {
+    fn at<E: Into<Error>>(step: Step) -> impl FnOnce(E) -> Box<Self> {
+        move |e| {
+            Box::new(Self {
+                step,
+                error: e.into(),
+            })
+        }
+    }
+}
+
+impl core::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The pipeline. `memo` holds what is known about `root`'s own CA chains. Each step's
+/// failure is tagged with that step.
 fn verify_inner(
     bundle: &Bundle,
     artifact: &ArtifactDigests,
@@ -334,30 +379,37 @@ fn verify_inner(
     policy: &VerificationPolicy,
     now: UnixTime,
     opts: VerifyOptions,
-) -> Result<Verified, Error> {
+) -> Result<Verified, Box<Rejection>> {
     let vm = &bundle.verification_material;
 
     // Step 1. Signer versus policy: a Fulcio certificate (keyless) or a key known out of
     // band. Identity policies never apply to key bundles, and a key never verifies a
     // certificate bundle.
+    let step1 = Rejection::at::<Error>(Step::SignerVersusPolicy);
     let signer = match (&vm.signer, policy) {
         (SignerMaterial::PublicKey { .. }, VerificationPolicy::PublicKey(k)) => {
             Signer::Key(Box::new(k.clone()))
         }
         (SignerMaterial::PublicKey { .. }, VerificationPolicy::Identities(_)) => {
-            return Err(PolicyError::KeyBundleWithoutKey.into())
+            return Err(step1(PolicyError::KeyBundleWithoutKey.into()))
         }
         (_, VerificationPolicy::PublicKey(_)) => {
-            return Err(PolicyError::CertificateBundleWithKeyPolicy.into())
+            return Err(step1(PolicyError::CertificateBundleWithKeyPolicy.into()))
         }
         (m, VerificationPolicy::Identities(_)) => {
             // The bundle parser guarantees a leaf for these variants.
             let leaf = m.leaf_der().unwrap_or_default();
-            Signer::Certificate(Box::new(SigningCertificate::from_der(leaf)?))
+            match SigningCertificate::from_der(leaf) {
+                Ok(c) => Signer::Certificate(Box::new(c)),
+                Err(e) => return Err(step1(e.into())),
+            }
         }
     };
     let signer_key = match &signer {
-        Signer::Certificate(c) => c.cert.public_key()?,
+        Signer::Certificate(c) => c
+            .cert
+            .public_key()
+            .map_err(Rejection::at(Step::SignerVersusPolicy))?,
         Signer::Key(k) => (**k).clone(),
     };
 
@@ -376,8 +428,10 @@ fn verify_inner(
         // In step order, each stage only after the previous one passed.
         Concurrency::Sequential => {
             check_content(&bundle.content, artifact, &signer_key, opts)?;
-            let timestamps = timestamp_stage(bundle, root, memo, now)?;
-            let entries = tlog_stage(bundle, root, now)?;
+            let timestamps = timestamp_stage(bundle, root, memo, now)
+                .map_err(Rejection::at(Step::Timestamps))?;
+            let entries =
+                tlog_stage(bundle, root, now).map_err(Rejection::at(Step::TransparencyLog))?;
             (
                 Ok(()),
                 Ok(timestamps),
@@ -403,11 +457,12 @@ fn verify_inner(
         }),
     };
     content?;
-    let timestamps = timestamps?;
-    let entries = entries?;
+    let timestamps = timestamps.map_err(Rejection::at(Step::Timestamps))?;
+    let entries = entries.map_err(Rejection::at(Step::TransparencyLog))?;
 
     // Step 6. Verified signing times: SET integrated times and RFC 3161 genTimes; at
     // least one.
+    let step6 = Rejection::at::<Error>(Step::SigningTimes);
     let mut times: Vec<VerifiedTime> = entries
         .iter()
         .filter_map(|e| {
@@ -427,31 +482,33 @@ fn verify_inner(
         },
     }));
     if times.is_empty() {
-        return Err(TimestampError::NoVerifiedTime.into());
+        return Err(step6(TimestampError::NoVerifiedTime.into()));
     }
     // An entry without a verified integrated time (every Rekor v2 entry, and a v1 entry
     // without a SET, allowed from bundle v0.2 on) was checked against no time yet: its
     // log must have been valid at every verified signing time (rekor-tiles CLIENTS.md;
     // docs/verification.md "Time": a CA, log, CT log or TSA must have been valid when it
-    // acted). Entries with
-    // a SET were checked at their integrated time by rekor.
+    // acted). Entries with a SET were checked at their integrated time by rekor.
     for e in entries.iter().filter(|e| e.integrated_time.is_none()) {
         for t in &times {
             if !e.log_valid_for.contains(t.time) {
-                return Err(TlogError::LogNotValidAt {
-                    log: e.log_base_url.clone(),
-                    time: t.time,
-                }
-                .into());
+                return Err(Rejection::at::<TlogError>(Step::SigningTimes)(
+                    TlogError::LogNotValidAt {
+                        log: e.log_base_url.clone(),
+                        time: t.time,
+                    },
+                ));
             }
         }
     }
 
     let Signer::Certificate(cert) = signer else {
-        // Key bundles: no chain, no SCT; bind every log entry's body to the bundle.
+        // Key bundles: no chain, no SCT; bind every log entry's body to the bundle
+        // (step 9).
         let spki = signer_key.spki_der();
         for e in &vm.tlog_entries {
-            rekor::verify_entry_body(e, &bundle.content, LogVerifier::PublicKey(spki))?;
+            rekor::verify_entry_body(e, &bundle.content, LogVerifier::PublicKey(spki))
+                .map_err(Rejection::at(Step::LogEntryBodies))?;
         }
         return Ok(Verified {
             identity: None,
@@ -466,20 +523,24 @@ fn verify_inner(
     };
 
     // Step 7. Certificate path: validated at every verified signing time, never the wall
-    // clock (client spec: "perform certification path validation ... with a fake current time").
-    //    Same result as `x509::verify_chain` at each time in turn; a certificate signature
-    //    verified at one time is not verified again at the next (it is time-independent).
+    // clock (client spec: "perform certification path validation ... with a fake current
+    // time"). Same result as `x509::verify_chain` at each time in turn; a certificate
+    // signature verified at one time is not verified again at the next (it is
+    // time-independent).
+    let step7 = Rejection::at::<Error>(Step::CertificatePath);
     let signing_times: Vec<UnixTime> = times.iter().map(|t| t.time).collect();
+    let intermediates = bundle_intermediates(&vm.signer).map_err(step7)?;
     let chain = x509::verify_chain_at_times_with(
         &cert.cert,
-        &bundle_intermediates(&vm.signer)?,
+        &intermediates,
         &root.certificate_authorities,
         &signing_times,
         x509::EKU_CODE_SIGNING,
         chain_signatures,
         memo,
-    )?
-    .ok_or(TimestampError::NoVerifiedTime)?;
+    )
+    .map_err(Rejection::at(Step::CertificatePath))?
+    .ok_or_else(|| step6(TimestampError::NoVerifiedTime.into()))?;
 
     // Step 8. Embedded SCTs: at least one valid when the trusted root lists CT logs
     // (RFC 6962 §3.2).
@@ -488,7 +549,9 @@ fn verify_inner(
     } else {
         // With a non-empty `ctlogs`, verify_embedded_scts returns Err unless at least one
         // SCT verified (`sct.absent` / `sct.none-verified`; tests/edge_cases.rs).
-        x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)?.verified
+        x509::verify_embedded_scts(&cert.cert, &chain, &root.ctlogs)
+            .map_err(Rejection::at(Step::EmbeddedScts))?
+            .verified
     };
 
     // Step 9. Log entry bodies: every one describes this bundle (sigstore_rekor.proto:
@@ -499,22 +562,33 @@ fn verify_inner(
             e,
             &bundle.content,
             LogVerifier::Certificate(cert.cert.der()),
-        )?;
+        )
+        .map_err(Rejection::at(Step::LogEntryBodies))?;
     }
 
     // Step 10. Identity policy (docs/verification.md, "Trust policy").
+    let step10 = Rejection::at::<PolicyError>(Step::IdentityPolicy);
     let VerificationPolicy::Identities(rules) = policy else {
-        return Err(PolicyError::CertificateBundleWithKeyPolicy.into());
+        return Err(step1(PolicyError::CertificateBundleWithKeyPolicy.into()));
     };
-    let identity = cert.identity.as_ref().ok_or(PolicyError::MissingIdentity)?;
-    let issuer = cert.extensions.issuer().ok_or(PolicyError::MissingIssuer)?;
+    let identity = cert
+        .identity
+        .as_ref()
+        .ok_or(PolicyError::MissingIdentity)
+        .map_err(step10)?;
+    let issuer = cert
+        .extensions
+        .issuer()
+        .ok_or(PolicyError::MissingIssuer)
+        .map_err(Rejection::at(Step::IdentityPolicy))?;
     let claims = SignerClaims {
         identity: identity.value(),
         issuer,
         source_repository_uri: cert.extensions.source_repository_uri.as_deref(),
         source_repository_ref: cert.extensions.source_repository_ref.as_deref(),
     };
-    let matched = VerificationPolicy::check_identity(rules, &claims)?;
+    let matched = VerificationPolicy::check_identity(rules, &claims)
+        .map_err(Rejection::at(Step::IdentityPolicy))?;
 
     Ok(Verified {
         identity: Some(identity.clone()),
@@ -612,56 +686,15 @@ fn bundle_intermediates(m: &SignerMaterial) -> Result<Vec<x509::ParsedCertificat
         .collect()
 }
 
-/// Steps 2 and 3. Binds the content to the artifact and verifies the signature.
+/// Steps 2 and 3. Binds the content to the artifact (step 2), then verifies the
+/// signature (step 3); the checks themselves are in [`crate::signature`].
 fn check_content(
     content: &Content,
     artifact: &ArtifactDigests,
     key: &PublicKey,
     opts: VerifyOptions,
-) -> Result<(), SignatureError> {
-    match content {
-        Content::MessageSignature(ms) => {
-            // sigstore_common.proto: messageDigest is a hint, but sigstore-go and
-            // sigstore-python require it to equal the artifact digest
-            // (conformance message-digest-mismatch / wrong-material).
-            let alg = ms
-                .message_digest
-                .as_ref()
-                .map_or(key.algorithm().default_hash(), |d| d.algorithm);
-            let digest = artifact
-                .get(alg)
-                .ok_or(SignatureError::DigestUnavailable { needed: alg })?;
-            if let Some(md) = &ms.message_digest {
-                if md.digest != digest {
-                    return Err(SignatureError::MessageDigestMismatch {
-                        algorithm: alg,
-                        expected: hex_encode(digest),
-                        found: hex_encode(&md.digest),
-                    });
-                }
-            }
-            key.verify_prehash(digest, &ms.signature)
-                .map_err(|e| match e {
-                    crate::crypto::CryptoError::PrehashUnsupported { .. } => {
-                        SignatureError::UnsupportedKey { source: e }
-                    }
-                    e => SignatureError::Invalid {
-                        what: "artifact digest",
-                        source: e,
-                    },
-                })?;
-            Ok(())
-        }
-        Content::Dsse(env) => {
-            intoto::check_statement(&env.payload_type, &env.payload, artifact, opts.statement)?;
-            // DSSE v1: the signature is over PAE(payloadType, payload).
-            let msg = pae(&env.payload_type, &env.payload);
-            key.verify(key.algorithm().default_hash(), &msg, &env.signature.sig)
-                .map_err(|e| SignatureError::Invalid {
-                    what: "DSSE envelope",
-                    source: e,
-                })?;
-            Ok(())
-        }
-    }
+) -> Result<(), Box<Rejection>> {
+    let signed = signature::bind_content(content, artifact, key, opts.statement)
+        .map_err(Rejection::at(Step::ContentBinding))?;
+    signature::verify_signature(&signed, key).map_err(Rejection::at(Step::Signature))
 }

@@ -1,17 +1,37 @@
-//! `verify` with scoped threads (the default) and with `Concurrency::Sequential`: the
-//! two must give the same result, value or error (issue 7: each optimization "verifies
-//! exactly what it did before"). Used by the tamper, edge-case and real-bundle suites.
+//! Verification with scoped threads (the default) and sequentially: the two must give
+//! the same result, value or error (each optimization verifies exactly what it did
+//! before). Used by the tamper, edge-case and real-bundle suites, which also check here
+//! that every rejection is tagged with the pipeline step its error belongs to.
 #![allow(unreachable_pub)]
 
 use rulepack_verify::bundle::Bundle;
-use rulepack_verify::policy::VerificationPolicy;
+use rulepack_verify::policy::{Policy, VerificationPolicy};
 use rulepack_verify::trust_root::TrustedRoot;
-use rulepack_verify::verify::{
-    verify, verify_with, ArtifactDigests, Concurrency, Verified, VerifyOptions,
-};
+use rulepack_verify::verify::{ArtifactDigests, Step, Verified, Verifier};
 use rulepack_verify::Error;
 
-/// Both schedules; panics when they differ; returns the (common) result.
+/// The error codes a rejection at `step` may carry (docs/verification.md).
+fn step_allows(step: Step, code: &str) -> bool {
+    let stage = code.split('.').next().unwrap_or_default();
+    match step {
+        Step::Parse => stage == "bundle",
+        Step::SignerVersusPolicy => matches!(stage, "policy" | "certificate"),
+        Step::ContentBinding | Step::Signature => stage == "signature",
+        Step::Timestamps => stage == "timestamp",
+        Step::TransparencyLog | Step::LogEntryBodies => stage == "tlog",
+        Step::SigningTimes => matches!(
+            code,
+            "timestamp.no-verified-time" | "tlog.log-not-valid-at-signing-time"
+        ),
+        Step::CertificatePath => stage == "certificate",
+        Step::EmbeddedScts => stage == "sct",
+        Step::IdentityPolicy => stage == "policy",
+        _ => false,
+    }
+}
+
+/// Both schedules; panics when they differ, or when a rejection's step does not match
+/// its error; returns the (common) result.
 pub fn verify_both(
     bundle: &Bundle,
     artifact: &ArtifactDigests,
@@ -19,21 +39,24 @@ pub fn verify_both(
     policy: &VerificationPolicy,
     now: i64,
 ) -> Result<Verified, Error> {
-    let threads = verify(bundle, artifact, root, policy, now);
-    let sequential = verify_with(
-        bundle,
-        artifact,
-        root,
-        policy,
-        now,
-        VerifyOptions {
-            concurrency: Concurrency::Sequential,
-            ..Default::default()
-        },
-    );
+    let policy = Policy::from(policy.clone());
+    let threads = Verifier::new(root.clone()).verify_traced(bundle, artifact, &policy, now);
+    let sequential = Verifier::new(root.clone())
+        .sequential()
+        .verify_traced(bundle, artifact, &policy, now);
     assert_eq!(
         threads, sequential,
         "threaded and sequential verification differ"
     );
-    threads
+    if let Err(r) = &threads {
+        assert!(
+            step_allows(r.step, r.error.code()),
+            "rejected at step {} ({}) with error[{}]: {}",
+            r.step.number(),
+            r.step.title(),
+            r.error.code(),
+            r.error
+        );
+    }
+    threads.map_err(|r| r.error)
 }

@@ -127,4 +127,13 @@ impl fmt::Display for SignatureError {
     }
 }
 
-impl std::error::Error for SignatureError {}
+/// The typed cause, where there is one (the sentence above already quotes it, so a
+/// one-line report needs only `Display`).
+impl std::error::Error for SignatureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Invalid { source, .. } | Self::UnsupportedKey { source } => Some(source),
+            _ => None,
+        }
+    }
+}
