@@ -442,7 +442,7 @@ fn open_registry(_plan: &Plan) -> Result<SourceInfo, Failure> {
 
 fn run(plan: &Plan) -> Result<Results, Failure> {
     let started = Instant::now();
-    let run_deadline = Deadline::from(started, DeadlineKind::Run, plan.run_timeout);
+    let run_deadline = Deadline::new(started, DeadlineKind::Run, plan.run_timeout);
     let root = if plan.verify_signature {
         let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
@@ -472,7 +472,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
                 // The pack's own deadline, within the run's; a pack not started when the
                 // run's deadline passes fails without a request.
                 let deadline =
-                    Deadline::from(t0, DeadlineKind::Pack, plan.pack_timeout).earlier(run_deadline);
+                    Deadline::new(t0, DeadlineKind::Pack, plan.pack_timeout).earlier(run_deadline);
                 let outcome = if run_deadline.passed() {
                     Outcome::Failed(Box::new(PackFailure {
                         reference: r.clone(),

@@ -18,11 +18,11 @@ pub struct Deadline {
 impl Deadline {
     /// `total` from now.
     pub fn after(kind: DeadlineKind, total: Duration) -> Self {
-        Self::from(Instant::now(), kind, total)
+        Self::new(Instant::now(), kind, total)
     }
 
     /// `total` from `start`.
-    pub fn from(start: Instant, kind: DeadlineKind, total: Duration) -> Self {
+    pub fn new(start: Instant, kind: DeadlineKind, total: Duration) -> Self {
         Self {
             // An unrepresentable instant (a huge `total`): the largest accepted setting.
             at: start
@@ -80,12 +80,12 @@ mod tests {
     #[test]
     fn earlier_left_and_error() {
         let now = Instant::now();
-        let pack = Deadline::from(now, DeadlineKind::Pack, Duration::from_secs(120));
-        let run = Deadline::from(now, DeadlineKind::Run, Duration::from_secs(300));
+        let pack = Deadline::new(now, DeadlineKind::Pack, Duration::from_secs(120));
+        let run = Deadline::new(now, DeadlineKind::Run, Duration::from_secs(300));
         assert_eq!(pack.earlier(run), pack);
         assert_eq!(run.earlier(pack), pack);
         assert!(!pack.passed() && pack.left() <= Duration::from_secs(120));
-        let gone = Deadline::from(now, DeadlineKind::Run, Duration::ZERO);
+        let gone = Deadline::new(now, DeadlineKind::Run, Duration::ZERO);
         assert!(gone.passed());
         assert_eq!(gone.left(), Duration::ZERO);
         let e = gone.exceeded("ghcr.io");

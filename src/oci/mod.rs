@@ -21,7 +21,7 @@ mod http;
 pub use deadline::Deadline;
 pub use error::{DeadlineKind, ReferenceError, RegistryError};
 #[cfg(feature = "online")]
-pub use http::{ClientOptions, RegistryClient};
+pub use http::{Bounded, ClientOptions, RegistryClient};
 pub use layout::{OciLayout, REF_ANNOTATION as LAYOUT_REF_ANNOTATION};
 pub use manifest::{
     parse_manifest, Descriptor, ImageIndex, ImageManifest, Manifest, OCI_EMPTY, OCI_INDEX,
