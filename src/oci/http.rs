@@ -370,9 +370,9 @@ struct Health {
     /// When it last answered anything.
     last_answer: Option<Instant>,
     /// Set when a request got no answer and nothing else was answered meanwhile
-    /// either: later requests fail at once with this error instead of each waiting
-    /// for its own timeout.
-    down: Option<RegistryError>,
+    /// either: for one request timeout from then, later requests fail at once with
+    /// this error instead of each waiting for its own timeout.
+    down: Option<(RegistryError, Instant)>,
 }
 
 /// The registry endpoint a request belongs to (credentials go only to its origin) and
@@ -541,9 +541,19 @@ impl RegistryClient {
         self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The error that marked `origin` down, if it is.
+    /// The error that marked `origin` down, if it is (still: the mark lasts one
+    /// request timeout, so a long-lived client tries again later).
     fn down(&self, origin: &str) -> Option<RegistryError> {
-        self.lock_health().get(origin).and_then(|h| h.down.clone())
+        let mut health = self.lock_health();
+        let h = health.get_mut(origin)?;
+        match &h.down {
+            Some((e, at)) if at.elapsed() < self.opts.request_timeout => Some(e.clone()),
+            Some(_) => {
+                h.down = None;
+                None
+            }
+            None => None,
+        }
     }
 
     fn answered(&self, origin: &str) {
@@ -559,7 +569,7 @@ impl RegistryClient {
         let mut health = self.lock_health();
         let h = health.entry(origin.to_owned()).or_default();
         if h.down.is_none() && h.last_answer.is_none_or(|t| t < sent) {
-            h.down = Some(e.clone());
+            h.down = Some((e.clone(), Instant::now()));
         }
     }
 
@@ -1639,6 +1649,30 @@ mod tests {
         f.set_if_unknown("d", 3);
         f.set_if_unknown("d", 4);
         assert_eq!(f.get("d"), Some(3));
+    }
+
+    #[test]
+    fn a_host_is_down_only_when_nothing_answered_and_only_for_a_while() {
+        let c = RegistryClient::new(ClientOptions {
+            request_timeout: Duration::from_millis(300),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        let err = RegistryError::Timeout {
+            registry: "r.io".into(),
+            seconds: 1,
+        };
+        // Another request was answered after this one was sent: not down.
+        let sent = Instant::now();
+        c.answered("https://r.io:443");
+        c.no_answer("https://r.io:443", sent, &err);
+        assert_eq!(c.down("https://r.io:443"), None);
+        // Nothing answered since: down, for one request timeout.
+        c.no_answer("https://r.io:443", Instant::now(), &err);
+        assert_eq!(c.down("https://r.io:443"), Some(err.clone()));
+        assert_eq!(c.down("https://other.io:443"), None);
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(c.down("https://r.io:443"), None);
     }
 
     #[test]
