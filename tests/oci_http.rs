@@ -1410,17 +1410,18 @@ fn pack_deadline_bounds_a_registry_that_answers_slowly() {
             Some(r.delay(Duration::from_millis(900)))
         })),
     );
-    // Unsigned-registry cost of one pack: 6 requests (challenge, token, manifest,
-    // referrers, referrer manifest, bundle), about 5.4 s; the deadline is 2.5 s.
+    // One pack costs 6 requests (challenge, token, manifest, referrers, referrer
+    // manifest, bundle), about 5.4 s here; the deadline is 2.5 s. The request timeout
+    // (4 s) is longer than the deadline, so the deadline is what ends the pack.
     let (dir, values) = publish_signed(&fake, 1, true, false, "");
     let cases: [(&[&str], Option<&str>); 2] = [
         (
-            &["--pack-timeout", "2500ms", "--request-timeout", "2s"],
+            &["--pack-timeout", "2500ms", "--request-timeout", "4s"],
             None,
         ),
         (
             &[],
-            Some("  timeouts:\n    pack: 2500ms\n    request: 2s\n"),
+            Some("  timeouts:\n    pack: 2500ms\n    request: 4s\n"),
         ),
     ];
     for (args, yaml) in cases {
