@@ -7,6 +7,7 @@ use core::fmt;
 use crate::bundle::BundleError;
 use crate::config::ConfigError;
 use crate::oci::{ReferenceError, RegistryError};
+use crate::pack::layers::LayerError;
 use crate::policy::PolicyError;
 use crate::rekor::TlogError;
 use crate::signature::SignatureError;
@@ -43,6 +44,8 @@ pub enum Error {
     Tuf(TufError),
     /// The configuration is invalid.
     Config(ConfigError),
+    /// A pack's layers cannot be used as files, or are broken in an OCI layout.
+    Layers(LayerError),
 }
 
 impl Error {
@@ -62,6 +65,7 @@ impl Error {
             Self::Reference(e) => e.code(),
             Self::Tuf(e) => e.code(),
             Self::Config(e) => e.code(),
+            Self::Layers(e) => e.code(),
         }
     }
 
@@ -87,6 +91,7 @@ impl fmt::Display for Error {
             Self::Reference(e) => write!(f, "{e}"),
             Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
+            Self::Layers(e) => write!(f, "pack content unusable: {e}"),
         }
     }
 }
@@ -109,6 +114,7 @@ impl std::error::Error for Error {
             Self::Reference(e) => e,
             Self::Tuf(e) => e,
             Self::Config(e) => e,
+            Self::Layers(e) => e,
         })
     }
 }
@@ -136,4 +142,5 @@ from_stage!(
     ReferenceError => Reference,
     TufError => Tuf,
     ConfigError => Config,
+    LayerError => Layers,
 );

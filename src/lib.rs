@@ -30,6 +30,7 @@ pub mod encoding;
 mod error;
 pub mod limits;
 pub mod oci;
+pub mod output;
 pub mod pack;
 pub mod policy;
 pub mod rekor;

@@ -26,6 +26,9 @@ pub const MAX_LAYER_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
 /// Maximum number of layers in one pack manifest.
 pub const MAX_PACK_LAYERS: usize = 256;
+/// Maximum length of a layer's `org.opencontainers.image.title`, the file path it is
+/// pulled to (1 KiB; each path component at most 255 bytes).
+pub const MAX_LAYER_TITLE_BYTES: usize = 1024;
 /// Maximum number of certificates in a bundle's or CA's certificate chain.
 pub const MAX_CERT_CHAIN_LEN: usize = 10;
 /// Maximum DER size of one certificate (64 KiB).

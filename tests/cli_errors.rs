@@ -1014,7 +1014,7 @@ fn fulcio_ca_not_trusted() {
 /// (match arms `… => "stage.reason"`) plus the CLI's own codes.
 #[test]
 fn error_codes_doc_is_complete() {
-    const STAGES: [&str; 14] = [
+    const STAGES: [&str; 15] = [
         "config",
         "reference",
         "registry",
@@ -1029,6 +1029,7 @@ fn error_codes_doc_is_complete() {
         "policy",
         "io",
         "packs",
+        "layers",
     ];
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {

@@ -46,10 +46,6 @@ struct Published {
     layers: Vec<(String, Vec<u8>)>,
     /// The attached bundle's digest, if signed.
     bundle_digest: Option<String>,
-    /// `registry/repository` (tag excluded) of the logical reference.
-    path: String,
-    /// The tag.
-    tag: String,
 }
 
 struct Fixture {
@@ -441,8 +437,6 @@ fn setup() -> Option<&'static Fixture> {
                     digest,
                     layers: pack.layers.clone(),
                     bundle_digest: signed.as_ref().map(Signed::bundle_digest),
-                    path: format!("{host}/{repo}"),
-                    tag: tag.to_owned(),
                 },
             ));
         }
@@ -457,7 +451,7 @@ fn setup() -> Option<&'static Fixture> {
 }
 
 /// Every key of the documented `--output json` pack object.
-const JSON_KEYS: [&str; 10] = [
+const JSON_KEYS: [&str; 11] = [
     "reference",
     "digest",
     "tier",
@@ -468,6 +462,7 @@ const JSON_KEYS: [&str; 10] = [
     "source",
     "bundleDigest",
     "error",
+    "path",
 ];
 
 fn check_schema(run: &Run) {
@@ -736,25 +731,36 @@ fn verify_text_names_mirror_and_summary() {
     assert_eq!(run.error_code(), None, "{run}");
 }
 
-/// Where `pull` writes a pack: `OUT/<registry with : as _>/<repository>/<tag>/`.
-fn pack_dir(out: &Path, pk: &Published) -> PathBuf {
-    let (host, repo) = pk.path.split_once('/').unwrap();
-    out.join(host.replace(':', "_")).join(repo).join(&pk.tag)
+/// The index of the current generation `pull` wrote (docs/pull.md).
+fn index(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("current/index.json")).unwrap()).unwrap()
 }
 
-/// The layers written for a pack, and its provenance file, parsed.
-fn written(out: &Path, pk: &Published) -> (Vec<(String, Vec<u8>)>, Value) {
-    let files = read_tree(&pack_dir(out, pk));
-    let mut layers = Vec::new();
-    let mut prov = Value::Null;
-    for (p, b) in files {
-        if p == ".rulepack-verify.json" {
-            prov = serde_json::from_slice(&b).unwrap();
-        } else {
-            layers.push((p, b));
-        }
+/// Where `pull` wrote a pack: `OUT/current/<path from index.json>`, `None` when the
+/// current generation does not hold it.
+fn pack_dir(out: &Path, pk: &Published) -> Option<PathBuf> {
+    if !out.join("current/index.json").exists() {
+        return None;
     }
-    (layers, prov)
+    index(out)["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["reference"] == pk.reference.as_str())
+        .map(|p| out.join("current").join(p["path"].as_str().unwrap()))
+}
+
+/// The layers written for a pack, and its provenance record (its `index.json` entry).
+fn written(out: &Path, pk: &Published) -> (Vec<(String, Vec<u8>)>, Value) {
+    let dir = pack_dir(out, pk).unwrap_or_else(|| panic!("{} was not written", pk.reference));
+    let prov = index(out)["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["reference"] == pk.reference.as_str())
+        .cloned()
+        .unwrap();
+    (read_tree(&dir), prov)
 }
 
 fn expected_layers(pk: &Published) -> Vec<(String, Vec<u8>)> {
@@ -805,36 +811,45 @@ fn pull_writes_verified_packs_only() {
         );
         assert!(
             run.stderr
-                .contains(&format!("wrote {}", pack_dir(&out, pk).display())),
+                .contains(&format!("wrote {}", pack_dir(&out, pk).unwrap().display())),
+            "{run}"
+        );
+        assert_eq!(
+            run.pack(&pk.reference)["path"],
+            pack_dir(&out, pk).unwrap().display().to_string(),
             "{run}"
         );
     }
     for n in ["unsigned", "fp-by-acme", "tp-evil-repo", "repushed"] {
         let pk = fx.pack(n);
         assert_eq!(run.pack(&pk.reference)["status"], "failed", "{run}");
-        let d = pack_dir(&out, pk);
+        assert!(run.pack(&pk.reference)["path"].is_null(), "{run}");
         assert!(
-            !d.exists(),
-            "{n}: {} was written for a failed pack",
-            d.display()
+            pack_dir(&out, pk).is_none(),
+            "{n}: it was written for a failed pack"
         );
-        // Nor any temporary leftovers next to it.
-        let parent = d.parent().unwrap();
-        if parent.exists() {
-            let left: Vec<_> = std::fs::read_dir(parent).unwrap().collect();
-            assert!(left.is_empty(), "{n}: leftovers in {}", parent.display());
-        }
     }
-    // Exactly the two verified packs' files (layers + provenance) are under OUT.
-    let all = read_tree(&out);
+    // No temporary leftovers, one generation.
+    let mut entries: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        [".rulepack-verify-output", "current", "gen-000001"]
+    );
+    // Exactly the two verified packs' files are under OUT/current/packs.
+    let all = read_tree(&out.join("current/packs"));
     assert_eq!(
         all.len(),
-        2 * (2 + 1),
+        2 * 2,
         "{:?}",
         all.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
+    assert_eq!(index(&out)["packs"].as_array().unwrap().len(), 2);
 
-    // Pulling again replaces the copies in place.
+    // Pulling again writes a new generation with the same packs.
     let again = fx.cli(&[
         "pull",
         "--config",
@@ -843,7 +858,8 @@ fn pull_writes_verified_packs_only() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(again.code, 1, "{again}");
-    assert_eq!(read_tree(&out), all);
+    assert_eq!(read_tree(&out.join("current/packs")), all);
+    assert_eq!(index(&out)["generation"], 2);
 }
 
 /// The registry's copy of a layer was damaged after signing: `verify` does not fetch
@@ -871,7 +887,7 @@ fn pull_rejects_a_tampered_layer() {
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     check_schema(&run);
     let pk = fx.pack("tampered-layer");
-    assert!(!pack_dir(&out, pk).exists(), "tampered pack written\n{run}");
+    assert!(pack_dir(&out, pk).is_none(), "tampered pack written\n{run}");
     let j = run.pack(&pk.reference);
     assert_eq!(j["status"], "failed", "{run}");
     assert_eq!(j["error"]["code"], "registry.digest-mismatch", "{run}");

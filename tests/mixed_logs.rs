@@ -1,6 +1,7 @@
 //! A bundle logged in both a Rekor v1 log (with a SET) and a Rekor v2 log, and no RFC 3161
 //! timestamp: the v2 log's `validFor` must cover the SET's verified signing time too
-//! (SPEC §8: every log must have been valid when it acted).
+//! (docs/verification.md, "Time": a CA, log, CT log or TSA must have been valid when it
+//! acted).
 
 #[path = "common/vsig.rs"]
 mod vsig;

@@ -241,15 +241,9 @@ fn handle(req: &Request, s: &State, addr: &str) -> Response {
 }
 
 fn sample_bundle() -> Vec<u8> {
-    // Any JSON works here: verification is not this module's job. Prefer the real
-    // cosign bundle from the corpus when available.
-    match corpus::corpus_dir("oci_http_sample_bundle") {
-        Some(dir) => std::fs::read(
-            dir.join("real/from-registry/crates.io/sigstore-0.15.0/tests/data/bundle_v03.json"),
-        )
-        .unwrap(),
-        None => br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#.to_vec(),
-    }
+    // Verification is not this module's job, but the bytes are a real cosign bundle of
+    // an OCI image (vendored from crates.io `sigstore` 0.15.0, see testdata/README.md).
+    std::fs::read(corpus::vendored_real().join("bundle_v03.json")).unwrap()
 }
 
 fn docker_config(name: &str, registry: &str, user: &str, pass: &str) -> std::path::PathBuf {

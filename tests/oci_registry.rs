@@ -55,14 +55,10 @@ fn client(reg: &TestRegistry, name: &str) -> RegistryClient {
     .unwrap()
 }
 
+/// A real cosign bundle of an OCI image (vendored from crates.io `sigstore` 0.15.0, see
+/// testdata/README.md).
 fn bundle_bytes() -> Vec<u8> {
-    match corpus::corpus_dir("oci_registry_bundle") {
-        Some(dir) => std::fs::read(
-            dir.join("real/from-registry/crates.io/sigstore-0.15.0/tests/data/bundle_v03.json"),
-        )
-        .unwrap(),
-        None => br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#.to_vec(),
-    }
+    std::fs::read(corpus::vendored_real().join("bundle_v03.json")).unwrap()
 }
 
 /// Pushes a pack (empty config + one Rego layer) tagged `tag`; returns (digest, size).

@@ -113,12 +113,34 @@ fn parses_vendored_real_bundles() {
     assert!(matches!(b.content, Content::Dsse(_)));
 }
 
-/// Parse-stage outcome of every corpus bundle. Only structural failures are expected
-/// here (each matches its `why_fail` / `why` in the corpus); every other bundle, including
-/// the ones that must fail verification later, must parse.
+/// Parse-stage outcome of every vendored bundle of `testdata/real/index.json`, then,
+/// with `RULEPACK_CORPUS`, of every corpus bundle. Only structural failures are
+/// expected here (each is the index's `bundle.*` code, or matches its `why_fail` / `why`
+/// in the corpus); every other bundle, including the ones that must fail verification
+/// later, must parse.
 #[test]
 fn corpus_bundles_parse_or_fail_structurally() {
-    let Some(corpus) = crate::testutil::corpus_dir("corpus_bundles_parse_or_fail_structurally")
+    let (mut parsed, mut failed) = (0, 0);
+    for e in crate::testutil::vendored_index() {
+        let file = e["file"].as_str().unwrap();
+        let got = Bundle::from_json(&testdata(file));
+        match (e["code"].as_str().filter(|c| c.starts_with("bundle.")), got) {
+            (None, Ok(_)) => parsed += 1,
+            (None, Err(err)) => panic!("{file}: unexpected parse failure {}: {err}", err.code()),
+            (Some(want), Ok(_)) => panic!("{file}: parsed, expected {want}"),
+            (Some(want), Err(err)) => {
+                assert_eq!(err.code(), want, "{file}: {err}");
+                assert_eq!(e["expect"], "fail", "{file}");
+                failed += 1;
+            }
+        }
+    }
+    assert!(
+        parsed >= 20 && failed >= 5,
+        "{parsed} parsed, {failed} failed"
+    );
+
+    let Some(corpus) = crate::testutil::corpus_extra("corpus_bundles_parse_or_fail_structurally")
     else {
         return;
     };
@@ -1046,6 +1068,11 @@ fn real_bundle_files() -> Vec<PathBuf> {
         "a.txt.sigstore",
         "bundle_v03.json",
         "npm_slsa_bundle_v03.json",
+        // happy-path-v0.1, Rekor v2 with a TSA token, DSSE in-toto, staging Rekor v2.
+        "crates.io/sigstore-verify-0.15.1/test_data/invalid-ct-key_fail/bundle.sigstore.json",
+        "crates.io/sigstore-verify-0.15.1/test_data/timestamps/valid_bundle.json",
+        "crates.io/sigstore-bundle-0.15.1/tests/fixtures/happy-path.json",
+        "crates.io/sigstore-verify-0.15.1/test_data/upstream/sigstore-python/staging-rekor-v2.txt.sigstore.json",
     ]
     .iter()
     .map(|n| {
@@ -1054,7 +1081,7 @@ fn real_bundle_files() -> Vec<PathBuf> {
             .join(n)
     })
     .collect();
-    if let Some(c) = crate::testutil::corpus_dir("bundle_mutations_do_not_panic") {
+    if let Some(c) = crate::testutil::corpus_extra("bundle_mutations_do_not_panic") {
         for case in [
             "happy-path-v0.1",
             "rekor2-happy-path",

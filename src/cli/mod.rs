@@ -3,6 +3,7 @@
 mod args;
 mod inspect;
 mod packs;
+mod pull;
 mod trust;
 mod verify_bundle;
 
@@ -19,7 +20,8 @@ commands:
   verify --config values.yaml        verify every pack of rulePacks.extras (the main job)
   verify oci://REF... [identity]     one-off check of packs
   pull --config values.yaml --out DIR
-                                     verify, then write each verified pack's layers under DIR
+                                     verify, then make DIR/current hold exactly the packs
+                                     that verified (one generation per run, switched atomically)
   inspect BUNDLE_FILE | oci://REF    show what a bundle claims (unverified), to write trustedIdentities
   trust-root update|show             fetch (TUF) and print the trust root
   verify-bundle ...                  verify one bundle (sigstore-conformance client protocol)
@@ -62,7 +64,7 @@ pub(crate) fn run(argv: &[String]) -> ExitCode {
     let result = match cmd.as_str() {
         "verify-bundle" => verify_bundle::run(rest),
         "verify" => packs::verify(rest),
-        "pull" => packs::pull(rest),
+        "pull" => pull::pull(rest),
         "inspect" => inspect::run(rest),
         "trust-root" => trust::run(rest),
         "help" | "--help" | "-h" => {
@@ -89,6 +91,8 @@ pub(crate) enum Failure {
     Usage(UsageError),
     /// A file could not be read.
     Io { path: String, err: std::io::Error },
+    /// `pull`'s output directory could not be written (the previous generation stays).
+    Write(rulepack_verify::output::WriteError),
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
     /// A `verify`/`pull`/`trust-root` run could not be set up (trust root, CA file,
@@ -126,17 +130,22 @@ impl Failure {
         match self {
             Self::Usage(_) => "usage",
             Self::Io { .. } => "io.read-failed",
+            Self::Write(_) => "io.write-failed",
             Self::Verify(e) | Self::Setup(e) => e.code(),
             Self::Packs { .. } => "packs.failed",
         }
     }
 
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         match self {
             Self::Usage(UsageError(m)) => {
                 format!("error[usage]: {m} (run `rulepack-verify help` for usage)")
             }
             Self::Io { path, err } => format!("error[{}]: cannot read {path}: {err}", self.code()),
+            Self::Write(e) => format!(
+                "error[{}]: {e}; the previous output (if any) is unchanged",
+                self.code()
+            ),
             Self::Verify(e) | Self::Setup(e) => format!("error[{}]: {e}", e.code()),
             Self::Packs { failed, .. } => format!(
                 "error[{}]: {failed} rule pack(s) failed verification and must not be loaded",
@@ -147,7 +156,7 @@ impl Failure {
 
     fn exit_status(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::Io { .. } => 2,
+            Self::Usage(_) | Self::Io { .. } | Self::Write(_) => 2,
             Self::Packs {
                 all_unreachable, ..
             } => {

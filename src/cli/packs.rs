@@ -12,7 +12,7 @@ use rulepack_verify::config::{self, RulePacks};
 use rulepack_verify::oci::{
     self, ArtifactSource, Deadline, DeadlineKind, Digest, ImageManifest, OciLayout, Reference,
 };
-use rulepack_verify::pack::{self, PackFailure, Tier, VerifiedPack};
+use rulepack_verify::pack::{self, layers, PackFailure, Tier, VerifiedPack};
 use rulepack_verify::policy::{IdentityRule, Matcher};
 use rulepack_verify::time::format_rfc3339;
 use rulepack_verify::verify::TimeSource;
@@ -38,13 +38,13 @@ const VALUED: &[&str] = &[
 ];
 
 /// What to do, after the command line and configuration are read.
-struct Plan {
-    refs: Vec<Reference>,
-    verify_signature: bool,
+pub(super) struct Plan {
+    pub(super) refs: Vec<Reference>,
+    pub(super) verify_signature: bool,
     third_party: Vec<IdentityRule>,
     trust: TrustArgs,
     config_root: Option<PathBuf>,
-    layout: Option<PathBuf>,
+    pub(super) layout: Option<PathBuf>,
     // Registry options: only the online build talks to registries.
     #[cfg_attr(not(feature = "online"), allow(dead_code))]
     mirrors: Vec<(String, String)>,
@@ -52,8 +52,8 @@ struct Plan {
     insecure: Vec<String>,
     #[cfg_attr(not(feature = "online"), allow(dead_code))]
     ca_file: Option<PathBuf>,
-    json: bool,
-    /// Packs (and layers) fetched at once.
+    pub(super) json: bool,
+    /// Packs verified (and, for `pull`, written) at once.
     jobs: usize,
     #[cfg_attr(not(feature = "online"), allow(dead_code))]
     connect_timeout: Duration,
@@ -63,7 +63,7 @@ struct Plan {
     run_timeout: Duration,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Verified(Box<VerifiedPack>),
     /// `verifySignature: false`: resolved, not verified.
     Unverified {
@@ -74,65 +74,37 @@ enum Outcome {
     Failed(Box<PackFailure>),
 }
 
-pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
-    let (plan, _) = plan(argv, false)?;
-    let results = run(&plan)?;
-    report(&plan, &results.outcomes, &results.source);
-    finish(&results.outcomes)
-}
-
-pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
-    let (plan, out) = plan(argv, true)?;
-    let out = out.ok_or_else(|| UsageError("pull needs --out DIR".into()))?;
-    let mut results = run(&plan)?;
-    let mut written = Vec::new();
-    for o in &mut results.outcomes {
-        let (reference, digest, manifest) = match &*o {
-            Outcome::Verified(v) => (&v.reference, v.digest, &v.manifest),
-            Outcome::Unverified {
+impl Outcome {
+    /// The reference, manifest digest and manifest of a pack that verified or resolved.
+    pub(super) fn pack(&self) -> Option<(&Reference, Digest, &ImageManifest)> {
+        match self {
+            Self::Verified(v) => Some((&v.reference, v.digest, &v.manifest)),
+            Self::Unverified {
                 reference,
                 digest,
                 manifest,
-            } => (reference, *digest, manifest.as_ref()),
-            // Nothing is written for a pack that fails.
-            Outcome::Failed(_) => continue,
-        };
-        // The layers are this pack's network work too: under a pack deadline, within
-        // the run's.
-        let deadline =
-            Deadline::after(DeadlineKind::Pack, plan.pack_timeout).earlier(results.run_deadline);
-        let written_pack = results.source.with_deadline(deadline, |src| {
-            write_pack(src, &out, reference, digest, manifest, o)
-        });
-        match written_pack {
-            Ok(dir) => written.push(dir),
-            // The layers could not be fetched or failed their digest check: this pack
-            // fails (reported like any other failure); the others are still written.
-            Err(Failure::Verify(error)) => {
-                eprintln!("rule pack {reference}@{digest}: its layers could not be fetched intact; nothing was written for it");
-                let failure = PackFailure {
-                    reference: reference.clone(),
-                    digest: Some(digest),
-                    tier: Tier::of(reference),
-                    error,
-                    bundles: Vec::new(),
-                };
-                *o = Outcome::Failed(Box::new(failure));
-            }
-            Err(e) => {
-                eprintln!("rule pack {reference}@{digest} could not be written; nothing was left behind for it");
-                return Err(e);
-            }
+            } => Some((reference, *digest, manifest.as_ref())),
+            Self::Failed(_) => None,
         }
     }
-    report(&plan, &results.outcomes, &results.source);
-    for d in &written {
-        eprintln!("wrote {}", d.display());
-    }
+}
+
+pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
+    let (plan, _) = plan(argv, false)?;
+    // With a layout source, every layer blob of a pack that verified must exist and
+    // match its descriptor: local and cheap, and a broken mirror is caught before deploy.
+    let check_layout = |p: AfterPack<'_>| {
+        if plan.layout.is_some() {
+            layers::check_layout_blobs(p.source, p.reference, p.digest, p.manifest)?;
+        }
+        Ok(())
+    };
+    let results = run(&plan, &check_layout)?;
+    report(&plan, &results.outcomes, &results.source, &[]);
     finish(&results.outcomes)
 }
 
-fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure> {
+pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>), Failure> {
     let mut valued: Vec<&'static str> = VALUED.to_vec();
     valued.extend(TRUST_OPTIONS);
     let a = Args::parse(argv, &valued, &["staging"])?;
@@ -353,15 +325,13 @@ enum Source {
     Registry(Box<rulepack_verify::oci::RegistryClient>),
 }
 
-struct Results {
-    outcomes: Vec<Outcome>,
-    source: SourceInfo,
-    /// The run's deadline (`pull` fetches layers under it too).
-    run_deadline: Deadline,
+pub(super) struct Results {
+    pub(super) outcomes: Vec<Outcome>,
+    pub(super) source: SourceInfo,
 }
 
 /// The artifact source and how to describe where a pack came from.
-struct SourceInfo {
+pub(super) struct SourceInfo {
     source: Source,
     layout: Option<PathBuf>,
     #[cfg(feature = "online")]
@@ -440,7 +410,23 @@ fn open_registry(_plan: &Plan) -> Result<SourceInfo, Failure> {
     .into())
 }
 
-fn run(plan: &Plan) -> Result<Results, Failure> {
+/// A pack that verified (or, with `verifySignature: false`, resolved), handed to the
+/// per-pack step that runs after verification on the same worker.
+#[derive(Clone, Copy)]
+pub(super) struct AfterPack<'a> {
+    /// Its position in `plan.refs`.
+    pub(super) index: usize,
+    pub(super) source: &'a (dyn ArtifactSource + Sync),
+    pub(super) reference: &'a Reference,
+    pub(super) digest: Digest,
+    pub(super) manifest: &'a ImageManifest,
+}
+
+/// Runs after a pack verified, on the same worker (so its I/O has the verification's
+/// bounded concurrency, and its source the pack's deadline); an error fails the pack.
+pub(super) type After<'a> = dyn Fn(AfterPack<'_>) -> Result<(), Error> + Sync + 'a;
+
+pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     let started = Instant::now();
     let run_deadline = Deadline::new(started, DeadlineKind::Run, plan.run_timeout);
     let root = if plan.verify_signature {
@@ -483,7 +469,7 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
                     }))
                 } else {
                     source.with_deadline(deadline, |src| {
-                        fetch_and_verify(src, r, root.as_ref(), plan)
+                        one_pack(src, i, r, root.as_ref(), plan, after)
                     })
                 };
                 let took = t0.elapsed();
@@ -530,21 +516,20 @@ fn run(plan: &Plan) -> Result<Results, Failure> {
             })
         })
         .collect();
-    Ok(Results {
-        outcomes,
-        source,
-        run_deadline,
-    })
+    Ok(Results { outcomes, source })
 }
 
-/// One pack: verified, or (with `verifySignature: false`) only resolved.
-fn fetch_and_verify(
+/// One pack: verified (or, with `verifySignature: false`, only resolved), then the
+/// `after` step, all through `src`.
+fn one_pack(
     src: &(dyn ArtifactSource + Sync),
+    index: usize,
     r: &Reference,
     verifier: Option<&rulepack_verify::verify::Verifier>,
     plan: &Plan,
+    after: &After<'_>,
 ) -> Outcome {
-    match verifier {
+    let outcome = match verifier {
         Some(verifier) => match pack::verify_pack(src, r, verifier, &plan.third_party, now()) {
             Ok(v) => Outcome::Verified(Box::new(v)),
             Err(f) => Outcome::Failed(f),
@@ -569,6 +554,26 @@ fn fetch_and_verify(
                 bundles: Vec::new(),
             })),
         },
+    };
+    let Some((reference, digest, manifest)) = outcome.pack() else {
+        return outcome;
+    };
+    let step = AfterPack {
+        index,
+        source: src,
+        reference,
+        digest,
+        manifest,
+    };
+    match after(step) {
+        Ok(()) => outcome,
+        Err(error) => Outcome::Failed(Box::new(PackFailure {
+            reference: reference.clone(),
+            digest: Some(digest),
+            tier: Tier::of(reference),
+            error,
+            bundles: Vec::new(),
+        })),
     }
 }
 
@@ -587,9 +592,20 @@ fn signer(v: &VerifiedPack) -> (String, String, String) {
     (id, iss, at)
 }
 
-fn report(plan: &Plan, outcomes: &[Outcome], src: &SourceInfo) {
+/// Prints the per-pack results and the summary. `paths`: where `pull` wrote each pack
+/// (by position; missing or `None`: not written).
+pub(super) fn report(
+    plan: &Plan,
+    outcomes: &[Outcome],
+    src: &SourceInfo,
+    paths: &[Option<PathBuf>],
+) {
     if plan.json {
-        let packs: Vec<serde_json::Value> = outcomes.iter().map(|o| json_pack(o, src)).collect();
+        let packs: Vec<serde_json::Value> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| json_pack(o, src, paths.get(i).and_then(Option::as_deref)))
+            .collect();
         println!("{}", serde_json::json!({ "packs": packs }));
         return;
     }
@@ -643,8 +659,9 @@ fn report(plan: &Plan, outcomes: &[Outcome], src: &SourceInfo) {
     );
 }
 
-fn json_pack(o: &Outcome, src: &SourceInfo) -> serde_json::Value {
+pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> serde_json::Value {
     use serde_json::{json, Value};
+    let path = path.map_or(Value::Null, |p| Value::from(p.display().to_string()));
     match o {
         Outcome::Verified(v) => {
             let (id, iss, at) = signer(v);
@@ -652,7 +669,7 @@ fn json_pack(o: &Outcome, src: &SourceInfo) -> serde_json::Value {
                 "reference": v.reference.to_string(), "digest": v.digest.to_string(),
                 "tier": v.tier.as_str(), "status": "verified", "identity": id, "issuer": iss,
                 "signedAt": at, "source": src.served_by(&v.reference),
-                "bundleDigest": v.bundle_digest.to_string(), "error": Value::Null,
+                "bundleDigest": v.bundle_digest.to_string(), "error": Value::Null, "path": path,
             })
         }
         Outcome::Unverified {
@@ -661,7 +678,7 @@ fn json_pack(o: &Outcome, src: &SourceInfo) -> serde_json::Value {
             "reference": reference.to_string(), "digest": digest.to_string(),
             "tier": Tier::of(reference).as_str(), "status": "unverified", "identity": Value::Null,
             "issuer": Value::Null, "signedAt": Value::Null, "source": src.served_by(reference),
-            "bundleDigest": Value::Null, "error": Value::Null,
+            "bundleDigest": Value::Null, "error": Value::Null, "path": path,
         }),
         Outcome::Failed(f) => json!({
             "reference": f.reference.to_string(), "digest": f.digest.map(|d| d.to_string()),
@@ -669,13 +686,14 @@ fn json_pack(o: &Outcome, src: &SourceInfo) -> serde_json::Value {
             "signedAt": Value::Null, "source": src.served_by(&f.reference), "bundleDigest": Value::Null,
             "error": { "code": f.error.code(), "message": f.to_string(),
                        "bundles": f.bundles.iter().map(|(d, e)| json!({"bundleDigest": d.to_string(), "code": e.code(), "message": e.to_string()})).collect::<Vec<_>>() },
+            "path": Value::Null,
         }),
     }
 }
 
 /// 0 all verified (or unverified by explicit choice); 1 a verification failed;
 /// 3 only unreachable registry failures.
-fn finish(outcomes: &[Outcome]) -> Result<(), Failure> {
+pub(super) fn finish(outcomes: &[Outcome]) -> Result<(), Failure> {
     let failures: Vec<&PackFailure> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -691,95 +709,4 @@ fn finish(outcomes: &[Outcome]) -> Result<(), Failure> {
         failed: failures.len(),
         all_unreachable: failures.iter().all(|f| unreachable(&f.error)),
     })
-}
-
-/// A path component safe to create under the output directory.
-fn safe_component(s: &str) -> Option<&str> {
-    let ok = !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@'));
-    ok.then_some(s)
-}
-
-/// Writes a pack's layers, fetched again **by the verified digest** and re-hashed, to
-/// `OUT/<registry>/<repository>/<tag or sha256-hex>/`, atomically: everything goes to a
-/// temporary directory first, renamed into place only when complete.
-fn write_pack(
-    src: &(dyn ArtifactSource + Sync),
-    out: &Path,
-    reference: &Reference,
-    digest: Digest,
-    manifest: &ImageManifest,
-    outcome: &Outcome,
-) -> Result<PathBuf, Failure> {
-    let pinned = reference.with_digest(digest);
-    let layers = oci::fetch_layers(src, &pinned, manifest).map_err(Error::from)?;
-    let io = |what: &str, err: std::io::Error| Failure::Io {
-        path: format!("{} ({what})", out.display()),
-        err,
-    };
-    let leaf = reference
-        .tag()
-        .map_or_else(|| format!("sha256-{}", digest.hex()), str::to_owned);
-    let mut dest = out.join(reference.registry().replace(':', "_"));
-    for c in reference.repository().split('/') {
-        dest.push(c);
-    }
-    dest.push(&leaf);
-    let parent = dest.parent().unwrap_or(out).to_path_buf();
-    std::fs::create_dir_all(&parent).map_err(|e| io("creating the output directory", e))?;
-    let tmp = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| {
-        std::fs::create_dir_all(&tmp).map_err(|e| io("creating a temporary directory", e))?;
-        for (d, bytes) in &layers {
-            let title = d.annotations.get("org.opencontainers.image.title");
-            let mut path = tmp.clone();
-            match title.map(|t| t.split('/').map(safe_component).collect::<Option<Vec<_>>>()) {
-                Some(Some(parts)) if !parts.is_empty() => parts.iter().for_each(|p| path.push(p)),
-                _ => path.push(format!("sha256-{}", d.digest.hex())),
-            }
-            if let Some(p) = path.parent() {
-                std::fs::create_dir_all(p).map_err(|e| io("creating a layer directory", e))?;
-            }
-            if path.exists() {
-                return Err(io(
-                    "writing layers",
-                    std::io::Error::other(format!("two layers map to {}", path.display())),
-                ));
-            }
-            std::fs::write(&path, bytes).map_err(|e| io("writing a layer", e))?;
-        }
-        let prov = match outcome {
-            Outcome::Verified(v) => {
-                let (id, iss, at) = signer(v);
-                serde_json::json!({"reference": reference.to_string(), "digest": digest.to_string(), "status": "verified",
-                    "tier": v.tier.as_str(), "identity": id, "issuer": iss, "signedAt": at, "bundleDigest": v.bundle_digest.to_string()})
-            }
-            _ => {
-                serde_json::json!({"reference": reference.to_string(), "digest": digest.to_string(), "status": "unverified",
-                "note": "signature verification disabled by configuration (verifySignature: false)"})
-            }
-        };
-        std::fs::write(tmp.join(".rulepack-verify.json"), prov.to_string())
-            .map_err(|e| io("writing provenance", e))?;
-        // Swap into place: an older copy is moved aside first and removed after.
-        let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
-        let had_old = dest.exists();
-        if had_old {
-            std::fs::rename(&dest, &old).map_err(|e| io("moving the previous copy aside", e))?;
-        }
-        std::fs::rename(&tmp, &dest).map_err(|e| io("moving the pack into place", e))?;
-        if had_old {
-            let _ = std::fs::remove_dir_all(&old);
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result.map(|()| dest)
 }

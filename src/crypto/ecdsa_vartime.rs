@@ -34,6 +34,10 @@
 //! `verify_prehash` (valid, high-S, tampered, wrong key, every digest length, x in
 //! [n, p) and its converse) and every `u1·G + u2·Q` with the crates' arithmetic,
 //! including the exceptional additions, and the fixed-base sums with the wNAF ones.
+//! Wycheproof's ECDSA vectors (`wycheproof_tests.rs`) and constructed exceptional cases
+//! (`exceptional_tests.rs`: P + P, P + (-P) and ∞ forced inside each path) run through
+//! [`PublicKey`](super::PublicKey) on both paths, the path and the branches taken
+//! recorded by a `cfg(test)`-only probe.
 
 /// Width-`w` non-adjacent form of the big-endian unsigned integer `be` (HMV Alg. 3.35):
 /// `Σ digits[i]·2^i` equals the integer, each non-zero digit is odd and below 2^(w-1) in
@@ -220,6 +224,8 @@ macro_rules! curve {
                 /// infinity, P = Q, P = -Q) are handled first.
                 fn add_affine(&self, q: &Affine) -> Self {
                     if self.is_infinity() {
+                        #[cfg(test)]
+                        super::probe::hit(super::probe::Branch::MixedFromInfinity);
                         return Self::from_affine(q);
                     }
                     let z1z1 = self.z.square();
@@ -228,6 +234,11 @@ macro_rules! curve {
                     let h = u2 - self.x;
                     let r = (s2 - self.y).double();
                     if bool::from(h.is_zero()) {
+                        #[cfg(test)]
+                        super::probe::hit(match bool::from(r.is_zero()) {
+                            true => super::probe::Branch::MixedDoubling,
+                            false => super::probe::Branch::MixedToInfinity,
+                        });
                         return if bool::from(r.is_zero()) {
                             Self::from_affine(q).double()
                         } else {
@@ -251,9 +262,13 @@ macro_rules! curve {
                 /// P + Q, "add-2007-bl"; exceptional cases handled first.
                 fn add(&self, q: &Self) -> Self {
                     if self.is_infinity() {
+                        #[cfg(test)]
+                        super::probe::hit(super::probe::Branch::FromInfinity);
                         return *q;
                     }
                     if q.is_infinity() {
+                        #[cfg(test)]
+                        super::probe::hit(super::probe::Branch::AddendInfinity);
                         return *self;
                     }
                     let z1z1 = self.z.square();
@@ -265,6 +280,11 @@ macro_rules! curve {
                     let h = u2 - u1;
                     let r = (s2 - s1).double();
                     if bool::from(h.is_zero()) {
+                        #[cfg(test)]
+                        super::probe::hit(match bool::from(r.is_zero()) {
+                            true => super::probe::Branch::Doubling,
+                            false => super::probe::Branch::ToInfinity,
+                        });
                         return if bool::from(r.is_zero()) {
                             self.double()
                         } else {
@@ -390,6 +410,8 @@ macro_rules! curve {
             /// (the `ecdsa` crate reduces its x = 0, never equal to a non-zero r).
             fn x_matches(p: &Jacobian, r: &Scalar) -> bool {
                 if p.is_infinity() {
+                    #[cfg(test)]
+                    super::probe::hit(super::probe::Branch::ResultInfinity);
                     return false;
                 }
                 // r < n < p: a canonical field element.
@@ -408,7 +430,12 @@ macro_rules! curve {
                 };
                 // r + n mod p is at least n exactly when r + n did not wrap (r < n < p).
                 let sum = r_fe + n_fe;
-                sum.to_repr()[..] >= n_bytes[..] && sum * z2 == p.x
+                let matched = sum.to_repr()[..] >= n_bytes[..] && sum * z2 == p.x;
+                #[cfg(test)]
+                if matched {
+                    super::probe::hit(super::probe::Branch::MatchedRPlusN);
+                }
+                matched
             }
 
             /// A fixed-base table of a point P: entry `j·8 + (m - 1)` is m·16^j·P, for
@@ -577,8 +604,16 @@ macro_rules! curve {
                 let point = match Affine::from_point(key.as_affine())
                     .and_then(|q| fixed_table(encoded.as_bytes(), &q))
                 {
-                    Some(table) => lincomb_fixed(&u1, &u2, &table),
-                    None => lincomb(&u1, &u2, key.as_affine()),
+                    Some(table) => {
+                        #[cfg(test)]
+                        super::probe::record_path(super::probe::Path::FixedBase);
+                        lincomb_fixed(&u1, &u2, &table)
+                    }
+                    None => {
+                        #[cfg(test)]
+                        super::probe::record_path(super::probe::Path::Wnaf);
+                        lincomb(&u1, &u2, key.as_affine())
+                    }
                 };
                 match point {
                     Some(point) => x_matches(&point, &r),
@@ -603,6 +638,52 @@ macro_rules! curve {
             pub(crate) fn fixed_table_of(q: &AffinePoint) -> Option<FixedTable> {
                 FixedTable::build(&Affine::from_point(q)?)
             }
+
+            /// Forgets `q` in the process-wide cache, its use count and table (tests): its
+            /// next verification is a first use, on the wNAF path.
+            #[cfg(test)]
+            pub(crate) fn forget_key(q: &AffinePoint) {
+                let encoded = q.to_encoded_point(false);
+                if let Ok(mut k) = KEYS.lock() {
+                    k.1.retain(|c| c.key != encoded.as_bytes());
+                }
+            }
+
+            /// Counts `q` as used `FIXED_BASE_TABLE_AFTER_USES - 1` times (tests), as if
+            /// verified that often: its next verification builds its table and uses it.
+            #[cfg(test)]
+            pub(crate) fn prime_key(q: &AffinePoint) {
+                let encoded = q.to_encoded_point(false);
+                let Ok(mut guard) = KEYS.lock() else {
+                    return;
+                };
+                let (clock, keys) = &mut *guard;
+                *clock += 1;
+                if let Some(c) = keys.iter_mut().find(|c| c.key == encoded.as_bytes()) {
+                    c.uses = c.uses.max(FIXED_BASE_TABLE_AFTER_USES - 1);
+                    c.last = *clock;
+                    return;
+                }
+                // As a first use does: make room by forgetting the least recently used
+                // key without a table.
+                if keys.len() >= MAX_KEYS_COUNTED_FOR_TABLES {
+                    if let Some(i) = keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.table.is_none())
+                        .min_by_key(|(_, c)| c.last)
+                        .map(|(i, _)| i)
+                    {
+                        keys.remove(i);
+                    }
+                }
+                keys.push(Counted {
+                    key: encoded.as_bytes().to_vec(),
+                    uses: FIXED_BASE_TABLE_AFTER_USES - 1,
+                    last: *clock,
+                    table: None,
+                });
+            }
         }
     };
 }
@@ -612,6 +693,194 @@ curve!(p384_vt, p384, NistP384);
 
 pub(super) use p256_vt::verify_prehash as verify_p256;
 pub(super) use p384_vt::verify_prehash as verify_p384;
+
+/// Test instrumentation, compiled only under `cfg(test)` (a normal build has none of it):
+/// which multiplication path the last verification on this thread took, and which
+/// exceptional branches of the addition formulas and of the final comparison it met.
+/// Thread-local, so tests running in parallel do not see each other's records.
+#[cfg(test)]
+pub(crate) mod probe {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use std::cell::Cell;
+    use std::sync::{Mutex, MutexGuard};
+
+    use crate::crypto::{Inner, PublicKey};
+
+    /// How `u1·G + u2·Q` was computed.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Path {
+        /// Interleaved wNAF with the key's odd multiples built for the call (a key's
+        /// first uses).
+        Wnaf,
+        /// The fixed-base radix-16 tables of G and of the key (a key used
+        /// `FIXED_BASE_TABLE_AFTER_USES` times or more).
+        FixedBase,
+    }
+
+    /// The branches taken before (instead of) the incomplete addition formulas, and the
+    /// special outcomes of the final comparison.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Branch {
+        /// `add_affine` (madd-2007-bl): the accumulator is at infinity, the sum is Q.
+        MixedFromInfinity,
+        /// `add_affine`: P + P (H = 0, R = 0), computed as a doubling.
+        MixedDoubling,
+        /// `add_affine`: P + (-P) (H = 0, R != 0), the point at infinity.
+        MixedToInfinity,
+        /// `add` (add-2007-bl): the accumulator is at infinity, the sum is Q.
+        FromInfinity,
+        /// `add`: the addend is at infinity, the sum is P (no caller passes one).
+        AddendInfinity,
+        /// `add`: P + P, computed as a doubling.
+        Doubling,
+        /// `add`: P + (-P), the point at infinity.
+        ToInfinity,
+        /// `x_matches`: R is the point at infinity, never accepted.
+        ResultInfinity,
+        /// `x_matches`: accepted through X = (r + n)·Z², that is x(R) in [n, p).
+        MatchedRPlusN,
+    }
+
+    const BRANCHES: [Branch; 9] = [
+        Branch::MixedFromInfinity,
+        Branch::MixedDoubling,
+        Branch::MixedToInfinity,
+        Branch::FromInfinity,
+        Branch::AddendInfinity,
+        Branch::Doubling,
+        Branch::ToInfinity,
+        Branch::ResultInfinity,
+        Branch::MatchedRPlusN,
+    ];
+
+    /// How often each [`Branch`] was taken.
+    #[derive(Clone, Copy, Default, PartialEq, Eq)]
+    pub(crate) struct Hits([u32; BRANCHES.len()]);
+
+    impl Hits {
+        /// How often `b` was taken.
+        pub(crate) fn get(&self, b: Branch) -> u32 {
+            self.0[b as usize]
+        }
+    }
+
+    impl std::fmt::Debug for Hits {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_map()
+                .entries(
+                    BRANCHES
+                        .iter()
+                        .filter(|b| self.get(**b) > 0)
+                        .map(|b| (b, self.get(*b))),
+                )
+                .finish()
+        }
+    }
+
+    thread_local! {
+        static PATH: Cell<Option<Path>> = const { Cell::new(None) };
+        static HITS: Cell<Hits> = const { Cell::new(Hits([0; BRANCHES.len()])) };
+    }
+
+    pub(super) fn record_path(p: Path) {
+        PATH.with(|c| c.set(Some(p)));
+    }
+
+    pub(super) fn hit(b: Branch) {
+        HITS.with(|c| {
+            let mut h = c.get();
+            h.0[b as usize] += 1;
+            c.set(h);
+        });
+    }
+
+    /// The path and branches recorded on this thread since the last call, and resets
+    /// them. The path is `None` when no verification reached the arithmetic (a malformed
+    /// signature, or a digest too short for the curve).
+    pub(crate) fn take() -> (Option<Path>, Hits) {
+        (PATH.with(|c| c.take()), HITS.with(|c| c.take()))
+    }
+
+    /// Serialises the tests that depend on the process-wide table cache (building many
+    /// tables evicts others, and forgetting a key resets its count).
+    pub(crate) fn cache_lock() -> MutexGuard<'static, ()> {
+        static LOCK: Mutex<()> = Mutex::new(());
+        LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget(key: &PublicKey) {
+        match &key.inner {
+            Inner::P256(k) => super::p256_vt::forget_key(k.as_affine()),
+            Inner::P384(k) => super::p384_vt::forget_key(k.as_affine()),
+            _ => {}
+        }
+    }
+
+    fn prime(key: &PublicKey) {
+        match &key.inner {
+            Inner::P256(k) => super::p256_vt::prime_key(k.as_affine()),
+            Inner::P384(k) => super::p384_vt::prime_key(k.as_affine()),
+            _ => {}
+        }
+    }
+
+    fn has_table(key: &PublicKey) -> bool {
+        match &key.inner {
+            Inner::P256(k) => super::p256_vt::has_fixed_table(k.as_affine()),
+            Inner::P384(k) => super::p384_vt::has_fixed_table(k.as_affine()),
+            _ => false,
+        }
+    }
+
+    /// Runs `verify`, a verification by `key` through the production API, so that its
+    /// arithmetic runs on `path`, and returns its result with the path it took (`None`
+    /// if it never reached the arithmetic) and the branches it met. Callers hold
+    /// [`cache_lock`].
+    /// - [`Path::Wnaf`]: the key is forgotten first, so the call is its first use.
+    /// - [`Path::FixedBase`]: unless the key has a table, it is counted as used
+    ///   `FIXED_BASE_TABLE_AFTER_USES - 1` times (saving as many wNAF verifications)
+    ///   and `verify` is called once, unrecorded: that use builds the table, as in
+    ///   production. The recorded call then finds the table, so its branches are the
+    ///   sum's alone (building a table meets `add`'s doubling once per window). A test
+    ///   outside the lock (another module's) may evict the table in between: then the
+    ///   record says wNAF, and it is tried again.
+    pub(crate) fn verify_on<T>(
+        path: Path,
+        key: &PublicKey,
+        verify: impl Fn() -> T,
+    ) -> (T, Option<Path>, Hits) {
+        match path {
+            Path::Wnaf => {
+                forget(key);
+                take();
+                let out = verify();
+                let (p, hits) = take();
+                (out, p, hits)
+            }
+            Path::FixedBase => {
+                for _ in 0..16 {
+                    if !has_table(key) {
+                        prime(key);
+                        verify();
+                    }
+                    take();
+                    let out = verify();
+                    let (p, hits) = take();
+                    if p != Some(Path::Wnaf) {
+                        return (out, p, hits);
+                    }
+                }
+                panic!("the key's fixed-base table was evicted 16 times in a row");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod exceptional_tests;
+#[cfg(test)]
+mod wycheproof_tests;
 
 #[cfg(test)]
 mod tests {
@@ -830,6 +1099,10 @@ mod tests {
                     }
                 }
                 assert!(agreed[0] >= 150 && agreed[1] >= 60, "{agreed:?}");
+
+                // From here on the process-wide table cache matters: other tests that
+                // build many tables (Wycheproof) wait until this one is done.
+                let _cache = super::probe::cache_lock();
 
                 // u1·G + u2·Q at infinity: with the private key d, the digest
                 // z = -r·d makes u1 + u2·d = 0. Never accepted, on either path (the

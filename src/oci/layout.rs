@@ -413,14 +413,10 @@ pub(crate) mod tests {
         }
     }
 
+    /// The real cosign bundle of an OCI image (vendored from crates.io `sigstore`
+    /// 0.15.0, see `testdata/README.md`).
     fn bundle_bytes() -> Vec<u8> {
-        match crate::testutil::corpus_dir("oci_layout_bundle") {
-            Some(dir) => fs::read(
-                dir.join("real/from-registry/crates.io/sigstore-0.15.0/tests/data/bundle_v03.json"),
-            )
-            .unwrap(),
-            None => br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#.to_vec(),
-        }
+        fs::read(crate::testutil::vendored("bundle_v03.json")).unwrap()
     }
 
     #[test]

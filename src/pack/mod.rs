@@ -6,6 +6,8 @@
 //! verify each with the tier's identity policy and cosign's statement rules, and accept
 //! the pack if at least one bundle passes every check.
 
+pub mod layers;
+
 use core::fmt;
 
 use crate::bundle::{Bundle, Content};

@@ -209,10 +209,53 @@ fn corpus_roots(corpus: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every key of a parsed root is usable and its type agrees with its keyDetails (the
+/// legacy PKCS1_RSA_PKCS1V5 name covers RSA keys of any accepted size).
+fn keys_are_usable(r: &TrustedRoot, rel: &str) {
+    for l in r.tlogs.iter().chain(&r.ctlogs) {
+        let k = l.public_key.as_ref().unwrap_or_else(|| panic!("{rel}"));
+        match k.algorithm() {
+            KeyAlgorithm::RsaPkcs1v15 { .. } if l.key_details == "PKCS1_RSA_PKCS1V5" => {}
+            a => assert_eq!(a.key_details(), l.key_details, "{rel}"),
+        }
+    }
+}
+
+/// The staging root's RSA CT log (PKCS#1 rawBytes) is usable; its log ID is the
+/// SHA-256 of the key's SPKI (RFC 6962 §3.2), which checks the SPKI built around it.
+fn staging_rsa_ct_log(staging: &[u8]) {
+    let staging = TrustedRoot::from_json(staging).unwrap();
+    let rsa = staging.ctlogs.first().unwrap();
+    assert_eq!(rsa.key_details, "PKCS1_RSA_PKCS1V5");
+    let key = rsa.public_key.as_ref().unwrap();
+    assert_eq!(key.algorithm(), KeyAlgorithm::RsaPkcs1v15 { bits: 4096 });
+    assert_eq!(crate::crypto::sha256(key.spki_der()).to_vec(), rsa.log_id);
+    assert_eq!(staging.tlogs.len(), 4);
+}
+
+/// Every trusted root vendored in `testdata/` parses with usable keys (production,
+/// staging, a private scaffolding deployment, test roots); then, with `RULEPACK_CORPUS`,
+/// every trusted root of the corpus parses or fails as expected.
 #[test]
 fn corpus_trusted_roots_parse_or_fail_as_expected() {
+    use crate::testutil::{vendored, vendored_index, STAGING_ROOT};
+    let mut roots: Vec<String> = vendored_index()
+        .iter()
+        .map(|e| e["trusted_root"].as_str().unwrap().to_owned())
+        .collect();
+    roots.push("crates.io/sigstore-verify-0.15.1/test_data/trusted_roots/public-good.json".into());
+    roots.sort();
+    roots.dedup();
+    assert!(roots.len() >= 7, "{roots:?}");
+    for rel in &roots {
+        let r = TrustedRoot::from_json(&std::fs::read(vendored(rel)).unwrap())
+            .unwrap_or_else(|e| panic!("{rel}: {}: {e}", e.code()));
+        keys_are_usable(&r, rel);
+    }
+    staging_rsa_ct_log(&std::fs::read(vendored(STAGING_ROOT)).unwrap());
+
     let Some(corpus) =
-        crate::testutil::corpus_dir("corpus_trusted_roots_parse_or_fail_as_expected")
+        crate::testutil::corpus_extra("corpus_trusted_roots_parse_or_fail_as_expected")
     else {
         return;
     };
@@ -242,18 +285,7 @@ fn corpus_trusted_roots_parse_or_fail_as_expected() {
             None
         };
         match (want, got) {
-            (None, Ok(r)) => {
-                // Every key is usable and its type agrees with its keyDetails (the
-                // legacy PKCS1_RSA_PKCS1V5 name covers RSA keys of any accepted size).
-                for l in r.tlogs.iter().chain(&r.ctlogs) {
-                    let k = l.public_key.as_ref().unwrap_or_else(|| panic!("{rel}"));
-                    match k.algorithm() {
-                        KeyAlgorithm::RsaPkcs1v15 { .. }
-                            if l.key_details == "PKCS1_RSA_PKCS1V5" => {}
-                        a => assert_eq!(a.key_details(), l.key_details, "{rel}"),
-                    }
-                }
-            }
+            (None, Ok(r)) => keys_are_usable(&r, rel),
             (None, Err(e)) => panic!("{rel}: {}: {e}", e.code()),
             (Some(w), Ok(_)) => panic!("{rel}: parsed, expected {}", w.code()),
             (Some(w), Err(e)) => {
@@ -264,21 +296,12 @@ fn corpus_trusted_roots_parse_or_fail_as_expected() {
     }
     assert_eq!(failures, 5);
 
-    // The staging root's RSA CT log (PKCS#1 rawBytes) is usable; its log ID is the
-    // SHA-256 of the key's SPKI (RFC 6962 §3.2), which checks the SPKI built around it.
-    let staging = TrustedRoot::from_json(
+    staging_rsa_ct_log(
         &std::fs::read(corpus.join(
             "real/sigstore-python/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstage.dev/trusted_root.json",
         ))
         .unwrap(),
-    )
-    .unwrap();
-    let rsa = staging.ctlogs.first().unwrap();
-    assert_eq!(rsa.key_details, "PKCS1_RSA_PKCS1V5");
-    let key = rsa.public_key.as_ref().unwrap();
-    assert_eq!(key.algorithm(), KeyAlgorithm::RsaPkcs1v15 { bits: 4096 });
-    assert_eq!(crate::crypto::sha256(key.spki_der()).to_vec(), rsa.log_id);
-    assert_eq!(staging.tlogs.len(), 4);
+    );
 
     // The sigstore-python CA fragments, parsed as certificate authorities.
     let ca_dir = corpus.join("real/sigstore-python/test/assets/trusted_root");
@@ -728,14 +751,18 @@ fn every_error_has_a_stage_code_and_a_sentence() {
 
 #[test]
 fn trusted_root_mutations_do_not_panic() {
-    let mut inputs = vec![EMBEDDED_PUBLIC_GOOD.to_vec()];
-    if let Some(c) = crate::testutil::corpus_dir("trusted_root_mutations_do_not_panic") {
-        inputs.push(
-            std::fs::read(c.join(
-                "real/sigstore-python/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstage.dev/trusted_root.json",
-            ))
-            .unwrap(),
-        );
+    use crate::testutil::{vendored, STAGING_ROOT};
+    // The embedded production root, the vendored staging root (RSA CT log, four tlogs)
+    // and a private deployment's root; the corpus adds a conformance case's.
+    let mut inputs = vec![
+        EMBEDDED_PUBLIC_GOOD.to_vec(),
+        std::fs::read(vendored(STAGING_ROOT)).unwrap(),
+        std::fs::read(vendored(
+            "crates.io/sigstore-verify-0.15.1/test_data/trusted_roots/scaffolding.json",
+        ))
+        .unwrap(),
+    ];
+    if let Some(c) = crate::testutil::corpus_extra("trusted_root_mutations_do_not_panic") {
         inputs.push(
             std::fs::read(c.join(
                 "conformance/bundle-verify/trust-root-tlog-validity-end-inclusive/trusted_root.json",

@@ -311,38 +311,56 @@ impl ParsedCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{corpus_dir, mutate_all};
+    use crate::testutil::{corpus_extra, mutate_all};
     use crate::time::parse_rfc3339;
     use crate::x509::test_support::{
-        authorities, bundle_certs, conformance_case, ext, json, key, mint,
+        authorities, bundle_certs, conformance_case, ext, happy_path_v01, key, mint,
     };
     use der::Encode;
+    use serde_json::Value;
 
+    /// The vendored `happy-path-v0.1` leaf, then the corpus's `happy-path-v0.3`, with
+    /// `notBefore`, `notAfter` and serial read with `openssl x509 -text`.
     #[test]
     fn parses_real_leaf_and_ca_certificates() {
-        let Some(corpus) = corpus_dir("x509::cert::parses_real_leaf_and_ca_certificates") else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
-        let der = bundle_certs(&bundle).remove(0);
+        let (bundle, root) = happy_path_v01();
+        // Jul 12 15:56:35 2023 GMT to 16:06:35.
+        parses_real_leaf_and_ca_certificates_on(
+            &bundle,
+            &root,
+            ("2023-07-12T15:56:35Z", "2023-07-12T16:06:35Z"),
+            "04f5ace0e3cdd64b5ed2650c199ad9ea8ccc5519",
+        );
+        if let Some(corpus) = corpus_extra("x509::cert::parses_real_leaf_and_ca_certificates") {
+            let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+            // Mar 19 17:26:26 2024 GMT to 17:36:26.
+            parses_real_leaf_and_ca_certificates_on(
+                &bundle,
+                &root,
+                ("2024-03-19T17:26:26Z", "2024-03-19T17:36:26Z"),
+                "68bfedb264131e4db59add54ba4fb0edabc3073e",
+            );
+        }
+    }
+
+    fn parses_real_leaf_and_ca_certificates_on(
+        bundle: &Value,
+        root: &Value,
+        (not_before, not_after): (&str, &str),
+        serial: &str,
+    ) {
+        let der = bundle_certs(bundle).remove(0);
         let leaf = ParsedCertificate::from_der(&der).unwrap();
         assert_eq!(leaf.der(), der.as_slice());
-        // Read with `openssl x509 -text`: Mar 19 17:26:26 2024 GMT to 17:36:26.
-        assert_eq!(
-            Some(leaf.not_before()),
-            parse_rfc3339("2024-03-19T17:26:26Z")
-        );
-        assert_eq!(
-            Some(leaf.not_after()),
-            parse_rfc3339("2024-03-19T17:36:26Z")
-        );
+        assert_eq!(Some(leaf.not_before()), parse_rfc3339(not_before));
+        assert_eq!(Some(leaf.not_after()), parse_rfc3339(not_after));
         assert_eq!(
             leaf.serial(),
-            crate::encoding::hex_decode("68bfedb264131e4db59add54ba4fb0edabc3073e")
-                .unwrap()
-                .as_slice()
+            crate::encoding::hex_decode(serial).unwrap().as_slice()
         );
-        assert!(leaf.subject_string().starts_with("serial 68bfedb2"));
+        assert!(leaf
+            .subject_string()
+            .starts_with(&format!("serial {}", &serial[..8])));
         let key = leaf.public_key().unwrap();
         assert_eq!(key.algorithm(), crate::crypto::KeyAlgorithm::EcdsaP256);
         assert_eq!(key.spki_der(), leaf.spki_der().as_slice());
@@ -356,7 +374,7 @@ mod tests {
         );
         assert!(leaf.basic_constraints().is_none());
 
-        let cas = authorities(&root, "certificateAuthorities");
+        let cas = authorities(root, "certificateAuthorities");
         let intermediate = ParsedCertificate::from_der(&cas[1].cert_chain[0]).unwrap();
         assert_eq!(intermediate.subject_der(), leaf.issuer_der());
         assert!(intermediate
@@ -444,11 +462,8 @@ mod tests {
 
     #[test]
     fn mutated_real_certificates_never_panic() {
-        let Some(corpus) = corpus_dir("x509::cert::mutated_real_certificates_never_panic") else {
-            return;
-        };
-        let (bundle, _) = conformance_case(&corpus, "happy-path-v0.3");
-        let root = json(&corpus.join("conformance/production_trusted_root.json"));
+        // The vendored happy-path-v0.1 leaf and the production Fulcio chain.
+        let (bundle, root) = happy_path_v01();
         let mut inputs = bundle_certs(&bundle);
         inputs.extend(
             authorities(&root, "certificateAuthorities")

@@ -713,12 +713,14 @@ fn verify_chain_memo(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::corpus_dir;
+    use crate::testutil::{corpus_extra, vendored, PRODUCTION_ROOT, SIGSTORE_VERIFY};
     use crate::time::parse_rfc3339;
     use crate::trust_root::ValidityWindow;
     use crate::x509::test_support::{
-        authorities, bundle_certs, conformance_case, ext, integrated_time, json, key, mint,
+        authorities, bundle_certs, conformance_case, ext, happy_path_v01, integrated_time, json,
+        key, mint, production_leaf_cases, vendored_case, MintedFulcio,
     };
+    use serde_json::Value;
     use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 
     const YEAR: i64 = 365 * 86_400;
@@ -729,25 +731,50 @@ mod tests {
             .collect()
     }
 
-    /// Conformance happy paths signed under the production Fulcio intermediate.
+    /// Conformance happy paths of the corpus: signed under the production intermediate.
+    const CONFORMANCE_HAPPY_PATHS: [&str; 5] = [
+        "happy-path-v0.1",
+        "happy-path-v0.2",
+        "happy-path-v0.3",
+        "happy-path-v0.3-new-mediaType",
+        "happy-path-intoto-in-dsse-v3",
+    ];
+
+    /// The vendored production leaves, plus the corpus's conformance happy paths when
+    /// `RULEPACK_CORPUS` is set: (name, bundle, trusted root).
+    fn production_leaves(test: &str) -> Vec<(String, Value, Value)> {
+        let mut cases = production_leaf_cases();
+        if let Some(corpus) = corpus_extra(test) {
+            for case in CONFORMANCE_HAPPY_PATHS {
+                let (bundle, root) = conformance_case(&corpus, case);
+                cases.push((case.to_owned(), bundle, root));
+            }
+        }
+        cases
+    }
+
+    /// One vendored production case (the conformance beacon's `happy-path-v0.1`, which
+    /// also names its chain's needles), plus the corpus's `happy-path-v0.3` if present.
+    fn one_production_leaf(test: &str) -> Vec<(String, Value, Value)> {
+        let (bundle, root) = happy_path_v01();
+        let mut cases = vec![("happy-path-v0.1".to_owned(), bundle, root)];
+        if let Some(corpus) = corpus_extra(test) {
+            let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
+            cases.push(("happy-path-v0.3".to_owned(), bundle, root));
+        }
+        cases
+    }
+
+    /// Real leaves signed under the production Fulcio intermediate.
     #[test]
     fn real_leaves_verify_at_integrated_time_and_not_around_it() {
-        let Some(corpus) = corpus_dir("x509::chain::real_leaves_verify_at_integrated_time") else {
-            return;
-        };
+        let cases = production_leaves("x509::chain::real_leaves_verify_at_integrated_time");
         let mut checked = 0;
-        for case in [
-            "happy-path-v0.1",
-            "happy-path-v0.2",
-            "happy-path-v0.3",
-            "happy-path-v0.3-new-mediaType",
-            "happy-path-intoto-in-dsse-v3",
-        ] {
-            let (bundle, root) = conformance_case(&corpus, case);
-            let cas = authorities(&root, "certificateAuthorities");
-            let certs = parse_all(&bundle_certs(&bundle));
+        for (case, bundle, root) in &cases {
+            let cas = authorities(root, "certificateAuthorities");
+            let certs = parse_all(&bundle_certs(bundle));
             let (leaf, rest) = certs.split_first().unwrap();
-            let t = integrated_time(&bundle).unwrap();
+            let t = integrated_time(bundle).unwrap();
             let v = verify_chain(leaf, rest, &cas, t, EKU_CODE_SIGNING)
                 .unwrap_or_else(|e| panic!("{case}: {e}"));
             // The second production CA (intermediate + root) issued it.
@@ -782,17 +809,20 @@ mod tests {
             assert_eq!(e.code(), "certificate.eku-mismatch", "{case}: {e}");
             checked += 1;
         }
-        assert_eq!(checked, 5);
+        assert_eq!(checked, cases.len());
+        assert!(checked >= 10, "{checked}");
     }
 
     #[test]
     fn validity_edges_are_inclusive() {
-        let Some(corpus) = corpus_dir("x509::chain::validity_edges_are_inclusive") else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
-        let cas = authorities(&root, "certificateAuthorities");
-        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        for (_, bundle, root) in one_production_leaf("x509::chain::validity_edges_are_inclusive") {
+            validity_edges_are_inclusive_on(&bundle, &root);
+        }
+    }
+
+    fn validity_edges_are_inclusive_on(bundle: &Value, root: &Value) {
+        let cas = authorities(root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(bundle)[0]).unwrap();
         for t in [leaf.not_before(), leaf.not_after()] {
             verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap();
         }
@@ -804,14 +834,17 @@ mod tests {
 
     #[test]
     fn authority_validity_window_and_membership() {
-        let Some(corpus) = corpus_dir("x509::chain::authority_validity_window_and_membership")
-        else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
-        let mut cas = authorities(&root, "certificateAuthorities");
-        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
-        let t = integrated_time(&bundle).unwrap();
+        for (_, bundle, root) in
+            one_production_leaf("x509::chain::authority_validity_window_and_membership")
+        {
+            authority_validity_window_and_membership_on(&bundle, &root);
+        }
+    }
+
+    fn authority_validity_window_and_membership_on(bundle: &Value, root: &Value) {
+        let mut cas = authorities(root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(bundle)[0]).unwrap();
+        let t = integrated_time(bundle).unwrap();
 
         // No authority at all, or none valid at t.
         let e = verify_chain(&leaf, &[], &[], t, EKU_CODE_SIGNING).unwrap_err();
@@ -865,13 +898,15 @@ mod tests {
 
     #[test]
     fn untrusted_certificates_must_be_in_the_trusted_chain() {
-        let Some(corpus) = corpus_dir("x509::chain::untrusted_certificates") else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
-        let cas = authorities(&root, "certificateAuthorities");
-        let leaf = ParsedCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
-        let t = integrated_time(&bundle).unwrap();
+        for (_, bundle, root) in one_production_leaf("x509::chain::untrusted_certificates") {
+            untrusted_certificates_on(&bundle, &root);
+        }
+    }
+
+    fn untrusted_certificates_on(bundle: &Value, root: &Value) {
+        let cas = authorities(root, "certificateAuthorities");
+        let leaf = ParsedCertificate::from_der(&bundle_certs(bundle)[0]).unwrap();
+        let t = integrated_time(bundle).unwrap();
         let intermediate = ParsedCertificate::from_der(&cas[1].cert_chain[0]).unwrap();
         verify_chain(
             &leaf,
@@ -913,13 +948,16 @@ mod tests {
 
     #[test]
     fn tampered_real_leaf_fails_the_issuer_signature() {
-        let Some(corpus) = corpus_dir("x509::chain::tampered_real_leaf") else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.3");
-        let cas = authorities(&root, "certificateAuthorities");
-        let der = bundle_certs(&bundle).remove(0);
-        let t = integrated_time(&bundle).unwrap();
+        // Both leaves are the conformance beacon's, which names its workflow so.
+        for (_, bundle, root) in one_production_leaf("x509::chain::tampered_real_leaf") {
+            tampered_real_leaf_on(&bundle, &root);
+        }
+    }
+
+    fn tampered_real_leaf_on(bundle: &Value, root: &Value) {
+        let cas = authorities(root, "certificateAuthorities");
+        let der = bundle_certs(bundle).remove(0);
+        let t = integrated_time(bundle).unwrap();
         // Flip one letter inside the deprecated workflow-name extension (.4).
         let needle = b"Extremely dangerous OIDC beacon";
         let at = der.windows(needle.len()).position(|w| w == needle).unwrap();
@@ -933,10 +971,8 @@ mod tests {
 
     #[test]
     fn production_tsa_leaf_is_its_own_chain_start() {
-        let Some(corpus) = corpus_dir("x509::chain::production_tsa_leaf") else {
-            return;
-        };
-        let root = json(&corpus.join("conformance/production_trusted_root.json"));
+        // The vendored production trusted root (byte-identical to the corpus copy).
+        let root = json(&vendored(PRODUCTION_ROOT));
         let tsas = authorities(&root, "timestampAuthorities");
         let leaf = ParsedCertificate::from_der(&tsas[0].cert_chain[0]).unwrap();
         let t = parse_rfc3339("2025-08-01T00:00:00Z").unwrap();
@@ -975,28 +1011,34 @@ mod tests {
         ParsedCertificate::from_der(&c.to_der().unwrap()).unwrap()
     }
 
+    /// A private Fulcio whose self-signed RSA root signs the ECDSA leaf with
+    /// sha256WithRSAEncryption (NULL parameters): minted here (RSA-2048), and the
+    /// corpus's conformance case `bundle-with-sct-with-extensions` (RSA-4096) when
+    /// `RULEPACK_CORPUS` is set.
     #[test]
     fn rsa_signed_leaf_verifies() {
-        let Some(corpus) = corpus_dir("x509::chain::rsa_signed_leaf_verifies") else {
-            return;
-        };
-        // This case's private Fulcio (a self-signed RSA-4096 root) signs the ECDSA leaf
-        // with sha256WithRSAEncryption (NULL parameters).
-        let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
-        let cas = authorities(&root, "certificateAuthorities");
-        let der = bundle_certs(&bundle).remove(0);
-        let leaf = ParsedCertificate::from_der(&der).unwrap();
+        let minted = MintedFulcio::rsa();
+        rsa_signed_leaf_verifies_on(&minted.leaf, &[minted.authority()], 2048);
+        if let Some(corpus) = corpus_extra("x509::chain::rsa_signed_leaf_verifies") {
+            let (bundle, root) = conformance_case(&corpus, "bundle-with-sct-with-extensions");
+            let cas = authorities(&root, "certificateAuthorities");
+            rsa_signed_leaf_verifies_on(&bundle_certs(&bundle)[0], &cas, 4096);
+        }
+    }
+
+    fn rsa_signed_leaf_verifies_on(der: &[u8], cas: &[CertificateAuthority], bits: usize) {
+        let leaf = ParsedCertificate::from_der(der).unwrap();
         let t = leaf.not_before() + 60;
-        let chain = verify_chain(&leaf, &[], &cas, t, EKU_CODE_SIGNING).unwrap();
+        let chain = verify_chain(&leaf, &[], cas, t, EKU_CODE_SIGNING).unwrap();
         assert_eq!(chain.path.len(), 2);
         assert_eq!(
             chain.issuer().unwrap().public_key().unwrap().algorithm(),
-            KeyAlgorithm::RsaPkcs1v15 { bits: 4096 }
+            KeyAlgorithm::RsaPkcs1v15 { bits }
         );
-        let check = |c: &ParsedCertificate| verify_chain(c, &[], &cas, t, EKU_CODE_SIGNING);
+        let check = |c: &ParsedCertificate| verify_chain(c, &[], cas, t, EKU_CODE_SIGNING);
 
         // One flipped bit of the RSA signature.
-        let flipped = edited(&der, |c| {
+        let flipped = edited(der, |c| {
             let mut sig = c.signature.raw_bytes().to_vec();
             sig[100] ^= 0x01;
             c.signature = der::asn1::BitString::from_bytes(&sig).unwrap();
@@ -1007,7 +1049,7 @@ mod tests {
         );
         // Algorithm edits (both AlgorithmIdentifier fields, so the certificate parses).
         let with_alg = |oid: &str, params: Option<der::asn1::Any>| {
-            edited(&der, |c| {
+            edited(der, |c| {
                 c.signature_algorithm.oid = ObjectIdentifier::new_unwrap(oid);
                 c.signature_algorithm.parameters = params;
                 c.tbs_certificate.signature = c.signature_algorithm.clone();
@@ -1041,7 +1083,11 @@ mod tests {
         // An ECDSA algorithm with the RSA issuer key.
         let e = check(&with_alg("1.2.840.10045.4.3.2", None)).unwrap_err();
         assert_eq!(e.code(), "certificate.unsupported-signature-algorithm");
-        assert!(e.to_string().contains("with a RSA-4096 issuer key"), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("with a RSA-{bits} issuer key")),
+            "{e}"
+        );
     }
 
     /// An RSA-2048 leaf under an RSA-4096 root (OpenSSL, `testdata/rsa/make.sh`): the
@@ -1088,10 +1134,8 @@ mod tests {
 
     #[test]
     fn bit_flipped_real_leaf_never_validates_or_panics() {
-        let Some(corpus) = corpus_dir("x509::chain::bit_flipped_real_leaf") else {
-            return;
-        };
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.1");
+        // The vendored happy-path-v0.1 is the corpus's, byte for byte.
+        let (bundle, root) = happy_path_v01();
         let cas = authorities(&root, "certificateAuthorities");
         let t = integrated_time(&bundle).unwrap();
         let der = bundle_certs(&bundle).remove(0);
@@ -1144,9 +1188,30 @@ mod tests {
     /// bit-flipped leaves, it equals `verify_chain` called at each time in turn.
     #[test]
     fn chain_at_times_equals_verify_chain_at_each_time() {
-        let Some(corpus) = corpus_dir("x509::chain::chain_at_times_equals_verify_chain") else {
-            return;
-        };
+        // Vendored: production v0.1 (chain in x509CertificateChain) and v0.3, and a
+        // staging-signed Rekor v2 bundle with its own trusted root; the corpus adds its
+        // conformance cases.
+        let mut cases = vec![
+            ("happy-path-v0.1".to_owned(), happy_path_v01()),
+            (
+                "bundle_v03.json".to_owned(),
+                vendored_case("bundle_v03.json", PRODUCTION_ROOT),
+            ),
+            (
+                "rekor2-timestamp-with-embedded-cert".to_owned(),
+                vendored_case(
+                    &format!("{SIGSTORE_VERIFY}timestamps/valid_bundle.json"),
+                    &format!("{SIGSTORE_VERIFY}timestamps/valid_trusted_root.json"),
+                ),
+            ),
+        ];
+        let mut flip_cases = vec![vendored_case("a.txt.sigstore", PRODUCTION_ROOT)];
+        if let Some(corpus) = corpus_extra("x509::chain::chain_at_times_equals_verify_chain") {
+            for case in ["happy-path-v0.1", "happy-path-v0.3", "rekor2-happy-path"] {
+                cases.push((case.to_owned(), conformance_case(&corpus, case)));
+            }
+            flip_cases.push(conformance_case(&corpus, "happy-path-v0.2"));
+        }
         let (mut passed, mut failed) = (0, 0);
         let mut compare = |leaf: &ParsedCertificate,
                            rest: &[ParsedCertificate],
@@ -1165,12 +1230,15 @@ mod tests {
                 Ok(None) => {}
             }
         };
-        for case in ["happy-path-v0.1", "happy-path-v0.3", "rekor2-happy-path"] {
-            let (bundle, root) = conformance_case(&corpus, case);
-            let cas = authorities(&root, "certificateAuthorities");
-            let certs = parse_all(&bundle_certs(&bundle));
+        for (case, (bundle, root)) in &cases {
+            let case = case.as_str();
+            let cas = authorities(root, "certificateAuthorities");
+            let certs = parse_all(&bundle_certs(bundle));
             let (leaf, rest) = certs.split_first().unwrap();
             let (nb, na) = (leaf.not_before(), leaf.not_after());
+            // The bundle may carry no intermediate: also pass the one that issued it.
+            let issued_by = verify_chain(leaf, &[], &cas, nb, EKU_CODE_SIGNING).unwrap();
+            let intermediate = issued_by.path[1..issued_by.path.len() - 1].to_vec();
             let time_sets: [&[UnixTime]; 7] = [
                 &[],
                 &[nb],
@@ -1183,20 +1251,22 @@ mod tests {
             for times in time_sets {
                 compare(leaf, rest, &cas, times, case);
                 compare(leaf, &[], &cas, times, case);
+                compare(leaf, &intermediate, &cas, times, case);
             }
         }
         // Tampered leaves: the memo must never turn a failed signature into a pass.
-        let (bundle, root) = conformance_case(&corpus, "happy-path-v0.2");
-        let cas = authorities(&root, "certificateAuthorities");
-        let der = bundle_certs(&bundle).remove(0);
-        let t = ParsedCertificate::from_der(&der).unwrap().not_before();
         let mut flipped = 0;
-        for i in (0..der.len()).step_by(97) {
-            let mut d = der.clone();
-            d[i] ^= 0x01;
-            if let Ok(leaf) = ParsedCertificate::from_der(&d) {
-                compare(&leaf, &[], &cas, &[t, t + 1], "bit-flipped leaf");
-                flipped += 1;
+        for (bundle, root) in &flip_cases {
+            let cas = authorities(root, "certificateAuthorities");
+            let der = bundle_certs(bundle).remove(0);
+            let t = ParsedCertificate::from_der(&der).unwrap().not_before();
+            for i in (0..der.len()).step_by(97) {
+                let mut d = der.clone();
+                d[i] ^= 0x01;
+                if let Ok(leaf) = ParsedCertificate::from_der(&d) {
+                    compare(&leaf, &[], &cas, &[t, t + 1], "bit-flipped leaf");
+                    flipped += 1;
+                }
             }
         }
         assert!(flipped > 3, "{flipped}");

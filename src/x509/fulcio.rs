@@ -440,15 +440,17 @@ impl SigningCertificate {
 mod tests {
     use super::*;
     use crate::encoding::pem_decode_one;
-    use crate::testutil::{corpus_dir, mutate_all};
-    use crate::x509::test_support::{bundle_certs, conformance_case, ext, key, mint};
+    use crate::testutil::{corpus_extra, mutate_all, vendored, SIGSTORE_VERIFY};
+    use crate::x509::test_support::{
+        bundle_certs, conformance_case, ext, happy_path_v01, key, mint,
+    };
     use der::asn1::{Any, Ia5String, OctetString, Utf8StringRef};
     use x509_cert::ext::pkix::name::OtherName;
 
-    fn pypi_pem(corpus: &std::path::Path, name: &str) -> Vec<u8> {
-        let path = corpus
-            .join("real/from-registry/pypi/pypi_attestations-0.0.30/test/assets")
-            .join(name);
+    /// A certificate of PyPI `pypi-attestations` 0.0.30 `test/assets/`, vendored in
+    /// `testdata/real` (also in the corpus's `real/from-registry`).
+    fn pypi_pem(name: &str) -> Vec<u8> {
+        let path = vendored("pypi/pypi_attestations-0.0.30/test/assets").join(name);
         pem_decode_one(&std::fs::read_to_string(path).unwrap(), "CERTIFICATE").unwrap()
     }
 
@@ -459,15 +461,8 @@ mod tests {
     // Expected values read with `openssl x509 -text` on the same files.
     #[test]
     fn decodes_real_github_leaf_without_source_ref() {
-        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_github_leaf_without_source_ref")
-        else {
-            return;
-        };
-        let c = SigningCertificate::from_der(&pypi_pem(
-            &corpus,
-            "no-source-repository-ref-extension.pem",
-        ))
-        .unwrap();
+        let c = SigningCertificate::from_der(&pypi_pem("no-source-repository-ref-extension.pem"))
+            .unwrap();
         assert_eq!(
             c.identity,
             Some(SanIdentity::Uri(
@@ -515,11 +510,7 @@ mod tests {
 
     #[test]
     fn decodes_real_email_and_circleci_leaves() {
-        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_email_and_circleci_leaves")
-        else {
-            return;
-        };
-        let google = SigningCertificate::from_der(&pypi_pem(&corpus, "200170367.pem")).unwrap();
+        let google = SigningCertificate::from_der(&pypi_pem("200170367.pem")).unwrap();
         assert_eq!(
             google.identity,
             Some(SanIdentity::Email(
@@ -550,7 +541,7 @@ mod tests {
             ]
         );
 
-        let circle = SigningCertificate::from_der(&pypi_pem(&corpus, "circleci-oidc.pem")).unwrap();
+        let circle = SigningCertificate::from_der(&pypi_pem("circleci-oidc.pem")).unwrap();
         assert_eq!(
             circle.identity.as_ref().map(SanIdentity::value),
             Some("https://circleci.com/api/v2/projects/fdd9283f-e619-46af-8f9c-851f7d3e8b2b/pipeline-definitions/8e4f8ab2-8d7c-4827-9f15-de076d6d647f")
@@ -571,20 +562,37 @@ mod tests {
         assert_eq!(x.github_workflow_trigger, None);
     }
 
+    /// The conformance beacon's leaves: the vendored `happy-path-v0.1`, and the
+    /// corpus's `happy-path-v0.3` when `RULEPACK_CORPUS` is set.
     #[test]
     fn decodes_conformance_leaf_extensions_in_oid_order() {
-        let Some(corpus) =
-            corpus_dir("x509::fulcio::decodes_conformance_leaf_extensions_in_oid_order")
-        else {
-            return;
-        };
-        let (bundle, _) = conformance_case(&corpus, "happy-path-v0.3");
-        let c = SigningCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
+        // Signed in July 2023, before Fulcio added .22 (source repository visibility):
+        // .1–.6 and .8–.21.
+        let (bundle, _) = happy_path_v01();
+        decodes_conformance_leaf_extensions_in_oid_order_on(
+            &bundle_certs(&bundle)[0],
+            20,
+            "1.3.6.1.4.1.57264.1.21",
+        );
+        if let Some(corpus) =
+            corpus_extra("x509::fulcio::decodes_conformance_leaf_extensions_in_oid_order")
+        {
+            // .1–.6 and .8–.22.
+            let (bundle, _) = conformance_case(&corpus, "happy-path-v0.3");
+            decodes_conformance_leaf_extensions_in_oid_order_on(
+                &bundle_certs(&bundle)[0],
+                21,
+                "1.3.6.1.4.1.57264.1.22",
+            );
+        }
+    }
+
+    fn decodes_conformance_leaf_extensions_in_oid_order_on(leaf: &[u8], count: usize, last: &str) {
+        let c = SigningCertificate::from_der(leaf).unwrap();
         let entries = c.extensions.entries();
-        // .1–.6 and .8–.22.
-        assert_eq!(entries.len(), 21);
+        assert_eq!(entries.len(), count);
         assert_eq!(entries.first().map(|e| e.0), Some("1.3.6.1.4.1.57264.1.1"));
-        assert_eq!(entries.last().map(|e| e.0), Some("1.3.6.1.4.1.57264.1.22"));
+        assert_eq!(entries.last().map(|e| e.0), Some(last));
         assert_eq!(
             c.extensions.source_repository_uri.as_deref(),
             Some("https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon")
@@ -605,12 +613,11 @@ mod tests {
 
     #[test]
     fn decodes_real_username_othername_san() {
-        let Some(corpus) = corpus_dir("x509::fulcio::decodes_real_username_othername_san") else {
-            return;
-        };
-        let bundle = crate::x509::test_support::json(
-            &corpus.join("real/sigstore-go/pkg/testing/data/bundles/othername.sigstore.json"),
-        );
+        // sigstore-go's othername.sigstore.json, as vendored by crates.io
+        // `sigstore-verify` 0.15.1.
+        let bundle = crate::x509::test_support::json(&vendored(&format!(
+            "{SIGSTORE_VERIFY}bundles/othername.sigstore.json"
+        )));
         let c = SigningCertificate::from_der(&bundle_certs(&bundle)[0]).unwrap();
         // openssl: "othername: 1.3.6.1.4.1.57264.1.7::foo!oidc.local".
         assert_eq!(
@@ -742,16 +749,13 @@ mod tests {
 
     #[test]
     fn mutated_real_leaves_never_panic() {
-        let Some(corpus) = corpus_dir("x509::fulcio::mutated_real_leaves_never_panic") else {
-            return;
-        };
         let mut tried = 0;
         for name in [
             "circleci-oidc.pem",
             "200170367.pem",
             "no-source-repository-ref-extension.pem",
         ] {
-            tried += mutate_all(&pypi_pem(&corpus, name), |d| {
+            tried += mutate_all(&pypi_pem(name), |d| {
                 let c = SigningCertificate::from_der(d)?;
                 let _ = c.extensions.entries();
                 Ok::<_, CertificateError>(())

@@ -1,5 +1,8 @@
-//! Test-only helpers: reading corpus bundles and trusted roots with serde_json (the
-//! trusted-root parser lives in another module), and minting synthetic certificates.
+//! Test-only helpers: reading bundles and trusted roots with serde_json (the
+//! trusted-root parser lives in another module), the vendored real cases of
+//! `testdata/real`, and minting synthetic certificates and SCTs (including an
+//! RSA-signed Fulcio-style leaf whose SCT carries extensions, a case no vendored file
+//! covers).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use der::asn1::{BitString, GeneralizedTime, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use p256::ecdsa::signature::Signer;
+use p256::ecdsa::signature::Signer as _;
 use serde_json::Value;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{TbsCertificate, Version};
@@ -120,6 +123,53 @@ pub(crate) fn conformance_case(corpus: &Path, case: &str) -> (Value, Value) {
     (json(&dir.join("bundle.sigstore.json")), json(&root))
 }
 
+/// A vendored case: (bundle, trusted root), both relative to `testdata/real`.
+pub(crate) fn vendored_case(bundle: &str, root: &str) -> (Value, Value) {
+    (
+        json(&crate::testutil::vendored(bundle)),
+        json(&crate::testutil::vendored(root)),
+    )
+}
+
+/// Vendored production bundles whose leaf chains to the production Fulcio intermediate
+/// and carries one SCT from `ctfe.sigstore.dev/2022`, and whose first log entry has a
+/// Rekor v1 `integratedTime`: (name, bundle, production trusted root).
+pub(crate) fn production_leaf_cases() -> Vec<(String, Value, Value)> {
+    use crate::testutil::{PRODUCTION_ROOT, SIGSTORE_VERIFY};
+    let sv = |f: &str| format!("{SIGSTORE_VERIFY}{f}");
+    [
+        "bundle_v03.json".to_owned(),
+        "npm_slsa_bundle_v03.json".to_owned(),
+        "a.txt.sigstore".to_owned(),
+        sv(HAPPY_PATH_V01),
+        "crates.io/sigstore-bundle-0.15.1/tests/fixtures/happy-path.json".to_owned(),
+        sv("bundles/bundle_v3_github.whl.sigstore"),
+        sv("bundles/sigstore.js@2.0.0-provenance.sigstore.json"),
+        sv("bundles/cosign-v3-blob.sigstore.json"),
+        sv("bundles/conda-attestation.sigstore.json"),
+        "pypi/pypi_attestations-0.0.30/test/assets/pypi_attestation_models-0.0.4a2.tar.gz.sigstore"
+            .to_owned(),
+    ]
+    .into_iter()
+    .map(|f| {
+        let (bundle, root) = vendored_case(&f, PRODUCTION_ROOT);
+        (f, bundle, root)
+    })
+    .collect()
+}
+
+/// The sigstore-conformance `happy-path-v0.1` bundle (production, signed by the
+/// conformance beacon workflow), as vendored by crates.io `sigstore-verify` 0.15.1.
+pub(crate) const HAPPY_PATH_V01: &str = "invalid-ct-key_fail/bundle.sigstore.json";
+
+/// [`HAPPY_PATH_V01`] with the production trusted root.
+pub(crate) fn happy_path_v01() -> (Value, Value) {
+    vendored_case(
+        &format!("{}{HAPPY_PATH_V01}", crate::testutil::SIGSTORE_VERIFY),
+        crate::testutil::PRODUCTION_ROOT,
+    )
+}
+
 /// An X.509 extension with a DER value.
 pub(crate) fn ext(oid: &str, critical: bool, value: &impl Encode) -> Extension {
     Extension {
@@ -149,16 +199,88 @@ pub(crate) fn mint(
     validity: (UnixTime, UnixTime),
     extensions: Vec<Extension>,
 ) -> Vec<u8> {
-    let alg = AlgorithmIdentifierOwned {
-        oid: OID_ECDSA_SHA256,
-        parameters: None,
-    };
     let spki =
         p256::pkcs8::EncodePublicKey::to_public_key_der(subject_key.verifying_key()).unwrap();
-    let tbs = TbsCertificate {
+    mint_signed(
+        subject,
+        spki.as_bytes(),
+        issuer,
+        &Signer::P256(issuer_key),
+        validity,
+        extensions,
+    )
+}
+
+/// The key that signs a minted certificate.
+pub(crate) enum Signer<'a> {
+    /// ecdsa-with-SHA256.
+    P256(&'a p256::ecdsa::SigningKey),
+    /// sha256WithRSAEncryption (RFC 4055 §5: NULL parameters).
+    Rsa(&'a rsa::RsaPrivateKey),
+}
+
+impl Signer<'_> {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self {
+            Signer::P256(_) => AlgorithmIdentifierOwned {
+                oid: OID_ECDSA_SHA256,
+                parameters: None,
+            },
+            Signer::Rsa(_) => AlgorithmIdentifierOwned {
+                oid: ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"),
+                parameters: Some(der::asn1::Any::null()),
+            },
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            Signer::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Signer::Rsa(k) => k
+                .sign(
+                    rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    &crate::crypto::sha256(msg),
+                )
+                .unwrap(),
+        }
+    }
+}
+
+/// Mints a certificate for the key `subject_spki` (DER), signed by `signer`.
+pub(crate) fn mint_signed(
+    subject: &str,
+    subject_spki: &[u8],
+    issuer: &str,
+    signer: &Signer<'_>,
+    validity: (UnixTime, UnixTime),
+    extensions: Vec<Extension>,
+) -> Vec<u8> {
+    let tbs = tbs(subject, subject_spki, issuer, signer, validity, extensions);
+    let sig = signer.sign(&tbs.to_der().unwrap());
+    Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: signer.algorithm(),
+        signature: BitString::from_bytes(&sig).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn tbs(
+    subject: &str,
+    subject_spki: &[u8],
+    issuer: &str,
+    signer: &Signer<'_>,
+    validity: (UnixTime, UnixTime),
+    extensions: Vec<Extension>,
+) -> TbsCertificate {
+    TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&[0x01, subject.len() as u8]).unwrap(),
-        signature: alg.clone(),
+        signature: signer.algorithm(),
         issuer: Name::from_str(issuer).unwrap(),
         validity: Validity {
             not_before: gt(validity.0),
@@ -169,17 +291,201 @@ pub(crate) fn mint(
         } else {
             Name::from_str(subject).unwrap()
         },
-        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki.as_bytes()).unwrap(),
+        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(subject_spki).unwrap(),
         issuer_unique_id: None,
         subject_unique_id: None,
         extensions: (!extensions.is_empty()).then_some(extensions),
-    };
-    let sig: p256::ecdsa::Signature = issuer_key.sign(&tbs.to_der().unwrap());
-    Certificate {
-        tbs_certificate: tbs,
-        signature_algorithm: alg,
-        signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
     }
-    .to_der()
+}
+
+/// A file of `testdata/rsa` (OpenSSL-made RSA vectors, see `testdata/rsa/make.sh`).
+pub(crate) fn rsa_file(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/rsa")
+            .join(name),
+    )
     .unwrap()
+}
+
+/// The test-only RSA-2048 private key of `testdata/rsa` (public half `rsa2048.spki.der`).
+pub(crate) fn rsa_test_key() -> rsa::RsaPrivateKey {
+    rsa::pkcs8::DecodePrivateKey::from_pkcs8_der(&rsa_file("rsa2048-test-only.pk8.der")).unwrap()
+}
+
+/// A private Fulcio-like deployment minted here for what no vendored file covers: a
+/// root (P-256, or RSA-2048 with sha256WithRSAEncryption) that directly issues an
+/// ECDSA P-256 leaf (email SAN, Fulcio issuer, codeSigning), whose one embedded SCT,
+/// from a P-256 CT log minted here too, carries non-empty `extensions`
+/// (`00 00 05 00 00 00 00 70`; with the RSA root this is the shape of the
+/// sigstore-conformance case `bundle-with-sct-with-extensions`).
+///
+/// The SCT is signed over the RFC 6962 §3.2 `digitally-signed` struct written out
+/// below, independently of the verifier's own code.
+pub(crate) struct MintedFulcio {
+    /// The root (the only certificate of the authority).
+    pub(crate) root: Vec<u8>,
+    /// The leaf, with its SCT list extension.
+    pub(crate) leaf: Vec<u8>,
+    /// The CT log that signed the SCT.
+    pub(crate) ctlog: TransparencyLog,
+    /// `notBefore` of the leaf.
+    pub(crate) signed_at: UnixTime,
+}
+
+/// The SCT `extensions` of [`MintedFulcio`].
+pub(crate) const SCT_EXTENSIONS: [u8; 8] = [0, 0, 5, 0, 0, 0, 0, 0x70];
+
+/// SCT list extension (RFC 6962 §3.3).
+const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
+
+impl MintedFulcio {
+    /// With a P-256 root (ecdsa-with-SHA256).
+    pub(crate) fn p256() -> Self {
+        let root_key = key(29);
+        let spki =
+            p256::pkcs8::EncodePublicKey::to_public_key_der(root_key.verifying_key()).unwrap();
+        Self::new(spki.as_bytes(), &Signer::P256(&root_key))
+    }
+
+    /// With an RSA-2048 root (sha256WithRSAEncryption): the test-only key of
+    /// `testdata/rsa`.
+    pub(crate) fn rsa() -> Self {
+        let ca_key = rsa_test_key();
+        Self::new(&rsa_file("rsa2048.spki.der"), &Signer::Rsa(&ca_key))
+    }
+
+    fn new(root_spki: &[u8], signer: &Signer<'_>) -> Self {
+        use x509_cert::ext::pkix::name::GeneralName;
+        use x509_cert::ext::pkix::{
+            BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+        };
+        let t: UnixTime = 1_720_000_000; // 2024-07-03T09:46:40Z
+        let root_name = "CN=minted-fulcio-test-root,O=rulepack-verify test";
+        let root = mint_signed(
+            root_name,
+            root_spki,
+            root_name,
+            signer,
+            (t - 86_400, t + 365 * 86_400),
+            vec![
+                ext(
+                    "2.5.29.19",
+                    true,
+                    &BasicConstraints {
+                        ca: true,
+                        path_len_constraint: None,
+                    },
+                ),
+                ext(
+                    "2.5.29.15",
+                    true,
+                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+                ),
+            ],
+        );
+        let leaf_key = key(30);
+        let leaf_spki =
+            p256::pkcs8::EncodePublicKey::to_public_key_der(leaf_key.verifying_key()).unwrap();
+        let email =
+            GeneralName::Rfc822Name(der::asn1::Ia5String::new("signer@fulcio.test").unwrap());
+        let mut exts = vec![
+            ext(
+                "2.5.29.15",
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature.into()),
+            ),
+            ext(
+                "2.5.29.37",
+                false,
+                &ExtendedKeyUsage(vec![crate::x509::EKU_CODE_SIGNING]),
+            ),
+            ext("2.5.29.17", true, &SubjectAltName(vec![email])),
+            ext(
+                "1.3.6.1.4.1.57264.1.8",
+                false,
+                &der::asn1::Utf8StringRef::new("https://issuer.test").unwrap(),
+            ),
+        ];
+        let validity = (t, t + 600);
+        // The precertificate TBS: the final TBS without the SCT list (RFC 6962 §3.2).
+        let precert = tbs(
+            "",
+            leaf_spki.as_bytes(),
+            root_name,
+            signer,
+            validity,
+            exts.clone(),
+        )
+        .to_der()
+        .unwrap();
+        let log_key = key(31);
+        let log_spki =
+            p256::pkcs8::EncodePublicKey::to_public_key_der(log_key.verifying_key()).unwrap();
+        let log_id = crate::crypto::sha256(log_spki.as_bytes());
+        let root_spki = x509_cert::Certificate::from_der(&root)
+            .unwrap()
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .unwrap();
+        let timestamp_ms = u64::try_from(t).unwrap() * 1000 + 123;
+        let mut signed = vec![0u8, 0]; // v1, certificate_timestamp
+        signed.extend_from_slice(&timestamp_ms.to_be_bytes());
+        signed.extend_from_slice(&[0, 1]); // precert_entry
+        signed.extend_from_slice(&crate::crypto::sha256(&root_spki));
+        signed.extend_from_slice(&u32::try_from(precert.len()).unwrap().to_be_bytes()[1..]);
+        signed.extend_from_slice(&precert);
+        signed.extend_from_slice(&(SCT_EXTENSIONS.len() as u16).to_be_bytes());
+        signed.extend_from_slice(&SCT_EXTENSIONS);
+        let sig: p256::ecdsa::Signature = log_key.sign(&signed);
+        let sig = sig.to_der().as_bytes().to_vec();
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(&log_id);
+        sct.extend_from_slice(&timestamp_ms.to_be_bytes());
+        sct.extend_from_slice(&(SCT_EXTENSIONS.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&SCT_EXTENSIONS);
+        sct.extend_from_slice(&[4, 3]); // sha256, ecdsa
+        sct.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&sig);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(&sct);
+        exts.push(ext(OID_SCT_LIST, false, &OctetString::new(list).unwrap()));
+        let leaf = mint_signed("", leaf_spki.as_bytes(), root_name, signer, validity, exts);
+        let ctlog = TransparencyLog {
+            base_url: "https://ct.minted-fulcio.test".into(),
+            hash_algorithm: HashAlgorithm::Sha256,
+            public_key: Some(PublicKey::from_spki_der(log_spki.as_bytes()).unwrap()),
+            key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+            valid_for: ValidityWindow {
+                start: t - 86_400,
+                end: None,
+            },
+            log_id: log_id.to_vec(),
+            checkpoint_key_id: None,
+            operator: None,
+        };
+        MintedFulcio {
+            root,
+            leaf,
+            ctlog,
+            signed_at: t,
+        }
+    }
+
+    /// The authority: the root alone, valid from a day before the leaf.
+    pub(crate) fn authority(&self) -> CertificateAuthority {
+        CertificateAuthority {
+            organization: Some("rulepack-verify test".into()),
+            common_name: Some("minted-fulcio-test-root".into()),
+            uri: "https://minted-fulcio.test".into(),
+            cert_chain: vec![self.root.clone()],
+            valid_for: ValidityWindow {
+                start: self.signed_at - 86_400,
+                end: None,
+            },
+            operator: None,
+        }
+    }
 }
