@@ -1643,3 +1643,52 @@ fn rate_limited_and_unavailable_answers_are_retried() {
         "it waited past the deadline"
     );
 }
+
+/// `pull` fetches a pack's layers under the pack's deadline too: a layer the registry
+/// is slow to serve fails the pack as `registry.deadline-exceeded` (exit 3), and the
+/// pack is not written.
+#[test]
+fn pull_fetches_layers_under_the_pack_deadline() {
+    let layer = Digest::of(b"package p0\n").to_string();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, s| {
+            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
+            if req.route().ends_with(&layer) {
+                return Some(r.delay(Duration::from_secs(6)));
+            }
+            Some(r)
+        })),
+    );
+    let (dir, values) = publish_signed(&fake, 1, true, false, "");
+    let out = dir.join("out");
+    let run = e2e::run_cli(
+        &dir.join("home"),
+        &[
+            "pull",
+            "--config",
+            values.to_str().unwrap(),
+            "--insecure-registry",
+            fake.addr(),
+            "--output",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+            "--pack-timeout",
+            "2s",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{run}");
+    let p = &run.packs()[0];
+    assert_eq!(p["error"]["code"], "registry.deadline-exceeded", "{run}");
+    assert!(p["path"].is_null(), "{run}");
+    // The layer was asked for: the deadline cut that request, not verification.
+    assert!(fake
+        .server
+        .log()
+        .iter()
+        .any(|q| q.route().contains("/blobs/")
+            && q.route()
+                .ends_with(&Digest::of(b"package p0\n").to_string())));
+}
