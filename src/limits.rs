@@ -92,9 +92,9 @@ pub const MAX_FIXED_BASE_TABLES: usize = 8;
 pub const MAX_KEYS_COUNTED_FOR_TABLES: usize = 64;
 /// Default number of jobs (`--jobs`, `rulePacks.jobs`): packs verified, and layers
 /// fetched by `pull`, at the same time. Each job has at most one request in flight, so
-/// this also bounds the connections one run opens to one registry. 32 lets 50 packs on
-/// one registry finish within a few round trips of one pack (docs/benchmarks.md).
-pub const DEFAULT_JOBS: usize = 32;
+/// this also bounds the connections one run opens to one registry. Up to 50 packs are
+/// then fetched in one wave, within a few round trips of one pack (docs/benchmarks.md).
+pub const DEFAULT_JOBS: usize = 50;
 /// Largest accepted number of jobs.
 pub const MAX_JOBS: usize = 64;
 /// Default deadline for everything one pack does on the network (token, manifest,

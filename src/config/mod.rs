@@ -12,7 +12,7 @@
 //!   layout: oci-layout               # ours: resolve every oci:// reference from this OCI layout
 //!   mirrors:                         # ours: logical registry host -> mirror URL
 //!     ghcr.io: https://registry.local:5000
-//!   jobs: 32                         # ours: packs (and pull's layers) fetched at once
+//!   jobs: 50                         # ours: packs (and pull's layers) fetched at once
 //!   timeouts:                        # ours: 90s, 2m, 500ms or plain seconds
 //!     connect: 10s                   #   TCP/TLS connect, per request
 //!     request: 60s                   #   one whole request
