@@ -42,6 +42,11 @@ packs:
   --insecure-registry HOST           allow plain http:// for HOST (loopback tests)
   --ca-file PEM                      CA bundle for registries (replaces the built-in roots)
   --output text|json                 json: {\"packs\": [...]} (schema in README)
+  --jobs N                           packs (and pull's layers) fetched at once, 1-64 (default 50)
+  --connect-timeout D, --request-timeout D
+                                     per request (default 10s, 60s); D is 500ms, 90s, 2m or seconds
+  --pack-timeout D, --run-timeout D  deadlines for one pack's and the whole run's network
+                                     work (default 120s, 300s; exit 3 when they pass)
 
 verify-bundle [--staging] --bundle FILE
               (--certificate-identity ID --certificate-oidc-issuer URL | --key PEM)
