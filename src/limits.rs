@@ -95,8 +95,32 @@ pub const FIXED_BASE_TABLE_AFTER_USES: u32 = 4;
 pub const MAX_FIXED_BASE_TABLES: usize = 8;
 /// Most distinct public keys whose uses are counted per curve.
 pub const MAX_KEYS_COUNTED_FOR_TABLES: usize = 64;
-/// Maximum number of packs fetched concurrently.
-pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Default number of jobs (`--jobs`, `rulePacks.jobs`): packs verified, and layers
+/// fetched by `pull`, at the same time. Each job has at most one request in flight, so
+/// this also bounds the connections one run opens to one registry. Up to 50 packs are
+/// then fetched in one wave, within a few round trips of one pack (docs/benchmarks.md).
+pub const DEFAULT_JOBS: usize = 50;
+/// Largest accepted number of jobs.
+pub const MAX_JOBS: usize = 64;
+/// Default deadline for everything one pack does on the network (token, manifest,
+/// referrers, bundle, retries and their waits, layers for `pull`), seconds.
+pub const DEFAULT_PACK_DEADLINE_SECS: u64 = 120;
+/// Default deadline for all the packs of one run, seconds.
+pub const DEFAULT_RUN_DEADLINE_SECS: u64 = 300;
+/// Largest accepted timeout or deadline setting, seconds (one day).
+pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+/// Retries of an idempotent request answered 429 or 503 (so at most 1 + this many
+/// attempts), each within the deadline.
+pub const MAX_HTTP_RETRIES: u32 = 2;
+/// Longest `Retry-After` honoured, seconds; a registry asking for a longer wait gets
+/// no retry (the pack fails with its answer).
+pub const MAX_RETRY_AFTER_SECS: u64 = 5;
+/// Wait before a retry when the 429/503 answer has no `Retry-After`, milliseconds
+/// (doubled for each further retry).
+pub const HTTP_RETRY_BACKOFF_MS: u64 = 500;
+/// How long requests wait for a registry's first answer (which tells how it
+/// authenticates) before each goes ahead on its own, milliseconds.
+pub const FIRST_CONTACT_WAIT_MS: u64 = 2000;
 /// Maximum nesting depth of a values (YAML) file.
 pub const MAX_YAML_DEPTH: usize = 64;
 /// Maximum number of YAML nodes in a values file.

@@ -42,6 +42,13 @@ packs (verify, pull, inspect):
   --insecure-registry HOST           allow plain http:// for HOST (loopback tests)
   --ca-file PEM                      CA bundle for registries (replaces the built-in roots)
 
+network (verify, pull):
+  --jobs N                           packs (and pull's layers) fetched at once, 1-64 (default 50)
+  --connect-timeout D, --request-timeout D
+                                     per request (default 10s, 60s); D is 500ms, 90s, 2m or seconds
+  --pack-timeout D, --run-timeout D  deadlines for one pack's and the whole run's network
+                                     work (default 120s, 300s; exit 3 when they pass)
+
 output (verify, pull):
   --output text|json                 json: exactly one document on stdout, errors included
 
@@ -55,6 +62,14 @@ trust root (default: the Sigstore public-good root through TUF, refreshed online
   --trusted-root FILE                use this trusted_root.json as is (no network for trust)
   --tuf-url URL --tuf-root FILE      another TUF repository and its trusted root.json
   --staging                          the Sigstore staging TUF repository";
+
+const NETWORK_HELP: &str = "\
+network:
+  --jobs N                           packs (and pull's layers) fetched at once, 1-64 (default 50)
+  --connect-timeout D, --request-timeout D
+                                     per request (default 10s, 60s); D is 500ms, 90s, 2m or seconds
+  --pack-timeout D, --run-timeout D  deadlines for one pack's and the whole run's network
+                                     work (default 120s, 300s; exit 3 when they pass)";
 
 const REGISTRY_HELP: &str = "\
 packs:
@@ -73,7 +88,7 @@ fn command_help(cmd: &str) -> Option<String> {
             } else {
                 "usage: rulepack-verify pull --config values.yaml --out DIR [options]\n\nVerifies every pack, then makes DIR/current hold exactly the packs that verified\n(one directory per pack, one generation per run, switched atomically; see docs/pull.md)."
             };
-            format!("{head}\n\n  --config FILE                      the values file (- reads it from stdin)\n  --output text|json                 json: exactly one document on stdout, errors included\n\n{TRUST_HELP}\n\n{REGISTRY_HELP}\n\n{exit}")
+            format!("{head}\n\n  --config FILE                      the values file (- reads it from stdin)\n  --output text|json                 json: exactly one document on stdout, errors included\n\n{TRUST_HELP}\n\n{REGISTRY_HELP}\n\n{NETWORK_HELP}\n\n{exit}")
         }
         "inspect" => format!("usage: rulepack-verify inspect BUNDLE_FILE | oci://REF [options]\n\nShows what each attached bundle claims (nothing is verified) and suggests a\ntrustedIdentities entry.\n\n{REGISTRY_HELP}"),
         "trust-root" => format!("usage: rulepack-verify trust-root update|show [options]\n\nFetches the trust root (through TUF unless --trusted-root) and prints its authorities.\n\n{TRUST_HELP}"),

@@ -12,6 +12,12 @@
 //!   layout: oci-layout               # ours: resolve every oci:// reference from this OCI layout
 //!   mirrors:                         # ours: logical registry host -> mirror URL
 //!     ghcr.io: https://registry.local:5000
+//!   jobs: 50                         # ours: packs (and pull's layers) fetched at once
+//!   timeouts:                        # ours: 90s, 2m, 500ms or plain seconds
+//!     connect: 10s                   #   TCP/TLS connect, per request
+//!     request: 60s                   #   one whole request
+//!     pack: 120s                     #   all of one pack's network work
+//!     run: 300s                      #   all the packs of the run
 //! ```
 //! Other top-level keys are ignored; unknown keys inside `rulePacks` are errors. No I/O
 //! here: the caller reads the file and passes its directory for relative paths.
@@ -22,6 +28,7 @@ mod yaml;
 pub use error::ConfigError;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::limits;
 use crate::policy::{IdentityRule, Matcher};
@@ -55,7 +62,60 @@ pub struct RulePacks {
     /// `trustedIdentities` rule that matches every identity or every issuer). The
     /// caller shows each once, loudly; nothing here weakens or changes the checks.
     pub warnings: Vec<String>,
+    /// `jobs`: how many packs (and, for `pull`, layers) are fetched at once.
+    pub jobs: Option<usize>,
+    /// `timeouts`.
+    pub timeouts: Timeouts,
 }
+
+/// `rulePacks.timeouts`: each unset value keeps its default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `connect`: TCP and TLS connection setup, per request.
+    pub connect: Option<Duration>,
+    /// `request`: one whole request (connect, send, headers, body).
+    pub request: Option<Duration>,
+    /// `pack`: everything one pack does on the network.
+    pub pack: Option<Duration>,
+    /// `run`: everything the run's packs do on the network.
+    pub run: Option<Duration>,
+}
+
+/// A duration setting: `500ms`, `90s`, `2m`, or a plain number of seconds; more than
+/// zero and at most [`limits::MAX_TIMEOUT_SECS`].
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let (digits, unit_ms) = if let Some(d) = s.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = s.strip_suffix('s') {
+        (d, 1000)
+    } else if let Some(d) = s.strip_suffix('m') {
+        (d, 60_000)
+    } else {
+        (s, 1000)
+    };
+    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms = digits.parse::<u64>().ok()?.checked_mul(unit_ms)?;
+    (ms > 0 && ms <= limits::MAX_TIMEOUT_SECS.saturating_mul(1000))
+        .then(|| Duration::from_millis(ms))
+}
+
+/// A `jobs` setting: 1 to [`limits::MAX_JOBS`].
+pub fn parse_jobs(s: &str) -> Option<usize> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse()
+        .ok()
+        .filter(|n| (1..=limits::MAX_JOBS).contains(n))
+}
+
+/// What a duration setting must look like (for messages).
+pub const DURATION_SYNTAX: &str =
+    "a duration such as 500ms, 90s or 2m (plain numbers are seconds), above zero and at most 24h";
+/// What a jobs setting must look like (for messages).
+pub const JOBS_SYNTAX: &str = "a whole number from 1 to 64";
 
 const TOP_KEYS: &[&str] = &[
     "verifySignature",
@@ -64,7 +124,10 @@ const TOP_KEYS: &[&str] = &[
     "trustedRoot",
     "layout",
     "mirrors",
+    "jobs",
+    "timeouts",
 ];
+const TIMEOUT_KEYS: &[&str] = &["connect", "request", "pack", "run"];
 const ENTRY_KEYS: &[&str] = &["issuer", "issuerRegexp", "identity", "identityRegexp"];
 
 impl RulePacks {
@@ -97,6 +160,8 @@ impl RulePacks {
             layout: None,
             mirrors: Vec::new(),
             warnings: Vec::new(),
+            jobs: None,
+            timeouts: Timeouts::default(),
         };
         for (key, value) in items {
             let p = format!("{path}.{key}");
@@ -114,6 +179,8 @@ impl RulePacks {
                 "trustedRoot" => cfg.trusted_root = opt_path(value, &p, base_dir)?,
                 "layout" => cfg.layout = opt_path(value, &p, base_dir)?,
                 "mirrors" => cfg.mirrors = mirrors(value, &p)?,
+                "jobs" => cfg.jobs = Some(jobs(value, &p)?),
+                "timeouts" => cfg.timeouts = timeouts(value, &p)?,
                 _ => {}
             }
         }
@@ -297,6 +364,43 @@ fn opt_path(node: &Node, path: &str, base: &Path) -> Result<Option<PathBuf>, Con
         });
     }
     Ok(Some(base.join(s)))
+}
+
+fn jobs(node: &Node, path: &str) -> Result<usize, ConfigError> {
+    match node {
+        Node::Scalar {
+            value,
+            kind: Scalar::Plain,
+            ..
+        } => parse_jobs(value).ok_or_else(|| wrong(node, path, JOBS_SYNTAX)),
+        _ => Err(wrong(node, path, JOBS_SYNTAX)),
+    }
+}
+
+fn timeouts(node: &Node, path: &str) -> Result<Timeouts, ConfigError> {
+    let mut t = Timeouts::default();
+    if node.is_null() {
+        return Ok(t);
+    }
+    for (key, value) in mapping(node, path, TIMEOUT_KEYS)? {
+        let p = format!("{path}.{key}");
+        let d = match value {
+            Node::Scalar {
+                value: v,
+                kind: Scalar::Plain | Scalar::Quoted { .. },
+                ..
+            } => parse_duration(v),
+            _ => None,
+        }
+        .ok_or_else(|| wrong(value, &p, DURATION_SYNTAX))?;
+        match key.as_str() {
+            "connect" => t.connect = Some(d),
+            "request" => t.request = Some(d),
+            "pack" => t.pack = Some(d),
+            _ => t.run = Some(d),
+        }
+    }
+    Ok(t)
 }
 
 fn mirrors(node: &Node, path: &str) -> Result<Vec<(String, String)>, ConfigError> {
@@ -504,6 +608,66 @@ mod tests {
             "{:?}",
             c.warnings
         );
+    }
+
+    #[test]
+    fn jobs_and_timeouts() {
+        let c = parse("rulePacks:\n  jobs: 8\n  timeouts:\n    connect: 500ms\n    request: 20s\n    pack: 2m\n    run: 600\n").unwrap();
+        assert_eq!(c.jobs, Some(8));
+        assert_eq!(
+            c.timeouts,
+            Timeouts {
+                connect: Some(Duration::from_millis(500)),
+                request: Some(Duration::from_secs(20)),
+                pack: Some(Duration::from_secs(120)),
+                run: Some(Duration::from_secs(600)),
+            }
+        );
+        let d = parse("rulePacks:\n  extras: []\n").unwrap();
+        assert_eq!((d.jobs, d.timeouts), (None, Timeouts::default()));
+        for (doc, needle) in [
+            ("rulePacks:\n  jobs: 0\n", "rulePacks.jobs"),
+            ("rulePacks:\n  jobs: 65\n", "from 1 to 64"),
+            ("rulePacks:\n  jobs: '8'\n", "rulePacks.jobs"),
+            ("rulePacks:\n  jobs: -1\n", "rulePacks.jobs"),
+            (
+                "rulePacks:\n  timeouts:\n    pack: 0s\n",
+                "rulePacks.timeouts.pack",
+            ),
+            (
+                "rulePacks:\n  timeouts:\n    run: 25h\n",
+                "rulePacks.timeouts.run",
+            ),
+            ("rulePacks:\n  timeouts:\n    run: 86401\n", "at most 24h"),
+            ("rulePacks:\n  timeouts:\n    request: 1.5s\n", "500ms"),
+            (
+                "rulePacks:\n  timeouts:\n    request:\n",
+                "rulePacks.timeouts.request",
+            ),
+        ] {
+            let e = parse(doc).unwrap_err();
+            assert_eq!(e.code(), "config.wrong-type", "{doc}: {e}");
+            assert!(e.to_string().contains(needle), "{doc}: {e}");
+        }
+        let e = parse("rulePacks:\n  timeouts:\n    total: 1s\n").unwrap_err();
+        assert_eq!(e.code(), "config.unknown-key");
+        assert_eq!(parse_duration("86400"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("1440m"), Some(Duration::from_secs(86_400)));
+        for bad in [
+            "",
+            "s",
+            "ms",
+            "1h",
+            " 1s",
+            "1 s",
+            "+1",
+            "99999999999999",
+            "0ms",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_jobs("64"), Some(64));
+        assert_eq!(parse_jobs("065"), None);
     }
 
     #[test]

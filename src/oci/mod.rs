@@ -8,6 +8,7 @@
 //! which returns the bytes it hashed; every later fetch is by digest and every body is
 //! re-hashed with SHA-256 here, whatever the registry says.
 
+mod deadline;
 mod error;
 mod layout;
 mod manifest;
@@ -18,9 +19,10 @@ mod auth;
 #[cfg(feature = "online")]
 mod http;
 
-pub use error::{ReferenceError, RegistryError};
+pub use deadline::Deadline;
+pub use error::{DeadlineKind, ReferenceError, RegistryError};
 #[cfg(feature = "online")]
-pub use http::{ClientOptions, RegistryClient};
+pub use http::{Bounded, ClientOptions, RegistryClient};
 pub use layout::{OciLayout, REF_ANNOTATION as LAYOUT_REF_ANNOTATION};
 pub use manifest::{
     parse_manifest, Descriptor, ImageIndex, ImageManifest, Manifest, OCI_EMPTY, OCI_INDEX,
