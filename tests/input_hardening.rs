@@ -1245,8 +1245,9 @@ fn ambiguous_tag_fails_only_its_pack_as_documented() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md")).unwrap();
     let section = errors.split("## Registry and OCI layout").nth(1).unwrap();
     let intro = section.split("| code |").next().unwrap().replace('\n', " ");
+    assert!(intro.contains("the setup errors give 2"), "{intro}");
     assert!(
-        intro.contains("`registry.invalid-layout` give 2"),
+        intro.contains("`registry.invalid-layout` (the layout directory"),
         "{intro}"
     );
     assert!(intro.contains("ambiguous tag"), "{intro}");
