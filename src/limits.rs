@@ -59,8 +59,13 @@ pub const MAX_TRUST_ROOT_ENTRIES: usize = 64;
 pub const MAX_REFERRERS: usize = 64;
 /// Maximum number of referrers-API pages followed.
 pub const MAX_REFERRER_PAGES: usize = 8;
-/// Maximum number of Sigstore bundles tried for one pack.
-pub const MAX_BUNDLES_PER_PACK: usize = 16;
+/// Maximum number of Sigstore bundle candidates examined for one pack: every
+/// referrer that may be listed ([`MAX_REFERRERS`]), so junk bundles in front of a valid
+/// one cannot hide it.
+pub const MAX_BUNDLES_PER_PACK: usize = MAX_REFERRERS;
+/// Maximum bytes of Sigstore bundles fetched for one pack, all candidates together
+/// (64 MiB: 16 bundles of the largest size, thousands of real ones).
+pub const MAX_BUNDLE_BYTES_PER_PACK: u64 = 64 * 1024 * 1024;
 /// Maximum number of HTTP redirects followed per request.
 pub const MAX_HTTP_REDIRECTS: u32 = 5;
 /// TCP connect timeout, seconds.
@@ -131,6 +136,11 @@ pub const MAX_KEY_ID_BYTES: usize = 64;
 /// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
 /// referrers, for air-gapped mirrors holding several packs).
 pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
+/// Most bytes of verified blobs an OCI image layout keeps in memory during one run, so
+/// each is read and hashed once however many packs need it (64 MiB).
+pub const MAX_LAYOUT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Most blobs an OCI image layout keeps in memory during one run.
+pub const MAX_LAYOUT_CACHE_ENTRIES: usize = 4096;
 /// Maximum number of keys in one TUF `keys` map (root or delegations).
 pub const MAX_TUF_KEYS: usize = 256;
 /// Maximum number of signatures on one TUF metadata file.

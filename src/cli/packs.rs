@@ -1,5 +1,5 @@
 //! `verify` and `pull`: the main job. Before a rule pack loads, prove that the publisher
-//! we trust produced its bytes (SPEC §8).
+//! we trust produced its bytes (docs/verification.md, "Trust policy").
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::trust::{self, TrustArgs, TRUST_OPTIONS};
-use super::{now, read_file, Args, Failure, UsageError};
+use super::{now, read_file_or_stdin, Args, Failure, UsageError};
 use rulepack_verify::config::{self, RulePacks};
 use rulepack_verify::oci::{
     self, ArtifactSource, Deadline, DeadlineKind, Digest, ImageManifest, OciLayout, Reference,
@@ -180,18 +180,42 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                 )
                 .into());
             }
-            let bytes = read_file(path, limits::MAX_CONFIG_BYTES)?;
-            let dir = Path::new(path).parent().unwrap_or_else(|| Path::new("."));
+            // `-` is standard input (relative paths in it are then relative to the
+            // working directory). The size limit is the config's own (config.too-large).
+            let bytes = read_file_or_stdin(path, limits::MAX_CONFIG_BYTES)?;
+            let dir = match path {
+                "-" => Path::new("."),
+                p => Path::new(p).parent().unwrap_or_else(|| Path::new(".")),
+            };
             let cfg = RulePacks::from_yaml(&bytes, dir).map_err(Error::from)?;
-            let mut refs = Vec::with_capacity(cfg.extras.len());
+            // Loud, once per run: a rule that trusts (nearly) everyone.
+            for w in &cfg.warnings {
+                eprintln!("warning: {w}");
+            }
+            let mut refs: Vec<Reference> = Vec::with_capacity(cfg.extras.len());
+            let mut first_at: Vec<usize> = Vec::with_capacity(cfg.extras.len());
             for (index, r) in cfg.extras.iter().enumerate() {
-                refs.push(Reference::parse(r).map_err(|e| {
+                let parsed = Reference::parse(r).map_err(|e| {
                     Error::from(rulepack_verify::config::ConfigError::Reference {
                         index,
                         reference: r.clone(),
                         reason: e.to_string(),
                     })
-                })?);
+                })?;
+                // The same pack twice (after normalization: host case, :443) is
+                // verified once.
+                if let Some(k) = refs.iter().position(|x| *x == parsed) {
+                    eprintln!(
+                        "warning: rulePacks.extras[{index}] {parsed} is listed more than once (first as extras[{}]); it is verified once",
+                        first_at.get(k).copied().unwrap_or(k)
+                    );
+                    continue;
+                }
+                refs.push(parsed);
+                first_at.push(index);
+            }
+            if refs.is_empty() {
+                eprintln!("warning: rulePacks.extras lists no packs: there is nothing to verify");
             }
             config_root = cfg.trusted_root.clone();
             if layout.is_none() {
@@ -224,12 +248,25 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                 )
                 .into());
             }
-            let refs = a
-                .positionals
-                .iter()
-                .map(|r| Reference::parse(r).map_err(Error::from))
-                .collect::<Result<Vec<_>, _>>()?;
-            (refs, true, one_off_rule(&a)?)
+            let mut refs: Vec<Reference> = Vec::with_capacity(a.positionals.len());
+            for r in &a.positionals {
+                let parsed = Reference::parse(r).map_err(Error::from)?;
+                if refs.contains(&parsed) {
+                    eprintln!("warning: {parsed} is listed more than once; it is verified once");
+                    continue;
+                }
+                refs.push(parsed);
+            }
+            let rules = one_off_rule(&a)?;
+            for w in rules.iter().flat_map(|r| r.breadth_warnings()) {
+                let flag = if w.identity {
+                    "--certificate-identity-regexp"
+                } else {
+                    "--certificate-oidc-issuer-regexp"
+                };
+                eprintln!("warning: {flag} /{}/ matches {}", w.pattern, w.matches);
+            }
+            (refs, true, rules)
         }
     };
     if refs.len() > limits::MAX_PACKS {
@@ -537,8 +574,8 @@ fn one_pack(
         None => match oci::resolve_pack(src, r) {
             Ok((d, manifest)) => {
                 eprintln!(
-                    "warning: {r}@{} is loaded WITHOUT signature verification (verifySignature: false)",
-                    d.digest
+                    "warning: {} is loaded WITHOUT signature verification (verifySignature: false)",
+                    pack::pinned_name(r, &d.digest)
                 );
                 Outcome::Unverified {
                     reference: r.clone(),
@@ -592,25 +629,87 @@ fn signer(v: &VerifiedPack) -> (String, String, String) {
     (id, iss, at)
 }
 
+/// The longest reason printed on a text result line; the rest is in `--output json`.
+const MAX_REASON_CHARS: usize = 600;
+
+/// For a reference that pins both a tag and a digest: where the tag points now, when
+/// that is not the pinned digest (the digest governs; the tag is only a name). `None`
+/// when the reference pins only one of them, or the tag agrees.
+fn tag_note(
+    src: &SourceInfo,
+    plan: &Plan,
+    r: &Reference,
+    digest: &Digest,
+) -> Option<(Option<Digest>, String)> {
+    let tag = r.tag()?;
+    r.digest()?;
+    let by_tag =
+        Reference::parse(&format!("oci://{}/{}:{tag}", r.registry(), r.repository())).ok()?;
+    // One manifest request, bounded like a pack's network work.
+    let deadline = Deadline::new(Instant::now(), DeadlineKind::Pack, plan.pack_timeout);
+    match src.with_deadline(deadline, |s| s.resolve(&by_tag)) {
+        Ok(d) if d.digest == *digest => None,
+        Ok(d) => Some((
+            Some(d.digest),
+            format!(
+                "tag {tag} now points to {}, not to the pinned digest; the pinned digest {digest} is what was checked",
+                d.digest
+            ),
+        )),
+        Err(e) => Some((
+            None,
+            format!(
+                "tag {tag} could not be resolved (error[{}]); the pinned digest {digest} is what was checked",
+                e.code()
+            ),
+        )),
+    }
+}
+
 /// Prints the per-pack results and the summary. `paths`: where `pull` wrote each pack
-/// (by position; missing or `None`: not written).
+/// (by position; missing or `None`: not written). With `--output json` nothing is
+/// printed here: the packs go into the run's one JSON document, which the CLI prints
+/// with the run's final outcome.
 pub(super) fn report(
     plan: &Plan,
     outcomes: &[Outcome],
     src: &SourceInfo,
     paths: &[Option<PathBuf>],
 ) {
+    let notes: Vec<Option<(Option<Digest>, String)>> = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Verified(v) => tag_note(src, plan, &v.reference, &v.digest),
+            Outcome::Unverified {
+                reference, digest, ..
+            } => tag_note(src, plan, reference, digest),
+            Outcome::Failed(f) => f.digest.and_then(|d| tag_note(src, plan, &f.reference, &d)),
+        })
+        .collect();
     if plan.json {
         let packs: Vec<serde_json::Value> = outcomes
             .iter()
+            .zip(&notes)
             .enumerate()
-            .map(|(i, o)| json_pack(o, src, paths.get(i).and_then(Option::as_deref)))
+            .map(|(i, (o, n))| {
+                let mut v = json_pack(o, src, paths.get(i).and_then(Option::as_deref));
+                if let Some((d, note)) = n {
+                    v["tagDigest"] = serde_json::json!(d.map(|d| d.to_string()));
+                    v["note"] = serde_json::json!(note);
+                }
+                v
+            })
             .collect();
-        println!("{}", serde_json::json!({ "packs": packs }));
+        super::json_packs(packs);
         return;
     }
+    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
     let (mut ok, mut unverified, mut failed) = (0, 0, 0);
-    for o in outcomes {
+    for (o, note) in outcomes.iter().zip(&notes) {
+        let note = note
+            .as_ref()
+            .map(|(_, n)| format!("  note: {n}"))
+            .unwrap_or_default();
         match o {
             Outcome::Verified(v) => {
                 ok += 1;
@@ -621,11 +720,13 @@ pub(super) fn report(
                     None => "",
                 };
                 println!(
-                    "verified    {}@{}  tier={}  signer={id}  issuer={iss}  signed={at} ({how})  from {}",
-                    v.reference,
-                    v.digest,
-                    v.tier.as_str(),
-                    src.served_by(&v.reference)
+                    "{}",
+                    redact(format!(
+                        "verified    {}  tier={}  signer={id}  issuer={iss}  signed={at} ({how})  from {}{note}",
+                        pack::pinned_name(&v.reference, &v.digest),
+                        v.tier.as_str(),
+                        src.served_by(&v.reference)
+                    ))
                 );
             }
             Outcome::Unverified {
@@ -633,23 +734,49 @@ pub(super) fn report(
             } => {
                 unverified += 1;
                 println!(
-                    "UNVERIFIED  {reference}@{digest}  tier={}  signature verification disabled by configuration  from {}",
-                    Tier::of(reference).as_str(),
-                    src.served_by(reference)
+                    "{}",
+                    redact(format!(
+                        "UNVERIFIED  {}  tier={}  signature verification disabled by configuration  from {}{note}",
+                        pack::pinned_name(reference, digest),
+                        Tier::of(reference).as_str(),
+                        src.served_by(reference)
+                    ))
                 );
             }
             Outcome::Failed(f) => {
                 failed += 1;
+                let full = f.to_string();
+                let mut reason = f.summary();
+                if reason.chars().count() > MAX_REASON_CHARS {
+                    reason = reason.chars().take(MAX_REASON_CHARS).collect();
+                    reason.push('…');
+                }
+                if reason != full {
+                    reason.push_str(" (full detail: --output json)");
+                }
                 println!(
-                    "FAILED      {f}  [error[{}], tier={}]",
-                    f.error.code(),
-                    f.tier.as_str()
+                    "{}",
+                    redact(format!(
+                        "FAILED      {reason}  [error[{}], tier={}]{note}",
+                        f.error.code(),
+                        f.tier.as_str()
+                    ))
                 );
             }
         }
     }
+    if outcomes.is_empty() {
+        println!("0 packs: nothing to verify (rulePacks.extras is empty)");
+        return;
+    }
+    let failed_word = if plan.verify_signature {
+        "failed"
+    } else {
+        // With verification off, a pack fails only when it cannot be resolved.
+        "failed to resolve"
+    };
     println!(
-        "{} packs: {ok} verified, {failed} failed{}",
+        "{} packs: {ok} verified, {failed} {failed_word}{}",
         outcomes.len(),
         if unverified > 0 {
             format!(", {unverified} unverified (verification disabled)")
@@ -661,14 +788,15 @@ pub(super) fn report(
 
 pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> serde_json::Value {
     use serde_json::{json, Value};
+    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
     let path = path.map_or(Value::Null, |p| Value::from(p.display().to_string()));
-    match o {
+    let mut v = match o {
         Outcome::Verified(v) => {
             let (id, iss, at) = signer(v);
             json!({
                 "reference": v.reference.to_string(), "digest": v.digest.to_string(),
                 "tier": v.tier.as_str(), "status": "verified", "identity": id, "issuer": iss,
-                "signedAt": at, "source": src.served_by(&v.reference),
+                "signedAt": at, "source": redact(src.served_by(&v.reference)),
                 "bundleDigest": v.bundle_digest.to_string(), "error": Value::Null, "path": path,
             })
         }
@@ -677,18 +805,27 @@ pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> s
         } => json!({
             "reference": reference.to_string(), "digest": digest.to_string(),
             "tier": Tier::of(reference).as_str(), "status": "unverified", "identity": Value::Null,
-            "issuer": Value::Null, "signedAt": Value::Null, "source": src.served_by(reference),
+            "issuer": Value::Null, "signedAt": Value::Null, "source": redact(src.served_by(reference)),
             "bundleDigest": Value::Null, "error": Value::Null, "path": path,
         }),
         Outcome::Failed(f) => json!({
             "reference": f.reference.to_string(), "digest": f.digest.map(|d| d.to_string()),
             "tier": f.tier.as_str(), "status": "failed", "identity": Value::Null, "issuer": Value::Null,
-            "signedAt": Value::Null, "source": src.served_by(&f.reference), "bundleDigest": Value::Null,
-            "error": { "code": f.error.code(), "message": f.to_string(),
-                       "bundles": f.bundles.iter().map(|(d, e)| json!({"bundleDigest": d.to_string(), "code": e.code(), "message": e.to_string()})).collect::<Vec<_>>() },
+            "signedAt": Value::Null, "source": redact(src.served_by(&f.reference)), "bundleDigest": Value::Null,
+            "error": { "code": f.error.code(), "message": redact(f.to_string()),
+                       "bundles": f.bundles.iter().map(|b| json!({
+                           "referrerDigest": b.referrer.to_string(),
+                           "bundleDigest": b.bundle.map(|d| d.to_string()),
+                           "code": b.error.code(), "message": redact(b.error.to_string())})).collect::<Vec<_>>() },
             "path": Value::Null,
         }),
+    };
+    // Set by the report for tag@digest references whose tag points elsewhere.
+    if let Some(m) = v.as_object_mut() {
+        m.insert("tagDigest".into(), Value::Null);
+        m.insert("note".into(), Value::Null);
     }
+    v
 }
 
 /// 0 all verified (or unverified by explicit choice); 1 a verification failed;
