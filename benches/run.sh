@@ -6,6 +6,7 @@
 #
 #   RULEPACK_CORPUS=/work/shared/corpus benches/run.sh        # all, 3 runs
 #   R=5 benches/run.sh verify                                 # only the in-process bench
+#   R=1 benches/run.sh registry                               # only the registry latency bench
 #
 # Output: target/bench-results/<UTC time>/{log.txt,results.tsv}.
 set -euo pipefail
@@ -19,7 +20,7 @@ cargo bench --no-run 2>/dev/null
 {
     echo "nproc: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
     for i in $(seq "$R"); do
-        for b in verify process; do
+        for b in verify process registry; do
             [ "$which" = all ] || [ "$which" = "$b" ] || continue
             echo "== run $i, bench $b, $(date -u +%H:%M:%SZ), uptime:$(uptime | sed 's/.*load/ load/')"
             cargo bench -q --bench "$b" 2>/dev/null

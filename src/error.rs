@@ -76,6 +76,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// [`Display`](fmt::Display) kept to one readable line (an identity mismatch names
+    /// only the closest rule and counts the others); the full sentence is `Display`.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Policy(e) => format!("signer not trusted: {}", e.summary(2)),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -87,9 +98,15 @@ impl fmt::Display for Error {
             Self::Timestamp(e) => write!(f, "RFC 3161 timestamp rejected: {e}"),
             Self::Signature(e) => write!(f, "signature rejected: {e}"),
             Self::Policy(e) => write!(f, "signer not trusted: {e}"),
-            Self::Registry(e) => write!(f, "{e}"),
+            // Registry and TUF messages may quote URLs with credentials in them
+            // (mirrors, token realms, redirects): never print those.
+            Self::Registry(e) => f.write_str(&crate::oci::redact_credentials(&e.to_string())),
             Self::Reference(e) => write!(f, "{e}"),
-            Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
+            Self::Tuf(e) => write!(
+                f,
+                "trust root update failed: {}",
+                crate::oci::redact_credentials(&e.to_string())
+            ),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
             Self::Layers(e) => write!(f, "pack content unusable: {e}"),
         }

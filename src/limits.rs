@@ -59,8 +59,13 @@ pub const MAX_TRUST_ROOT_ENTRIES: usize = 64;
 pub const MAX_REFERRERS: usize = 64;
 /// Maximum number of referrers-API pages followed.
 pub const MAX_REFERRER_PAGES: usize = 8;
-/// Maximum number of Sigstore bundles tried for one pack.
-pub const MAX_BUNDLES_PER_PACK: usize = 16;
+/// Maximum number of Sigstore bundle candidates examined for one pack: every
+/// referrer that may be listed ([`MAX_REFERRERS`]), so junk bundles in front of a valid
+/// one cannot hide it.
+pub const MAX_BUNDLES_PER_PACK: usize = MAX_REFERRERS;
+/// Maximum bytes of Sigstore bundles fetched for one pack, all candidates together
+/// (64 MiB: 16 bundles of the largest size, thousands of real ones).
+pub const MAX_BUNDLE_BYTES_PER_PACK: u64 = 64 * 1024 * 1024;
 /// Maximum number of HTTP redirects followed per request.
 pub const MAX_HTTP_REDIRECTS: u32 = 5;
 /// TCP connect timeout, seconds.
@@ -90,8 +95,32 @@ pub const FIXED_BASE_TABLE_AFTER_USES: u32 = 4;
 pub const MAX_FIXED_BASE_TABLES: usize = 8;
 /// Most distinct public keys whose uses are counted per curve.
 pub const MAX_KEYS_COUNTED_FOR_TABLES: usize = 64;
-/// Maximum number of packs fetched concurrently.
-pub const MAX_CONCURRENT_PACKS: usize = 4;
+/// Default number of jobs (`--jobs`, `rulePacks.jobs`): packs verified, and layers
+/// fetched by `pull`, at the same time. Each job has at most one request in flight, so
+/// this also bounds the connections one run opens to one registry. Up to 50 packs are
+/// then fetched in one wave, within a few round trips of one pack (docs/benchmarks.md).
+pub const DEFAULT_JOBS: usize = 50;
+/// Largest accepted number of jobs.
+pub const MAX_JOBS: usize = 64;
+/// Default deadline for everything one pack does on the network (token, manifest,
+/// referrers, bundle, retries and their waits, layers for `pull`), seconds.
+pub const DEFAULT_PACK_DEADLINE_SECS: u64 = 120;
+/// Default deadline for all the packs of one run, seconds.
+pub const DEFAULT_RUN_DEADLINE_SECS: u64 = 300;
+/// Largest accepted timeout or deadline setting, seconds (one day).
+pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+/// Retries of an idempotent request answered 429 or 503 (so at most 1 + this many
+/// attempts), each within the deadline.
+pub const MAX_HTTP_RETRIES: u32 = 2;
+/// Longest `Retry-After` honoured, seconds; a registry asking for a longer wait gets
+/// no retry (the pack fails with its answer).
+pub const MAX_RETRY_AFTER_SECS: u64 = 5;
+/// Wait before a retry when the 429/503 answer has no `Retry-After`, milliseconds
+/// (doubled for each further retry).
+pub const HTTP_RETRY_BACKOFF_MS: u64 = 500;
+/// How long requests wait for a registry's first answer (which tells how it
+/// authenticates) before each goes ahead on its own, milliseconds.
+pub const FIRST_CONTACT_WAIT_MS: u64 = 2000;
 /// Maximum nesting depth of a values (YAML) file.
 pub const MAX_YAML_DEPTH: usize = 64;
 /// Maximum number of YAML nodes in a values file.
@@ -107,6 +136,11 @@ pub const MAX_KEY_ID_BYTES: usize = 64;
 /// Maximum number of entries in an OCI image layout's `index.json` (packs plus their
 /// referrers, for air-gapped mirrors holding several packs).
 pub const MAX_LAYOUT_INDEX_ENTRIES: usize = 1024;
+/// Most bytes of verified blobs an OCI image layout keeps in memory during one run, so
+/// each is read and hashed once however many packs need it (64 MiB).
+pub const MAX_LAYOUT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Most blobs an OCI image layout keeps in memory during one run.
+pub const MAX_LAYOUT_CACHE_ENTRIES: usize = 4096;
 /// Maximum number of keys in one TUF `keys` map (root or delegations).
 pub const MAX_TUF_KEYS: usize = 256;
 /// Maximum number of signatures on one TUF metadata file.

@@ -1,4 +1,4 @@
-//! Every error a user can hit through the CLI (issue 6): its exit status, its
+//! Every error a user can hit through the CLI: its exit status, its
 //! `error[code]` (or the JSON `error.code` of the pack), and a message that names what
 //! failed (the pack reference and digest, the config key, the file, the URL) and why.
 //!

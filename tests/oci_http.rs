@@ -958,14 +958,19 @@ fn scoped_bearer() -> Hook {
     })
 }
 
-/// `rulepack-verify verify --config` (the CLI binary, `MAX_CONCURRENT_PACKS` workers)
-/// over `n` packs signed by the virtual Sigstore on one loopback registry with scoped
-/// Bearer auth; every pack must verify. `shared_repo`: all packs are tags of one
-/// repository (one token scope), else each pack has its own repository (one scope
-/// each). `referrers_api`: the registry serves the referrers API, else 404 and the
-/// packs carry the `sha256-<hex>` fallback index.
-fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
-    let fake = Fake::start(referrers_api, Some(scoped_bearer()));
+/// Publishes `n` packs signed by the virtual Sigstore on `fake` and writes a values
+/// file (plus `extra` lines under `rulePacks:`) trusting their signer; returns the
+/// directory (with `home/`) and the values file. `shared_repo`: all packs are tags of
+/// one repository (one token scope), else each pack has its own repository
+/// (`acme/rules/p<i>`). `referrers_api`: whether the fake serves the referrers API;
+/// without it the packs carry the `sha256-<hex>` fallback index.
+fn publish_signed(
+    fake: &Fake,
+    n: usize,
+    referrers_api: bool,
+    shared_repo: bool,
+    extra: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let mut vs = vsig::VirtualSigstore::new(7_000_007);
     let dir = e2e::temp_dir("requests");
     std::fs::write(dir.join("trusted_root.json"), vs.trusted_root_json()).unwrap();
@@ -997,25 +1002,43 @@ fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> C
     std::fs::write(
         &values,
         format!(
-            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n  extras:\n{extras}",
+            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n{extra}  extras:\n{extras}",
             e2e::GITHUB_ISSUER
         ),
     )
     .unwrap();
     std::fs::create_dir_all(dir.join("home")).unwrap();
-    let run = e2e::run_cli(
-        &dir.join("home"),
-        &[
-            "verify",
-            "--config",
-            values.to_str().unwrap(),
-            "--insecure-registry",
-            fake.addr(),
-            "--output",
-            "json",
-        ],
-        &[],
-    );
+    (dir, values)
+}
+
+/// `rulepack-verify verify --config values.yaml --insecure-registry FAKE --output json
+/// ARGS…` (the CLI binary).
+fn verify_config(
+    fake: &Fake,
+    dir: &std::path::Path,
+    values: &std::path::Path,
+    args: &[&str],
+) -> e2e::Run {
+    let mut argv = vec![
+        "verify",
+        "--config",
+        values.to_str().unwrap(),
+        "--insecure-registry",
+        fake.addr(),
+        "--output",
+        "json",
+    ];
+    argv.extend_from_slice(args);
+    e2e::run_cli(&dir.join("home"), &argv, &[])
+}
+
+/// `rulepack-verify verify --config` (the CLI binary, default jobs) over `n` packs
+/// signed by the virtual Sigstore on one loopback registry with scoped Bearer auth;
+/// every pack must verify (see [`publish_signed`] for the layouts).
+fn verify_config_requests(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
+    let fake = Fake::start(referrers_api, Some(scoped_bearer()));
+    let (dir, values) = publish_signed(&fake, n, referrers_api, shared_repo, "");
+    let run = verify_config(&fake, &dir, &values, &[]);
     assert_eq!(run.code, 0, "{run}");
     let packs = run.packs();
     assert_eq!(packs.len(), n, "{run}");
@@ -1145,4 +1168,527 @@ fn known_realm_serves_further_scopes_without_a_challenge() {
     let c = Counts::of(&fake.server.log());
     // Refused token, the registry's challenge, refused token again.
     assert_eq!((c.challenges, c.tokens, c.manifest_get), (2, 4, 3), "{c:?}");
+}
+
+// ---------------------------------------------------------------------------------
+// Time: dead and slow registries, deadlines, retries.
+// ---------------------------------------------------------------------------------
+
+/// A registry that accepts TCP connections and reads requests but never answers. It
+/// records when each request arrived; connections stay open until the server drops.
+struct Silent {
+    addr: String,
+    arrivals: Arc<Mutex<Vec<(Instant, String)>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Silent {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let arrivals: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a2, s2) = (arrivals.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (a3, s3) = (a2.clone(), s2.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) > 0 {
+                        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                        a3.lock().unwrap().push((Instant::now(), path));
+                    }
+                    // Hold the connection open, silent.
+                    while !s3.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            arrivals,
+            stop,
+        }
+    }
+
+    fn arrivals(&self) -> Vec<(Instant, String)> {
+        self.arrivals.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(&self.addr);
+    }
+}
+
+/// Resolves `oci://ADDR/acme/p<i>:1` for i in 0..n at the same time, each on its own
+/// thread; returns each result's error code (or "ok") and the instant it finished.
+fn resolve_concurrently(client: &RegistryClient, addr: &str, n: usize) -> Vec<(String, Instant)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let r = Reference::parse(&format!("oci://{addr}/acme/p{i}:1")).unwrap();
+                s.spawn(move || {
+                    let res = client.resolve(&r);
+                    let code = res.map_or_else(|e| e.code().to_owned(), |_| "ok".to_owned());
+                    (code, Instant::now())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// A registry that accepts TCP and never answers costs one request timeout for all the
+/// packs on it, not one per pack: the first request's failure marks it down and every
+/// pack waiting behind that first contact fails at once. (Before: the per-origin gate
+/// passed from pack to pack and each waited a full timeout again, 4 packs failing at
+/// 1, 2, 3 and 4 timeouts.)
+#[test]
+fn dead_registry_costs_one_timeout_not_one_per_pack() {
+    let silent = Silent::start();
+    let timeout = Duration::from_secs(1);
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![silent.addr.clone()],
+        request_timeout: timeout,
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let t0 = Instant::now();
+    let results = resolve_concurrently(&client, &silent.addr, 4);
+    let took = t0.elapsed();
+    for (code, _) in &results {
+        assert_eq!(code, "registry.timeout");
+    }
+    // One request waited out the timeout; the others learned that the registry is down.
+    assert_eq!(silent.arrivals().len(), 1, "{:?}", silent.arrivals());
+    // Generous: the old code took 4 timeouts.
+    assert!(took < 3 * timeout, "4 packs took {took:?}");
+}
+
+/// When the first contact with a registry takes longer than `first_contact_wait`, the
+/// other packs stop waiting for it and send their own requests: with a silent registry
+/// all of them are in flight before the first one times out, so they fail together.
+/// (Before: each waited for the previous one's timeout before sending anything.)
+#[test]
+fn packs_stop_waiting_for_a_stalled_first_contact() {
+    let silent = Silent::start();
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![silent.addr.clone()],
+        request_timeout: Duration::from_millis(1500),
+        first_contact_wait: Duration::from_millis(200),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let results = resolve_concurrently(&client, &silent.addr, 4);
+    let first_failure = results.iter().map(|(_, t)| *t).min().unwrap();
+    let arrivals = silent.arrivals();
+    assert!(
+        results.iter().all(|(c, _)| c == "registry.timeout"),
+        "{results:?}"
+    );
+    assert_eq!(arrivals.len(), 4, "{arrivals:?}");
+    assert!(
+        arrivals.iter().all(|(t, _)| *t < first_failure),
+        "every pack's request was sent before the first one timed out"
+    );
+}
+
+/// One request that stalls (here the very first request to the registry, which would
+/// have told the others how it authenticates) holds up no other pack: the other packs
+/// get their own challenge and token and finish while it is still pending, and its
+/// timeout does not mark a registry that answers everything else as down. (Before: no
+/// other pack sent anything until the stalled request timed out.)
+#[test]
+fn one_stalled_request_holds_up_no_other_pack() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            if req.route().starts_with("/v2/acme/stall/") {
+                return Some(Response::new(404).delay(Duration::from_secs(8)));
+            }
+            scoped_bearer()(req, s)
+        })),
+    );
+    fake.pack("1", b"x");
+    let client = RegistryClient::new(ClientOptions {
+        insecure_registries: vec![fake.addr().to_owned()],
+        request_timeout: Duration::from_secs(3),
+        first_contact_wait: Duration::from_millis(300),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let client = &client;
+    let stall = fake.reference("acme/stall:1");
+    std::thread::scope(|s| {
+        let stalled = s.spawn(move || {
+            let e = client.resolve(&stall).unwrap_err();
+            (e.code().to_owned(), Instant::now())
+        });
+        // The stalled request is the registry's first contact.
+        while fake.server.log().is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let others: Vec<_> = (0..9)
+            .map(|i| {
+                let r = fake.reference(&format!("acme/p{i}:1"));
+                s.spawn(move || (client.resolve(&r).map(|d| d.digest), Instant::now()))
+            })
+            .collect();
+        let others: Vec<_> = others.into_iter().map(|h| h.join().unwrap()).collect();
+        let (code, stalled_at) = stalled.join().unwrap();
+        assert_eq!(code, "registry.timeout");
+        for (res, done) in &others {
+            assert!(res.is_ok(), "{res:?}");
+            assert!(
+                *done < stalled_at,
+                "a pack finished only after the stalled request timed out"
+            );
+        }
+    });
+    // The registry kept answering: it is not marked down.
+    assert!(client.resolve(&fake.reference("acme/after:1")).is_ok());
+}
+
+/// A deadline cuts a request short: a registry that would answer in 5 s (within the
+/// 10 s request timeout) fails the request at the 1 s deadline, as the deadline.
+#[test]
+fn a_deadline_cuts_a_slow_request_short() {
+    use rulepack_verify::oci::{Deadline, DeadlineKind};
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|_, _| {
+            Some(Response::new(404).delay(Duration::from_secs(5)))
+        })),
+    );
+    let client = fake.client(ClientOptions::default());
+    let t0 = Instant::now();
+    let deadline = Deadline::after(DeadlineKind::Pack, Duration::from_secs(1));
+    let e = client
+        .until(deadline)
+        .resolve(&fake.reference("acme/a:1"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.deadline-exceeded", "{e}");
+    assert!(e.to_string().contains("pack's deadline of 1 s"), "{e}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    // Once passed, nothing more is sent.
+    let n = fake.server.log().len();
+    let e = client
+        .until(deadline)
+        .resolve(&fake.reference("acme/b:1"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.deadline-exceeded");
+    assert_eq!(fake.server.log().len(), n);
+}
+
+/// A registry that answers every request slowly, but within the request timeout: the
+/// pack's deadline (command line, or `rulePacks.timeouts` in the values file) fails the
+/// pack as `registry.deadline-exceeded`, exit 3, instead of letting it take as long as
+/// its requests add up to. (Before: no deadline; the options did not exist.)
+#[test]
+fn pack_deadline_bounds_a_registry_that_answers_slowly() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
+            Some(r.delay(Duration::from_millis(900)))
+        })),
+    );
+    // One pack costs 6 requests (challenge, token, manifest, referrers, referrer
+    // manifest, bundle), about 5.4 s here; the deadline is 2.5 s. The request timeout
+    // (4 s) is longer than the deadline, so the deadline is what ends the pack.
+    let (dir, values) = publish_signed(&fake, 1, true, false, "");
+    let cases: [(&[&str], Option<&str>); 2] = [
+        (
+            &["--pack-timeout", "2500ms", "--request-timeout", "4s"],
+            None,
+        ),
+        (
+            &[],
+            Some("  timeouts:\n    pack: 2500ms\n    request: 4s\n"),
+        ),
+    ];
+    for (args, yaml) in cases {
+        let values = match yaml {
+            Some(y) => {
+                let text = std::fs::read_to_string(&values).unwrap().replacen(
+                    "  extras:\n",
+                    &format!("{y}  extras:\n"),
+                    1,
+                );
+                let p = dir.join("values-timeouts.yaml");
+                std::fs::write(&p, text).unwrap();
+                p
+            }
+            None => values.clone(),
+        };
+        let before = fake.server.log().len();
+        let run = verify_config(&fake, &dir, &values, args);
+        assert_eq!(run.code, 3, "{run}");
+        let p = &run.packs()[0];
+        assert_eq!(p["error"]["code"], "registry.deadline-exceeded", "{run}");
+        let msg = p["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("pack's deadline of 2 s"), "{msg}");
+        let sent = fake.server.log().len() - before;
+        assert!(
+            sent < 6,
+            "the pack went on after its deadline: {sent} requests"
+        );
+    }
+    // Bad settings are usage or configuration errors.
+    for (args, code) in [
+        (&["--jobs", "0"][..], 2),
+        (&["--pack-timeout", "0s"][..], 2),
+        (&["--run-timeout", "1h"][..], 2),
+    ] {
+        let run = verify_config(&fake, &dir, &values, args);
+        assert_eq!(run.code, code, "{args:?}: {run}");
+        assert_eq!(run.error_code().as_deref(), Some("usage"), "{run}");
+    }
+}
+
+/// The run's deadline: with one job and a slow registry, the first pack uses up the
+/// run's time, and the packs after it fail without sending a request.
+#[test]
+fn run_deadline_fails_the_packs_it_leaves_no_time_for() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, s| {
+            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
+            Some(r.delay(Duration::from_millis(700)))
+        })),
+    );
+    let (dir, values) = publish_signed(&fake, 3, true, false, "");
+    let run = verify_config(
+        &fake,
+        &dir,
+        &values,
+        &[
+            "--jobs",
+            "1",
+            "--run-timeout",
+            "2s",
+            "--pack-timeout",
+            "60s",
+        ],
+    );
+    assert_eq!(run.code, 3, "{run}");
+    for p in run.packs() {
+        assert_eq!(p["error"]["code"], "registry.deadline-exceeded", "{run}");
+        assert!(
+            p["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("run's deadline of 2 s"),
+            "{run}"
+        );
+    }
+    let log = fake.server.log();
+    for later in ["/acme/rules/p1/", "/acme/rules/p2/"] {
+        assert!(
+            !log.iter().any(|q| q.path.contains(later)),
+            "a pack started after the run's deadline sent a request"
+        );
+    }
+}
+
+/// A token with a CR/LF (or anything else RFC 6750 does not allow in a Bearer
+/// credential) is a bad answer from the token service: `registry.auth-failed`, exit 1,
+/// not a network failure (exit 3) from a header that could not be sent.
+#[test]
+fn token_with_a_line_break_is_a_bad_answer_from_the_token_service() {
+    let fake = Fake::start(
+        true,
+        Some(Box::new(|req, _| {
+            if req.route() == "/token" {
+                return Some(Response::ok(
+                    &br#"{"token":"abc\r\nX-Injected: 1","expires_in":300}"#[..],
+                ));
+            }
+            if req.header("authorization").is_none() {
+                let host = req.header("host").unwrap_or_default();
+                return Some(Response::new(401).header(
+                    "WWW-Authenticate",
+                    format!(r#"Bearer realm="http://{host}/token",service="{host}""#),
+                ));
+            }
+            None
+        })),
+    );
+    fake.pack("1", b"x");
+    let client = fake.client(ClientOptions::default());
+    let e = client.resolve(&fake.reference("acme/a:1")).unwrap_err();
+    assert_eq!(e.code(), "registry.auth-failed", "{e}");
+    assert!(e.to_string().contains("line break"), "{e}");
+    assert!(
+        !e.to_string().contains("Injected"),
+        "the token is not echoed: {e}"
+    );
+    // No request carried the token.
+    assert!(fake
+        .server
+        .log()
+        .iter()
+        .all(|q| q.header("authorization").is_none()));
+
+    let dir = e2e::temp_dir("crlf-token");
+    let vs = vsig::VirtualSigstore::new(7);
+    std::fs::write(dir.join("root.json"), vs.trusted_root_json()).unwrap();
+    let r = format!("oci://{}/acme/a:1", fake.addr());
+    let run = e2e::run_cli(
+        &dir,
+        &[
+            "verify",
+            &r,
+            "--trusted-root",
+            dir.join("root.json").to_str().unwrap(),
+            "--certificate-identity",
+            "x",
+            "--certificate-oidc-issuer",
+            "https://y",
+            "--insecure-registry",
+            fake.addr(),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(
+        run.pack(&r)["error"]["code"],
+        "registry.auth-failed",
+        "{run}"
+    );
+}
+
+/// 429 and 503 are retried (GET and HEAD are idempotent), after `Retry-After` when it
+/// asks for at most `MAX_RETRY_AFTER_SECS`, a bounded number of times, and never past
+/// the deadline. (Before: the pack failed at the first 429.)
+#[test]
+fn rate_limited_and_unavailable_answers_are_retried() {
+    use rulepack_verify::limits::MAX_HTTP_RETRIES;
+    use rulepack_verify::oci::{Deadline, DeadlineKind};
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let seen2 = seen.clone();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, _| {
+            let tag = req
+                .route()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let n = {
+                let mut m = seen2.lock().unwrap();
+                let c = m.entry(tag.clone()).or_default();
+                *c += 1;
+                *c
+            };
+            match (tag.as_str(), n) {
+                // Twice 429 with a short Retry-After, then the manifest.
+                ("busy", 1 | 2) => Some(Response::new(429).header("Retry-After", "1")),
+                // Once 503 without Retry-After (a short backoff), then the manifest.
+                ("flaky", 1) => Some(Response::new(503)),
+                // Always busy, asking for more than the cap: no retry.
+                ("later", _) => Some(Response::new(429).header("Retry-After", "120")),
+                // Always unavailable: 1 + MAX_HTTP_RETRIES attempts.
+                ("down", _) => Some(Response::new(503)),
+                // A short Retry-After that ends after the deadline: no retry.
+                ("deadline", _) => Some(Response::new(429).header("Retry-After", "3")),
+                _ => None,
+            }
+        })),
+    );
+    for tag in ["busy", "flaky", "later", "down", "deadline"] {
+        fake.pack(tag, b"x");
+    }
+    let client = fake.client(ClientOptions::default());
+    let count = |tag: &str| seen.lock().unwrap().get(tag).copied().unwrap_or(0);
+
+    assert!(client.resolve(&fake.reference("acme/a:busy")).is_ok());
+    assert_eq!(count("busy"), 3);
+    assert!(client.resolve(&fake.reference("acme/a:flaky")).is_ok());
+    assert_eq!(count("flaky"), 2);
+
+    let e = client.resolve(&fake.reference("acme/a:later")).unwrap_err();
+    assert_eq!(e.code(), "registry.rate-limited");
+    assert!(e.to_string().contains("retry after 120"), "{e}");
+    assert_eq!(count("later"), 1);
+
+    let e = client.resolve(&fake.reference("acme/a:down")).unwrap_err();
+    assert_eq!(e.code(), "registry.http-status", "{e}");
+    assert_eq!(count("down"), 1 + MAX_HTTP_RETRIES as usize);
+
+    let t0 = Instant::now();
+    let deadline = Deadline::after(DeadlineKind::Pack, Duration::from_secs(2));
+    let e = client
+        .until(deadline)
+        .resolve(&fake.reference("acme/a:deadline"))
+        .unwrap_err();
+    assert_eq!(e.code(), "registry.rate-limited", "{e}");
+    assert_eq!(count("deadline"), 1);
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "it waited past the deadline"
+    );
+}
+
+/// `pull` fetches a pack's layers under the pack's deadline too: a layer the registry
+/// is slow to serve fails the pack as `registry.deadline-exceeded` (exit 3), and the
+/// pack is not written.
+#[test]
+fn pull_fetches_layers_under_the_pack_deadline() {
+    let layer = Digest::of(b"package p0\n").to_string();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, s| {
+            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
+            if req.route().ends_with(&layer) {
+                return Some(r.delay(Duration::from_secs(6)));
+            }
+            Some(r)
+        })),
+    );
+    let (dir, values) = publish_signed(&fake, 1, true, false, "");
+    let out = dir.join("out");
+    let run = e2e::run_cli(
+        &dir.join("home"),
+        &[
+            "pull",
+            "--config",
+            values.to_str().unwrap(),
+            "--insecure-registry",
+            fake.addr(),
+            "--output",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+            "--pack-timeout",
+            "2s",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{run}");
+    let p = &run.packs()[0];
+    assert_eq!(p["error"]["code"], "registry.deadline-exceeded", "{run}");
+    assert!(p["path"].is_null(), "{run}");
+    // The layer was asked for: the deadline cut that request, not verification.
+    assert!(fake
+        .server
+        .log()
+        .iter()
+        .any(|q| q.route().contains("/blobs/")
+            && q.route()
+                .ends_with(&Digest::of(b"package p0\n").to_string())));
 }

@@ -1,5 +1,6 @@
 //! A small, strict command-line parser: `--flag value` and `--flag=value` options,
-//! boolean switches, positionals. Unknown flags are usage errors.
+//! boolean switches, positionals. Unknown flags (`--x`, and any other argument that
+//! starts with `-`, such as `-q`) are usage errors; `--` ends the options.
 
 use std::collections::BTreeMap;
 
@@ -52,6 +53,11 @@ impl Args {
                 } else {
                     return Err(UsageError(format!("unknown option --{name}")));
                 }
+            } else if arg.len() > 1 && arg.starts_with('-') {
+                // `-q`, `-c values.yaml`: never a pack reference or a file name.
+                return Err(UsageError(format!(
+                    "unknown option {arg} (options are spelled --name; a value starting with - goes after --name=)"
+                )));
             } else {
                 a.positionals.push(arg.clone());
             }
@@ -76,5 +82,26 @@ impl Args {
     /// Whether a switch was given.
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.switches.contains(&name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn single_dash_options_are_not_positionals() {
+        for bad in [&["-q"][..], &["-c", "values.yaml"], &["oci://a/b:1", "-v"]] {
+            let e = Args::parse(&argv(bad), &["config"], &[]).unwrap_err();
+            assert!(e.0.starts_with("unknown option -"), "{bad:?}: {}", e.0);
+        }
+        // A lone "-" is a positional, "--" ends the options, and a value may start with -.
+        let a = Args::parse(&argv(&["-", "--config", "-", "--", "-x"]), &["config"], &[]).unwrap();
+        assert_eq!(a.positionals, argv(&["-", "-x"]));
+        assert_eq!(a.one("config").unwrap(), Some("-"));
     }
 }

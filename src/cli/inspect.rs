@@ -6,43 +6,81 @@ use std::fmt::Write as _;
 use super::{read_file, Args, Failure, UsageError};
 use rulepack_verify::bundle::{Bundle, Content, SignerMaterial};
 use rulepack_verify::encoding::hex_encode;
-use rulepack_verify::oci::{self, Reference};
+use rulepack_verify::oci::{self, Candidate, Reference};
+use rulepack_verify::pack::{self, Tier};
 use rulepack_verify::time::format_rfc3339;
 use rulepack_verify::x509::SigningCertificate;
 use rulepack_verify::{limits, timestamp, Error};
 
 pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
-    let a = Args::parse(argv, &["layout", "ca-file", "insecure-registry"], &[])?;
+    let a = Args::parse(
+        argv,
+        &["layout", "registry-mirror", "insecure-registry", "ca-file"],
+        &[],
+    )?;
     let [target] = a.positionals.as_slice() else {
         return Err(UsageError(
-            "usage: inspect BUNDLE_FILE | oci://REFERENCE [--layout DIR]".into(),
+            "usage: inspect BUNDLE_FILE | oci://REFERENCE [--layout DIR | --registry-mirror HOST=URL ...]".into(),
         )
         .into());
     };
-    if target.starts_with("oci://") {
-        let r = Reference::parse(target).map_err(Error::from)?;
-        let src: Box<dyn oci::ArtifactSource> = match a.one("layout")? {
-            Some(dir) => Box::new(oci::OciLayout::open(dir).map_err(Error::from)?),
-            None => registry(&a)?,
-        };
-        let (desc, _) = oci::resolve_pack(src.as_ref(), &r).map_err(Error::from)?;
-        println!("pack:     {r}@{}", desc.digest);
-        let found =
-            oci::find_sigstore_bundles(src.as_ref(), &r, &desc.digest).map_err(Error::from)?;
-        for b in found {
-            println!(
-                "\nbundle {} (referrer manifest {})",
-                b.bundle_digest, b.manifest_digest
-            );
-            let bundle = Bundle::from_json(&b.bundle_bytes).map_err(Error::from)?;
-            print!("{}", describe(&bundle));
+    if !target.starts_with("oci://") {
+        if a.one("layout")?.is_some() || !a.all("registry-mirror").is_empty() {
+            return Err(UsageError(
+                "--layout and --registry-mirror are for inspecting oci:// references, not a bundle file".into(),
+            )
+            .into());
         }
-    } else {
         let bytes = read_file(target, limits::MAX_BUNDLE_BYTES)?;
         let bundle = Bundle::from_json(&bytes).map_err(Error::from)?;
-        print!("{}", describe(&bundle));
+        print!("{}", describe(&bundle, None));
+        return Ok(());
     }
-    Ok(())
+    let r = Reference::parse(target).map_err(Error::from)?;
+    let src: Box<dyn oci::ArtifactSource> = match a.one("layout")? {
+        Some(dir) => Box::new(oci::OciLayout::open(dir).map_err(Error::from)?),
+        None => registry(&a)?,
+    };
+    let (desc, _) = oci::resolve_pack(src.as_ref(), &r).map_err(Error::from)?;
+    println!("pack:     {}", pack::pinned_name(&r, &desc.digest));
+    // Every candidate is shown, as `verify` examines every one: a malformed bundle
+    // does not hide the ones after it.
+    let mut described = 0usize;
+    let mut first_error: Option<Error> = None;
+    oci::examine_sigstore_bundles(src.as_ref(), &r, &desc.digest, |c| {
+        match c {
+            Candidate::Bundle(b) => {
+                println!(
+                    "\nbundle {} (referrer manifest {})",
+                    b.bundle_digest, b.manifest_digest
+                );
+                match Bundle::from_json(&b.bundle_bytes) {
+                    Ok(bundle) => {
+                        described = described.saturating_add(1);
+                        print!("{}", describe(&bundle, Some(&r)));
+                    }
+                    Err(e) => {
+                        println!("unreadable: error[{}]: {e}", e.code());
+                        first_error.get_or_insert(e.into());
+                    }
+                }
+            }
+            Candidate::Rejected { referrer, error } => {
+                println!(
+                    "\nreferrer manifest {referrer}: rejected: error[{}]: {error}",
+                    error.code()
+                );
+                first_error.get_or_insert(error.into());
+            }
+        }
+        None::<()>
+    })
+    .map_err(Error::from)?;
+    match (described, first_error) {
+        // Nothing could be shown: fail with the first reason.
+        (0, Some(e)) => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(feature = "online")]
@@ -51,7 +89,25 @@ fn registry(a: &Args) -> Result<Box<dyn oci::ArtifactSource>, Failure> {
     if let Some(ca) = a.one("ca-file")? {
         opts.ca_file = Some(ca.into());
     }
-    opts.insecure_registries = a.all("insecure-registry").to_vec();
+    opts.insecure_registries = a
+        .all("insecure-registry")
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let mut mirrors = Vec::new();
+    for m in a.all("registry-mirror") {
+        let (host, url) = m.split_once('=').ok_or_else(|| {
+            UsageError(format!(
+                "--registry-mirror {:?}: expected HOST=URL",
+                oci::redact_credentials(m)
+            ))
+        })?;
+        mirrors.push((
+            host.to_ascii_lowercase(),
+            url.trim_end_matches('/').to_owned(),
+        ));
+    }
+    opts.mirrors = mirrors.into_iter().collect();
     Ok(Box::new(
         oci::RegistryClient::new(opts).map_err(Error::from)?,
     ))
@@ -62,8 +118,43 @@ fn registry(_a: &Args) -> Result<Box<dyn oci::ArtifactSource>, Failure> {
     Err(UsageError("this build has no network support; use --layout DIR".into()).into())
 }
 
-/// Everything the bundle claims, marked as unverified.
-fn describe(b: &Bundle) -> String {
+/// `s` as a regular expression that matches exactly `s`.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A `trustedIdentities` entry for this signer. A GitHub Actions identity pinned to one
+/// release tag (`…/release.yml@refs/tags/v1.2.0`) would stop matching at the next
+/// release, so the suggestion keeps the workflow and allows every tag.
+fn suggested_entry(issuer: &str, identity: &str) -> String {
+    match identity.split_once("@refs/tags/") {
+        Some((workflow, _)) => format!(
+            "suggested trustedIdentities entry (this workflow, any release tag; narrow it to what you trust):
+  - issuer: {issuer}
+    identityRegexp: ^{}@refs/tags/.+$",
+            regex_escape(workflow)
+        ),
+        None => format!(
+            "suggested trustedIdentities entry (narrow it to what you trust):
+  - issuer: {issuer}
+    identity: {identity}"
+        ),
+    }
+}
+
+/// Everything the bundle claims, marked as unverified. `pack` is the reference the
+/// bundle is attached to, when known (it decides the tier).
+fn describe(b: &Bundle, pack: Option<&Reference>) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "NOTE: nothing below is verified; run `verify` for that.");
     let _ = writeln!(
@@ -144,12 +235,19 @@ fn describe(b: &Bundle) -> String {
                 for (oid, name, value) in c.extensions.entries() {
                     let _ = writeln!(o, "  {oid:<28} {name}: {value}");
                 }
-                if let (Some(id), Some(iss)) = (&c.identity, c.extensions.issuer()) {
-                    let _ = writeln!(
-                        o,
-                        "suggested trustedIdentities entry (narrow it to what you trust):\n  - issuer: {iss}\n    identity: {}",
-                        id.value()
-                    );
+                match (pack.map(Tier::of), &c.identity, c.extensions.issuer()) {
+                    (Some(Tier::FirstParty), _, _) => {
+                        let _ = writeln!(
+                            o,
+                            "first-party pack (ghcr.io/lithastra/…): only the compiled-in identity is accepted,\n  issuer {} and {}; trustedIdentities does not apply and cannot widen it",
+                            rulepack_verify::policy::FIRST_PARTY_ISSUER,
+                            rulepack_verify::policy::FIRST_PARTY_IDENTITY_REGEX
+                        );
+                    }
+                    (_, Some(id), Some(iss)) => {
+                        let _ = writeln!(o, "{}", suggested_entry(iss, id.value()));
+                    }
+                    _ => {}
                 }
             }
             Some(Err(e)) => {
@@ -211,4 +309,41 @@ fn describe(b: &Bundle) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestion_allows_every_release_tag_of_the_workflow() {
+        let s = suggested_entry(
+            "https://token.actions.githubusercontent.com",
+            "https://github.com/acme/rules/.github/workflows/release.yml@refs/tags/v1.2.0",
+        );
+        let re = s
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .strip_prefix("identityRegexp: ")
+            .unwrap();
+        assert_eq!(
+            re,
+            r"^https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/.+$"
+        );
+        let m = rulepack_verify::policy::Matcher::regex(re).unwrap();
+        assert!(m.matches(
+            "https://github.com/acme/rules/.github/workflows/release.yml@refs/tags/v2.0.0"
+        ));
+        assert!(!m.matches(
+            "https://github.com/acme/rules/.github/workflows/release.yml@refs/heads/main"
+        ));
+        assert!(
+            !m.matches("https://github.com/acme/rulesX/.github/workflows/release.yml@refs/tags/v2")
+        );
+        // Not a tag: the exact identity.
+        let s = suggested_entry("https://i", "someone@example.com");
+        assert!(s.ends_with("identity: someone@example.com"), "{s}");
+    }
 }

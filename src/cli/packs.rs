@@ -1,5 +1,5 @@
 //! `verify` and `pull`: the main job. Before a rule pack loads, prove that the publisher
-//! we trust produced its bytes (SPEC §8).
+//! we trust produced its bytes (docs/verification.md, "Trust policy").
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::trust::{self, TrustArgs, TRUST_OPTIONS};
-use super::{now, read_file, Args, Failure, UsageError};
-use rulepack_verify::config::RulePacks;
-use rulepack_verify::oci::{self, ArtifactSource, Digest, ImageManifest, OciLayout, Reference};
+use super::{now, read_file_or_stdin, Args, Failure, UsageError};
+use rulepack_verify::config::{self, RulePacks};
+use rulepack_verify::oci::{
+    self, ArtifactSource, Deadline, DeadlineKind, Digest, ImageManifest, OciLayout, Reference,
+};
 use rulepack_verify::pack::{self, layers, PackFailure, Tier, VerifiedPack};
 use rulepack_verify::policy::{IdentityRule, Matcher};
 use rulepack_verify::time::format_rfc3339;
@@ -28,6 +30,11 @@ const VALUED: &[&str] = &[
     "certificate-oidc-issuer",
     "certificate-oidc-issuer-regexp",
     "out",
+    "jobs",
+    "connect-timeout",
+    "request-timeout",
+    "pack-timeout",
+    "run-timeout",
 ];
 
 /// What to do, after the command line and configuration are read.
@@ -46,6 +53,14 @@ pub(super) struct Plan {
     #[cfg_attr(not(feature = "online"), allow(dead_code))]
     ca_file: Option<PathBuf>,
     pub(super) json: bool,
+    /// Packs verified (and, for `pull`, written) at once.
+    jobs: usize,
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
+    connect_timeout: Duration,
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
+    request_timeout: Duration,
+    pack_timeout: Duration,
+    run_timeout: Duration,
 }
 
 pub(super) enum Outcome {
@@ -122,6 +137,28 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
         .collect();
     let ca_file = a.one("ca-file")?.map(PathBuf::from);
     let mut layout = a.one("layout")?.map(PathBuf::from);
+    let mut jobs = a
+        .one("jobs")?
+        .map(|v| {
+            config::parse_jobs(v)
+                .ok_or_else(|| UsageError(format!("--jobs must be {}", config::JOBS_SYNTAX)))
+        })
+        .transpose()?;
+    let duration = |name: &str| -> Result<Option<Duration>, UsageError> {
+        a.one(name)?
+            .map(|v| {
+                config::parse_duration(v).ok_or_else(|| {
+                    UsageError(format!("--{name} must be {}", config::DURATION_SYNTAX))
+                })
+            })
+            .transpose()
+    };
+    let mut timeouts = config::Timeouts {
+        connect: duration("connect-timeout")?,
+        request: duration("request-timeout")?,
+        pack: duration("pack-timeout")?,
+        run: duration("run-timeout")?,
+    };
     let identity_flags = [
         "certificate-identity",
         "certificate-identity-regexp",
@@ -143,18 +180,42 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                 )
                 .into());
             }
-            let bytes = read_file(path, limits::MAX_CONFIG_BYTES)?;
-            let dir = Path::new(path).parent().unwrap_or_else(|| Path::new("."));
+            // `-` is standard input (relative paths in it are then relative to the
+            // working directory). The size limit is the config's own (config.too-large).
+            let bytes = read_file_or_stdin(path, limits::MAX_CONFIG_BYTES)?;
+            let dir = match path {
+                "-" => Path::new("."),
+                p => Path::new(p).parent().unwrap_or_else(|| Path::new(".")),
+            };
             let cfg = RulePacks::from_yaml(&bytes, dir).map_err(Error::from)?;
-            let mut refs = Vec::with_capacity(cfg.extras.len());
+            // Loud, once per run: a rule that trusts (nearly) everyone.
+            for w in &cfg.warnings {
+                eprintln!("warning: {w}");
+            }
+            let mut refs: Vec<Reference> = Vec::with_capacity(cfg.extras.len());
+            let mut first_at: Vec<usize> = Vec::with_capacity(cfg.extras.len());
             for (index, r) in cfg.extras.iter().enumerate() {
-                refs.push(Reference::parse(r).map_err(|e| {
+                let parsed = Reference::parse(r).map_err(|e| {
                     Error::from(rulepack_verify::config::ConfigError::Reference {
                         index,
                         reference: r.clone(),
                         reason: e.to_string(),
                     })
-                })?);
+                })?;
+                // The same pack twice (after normalization: host case, :443) is
+                // verified once.
+                if let Some(k) = refs.iter().position(|x| *x == parsed) {
+                    eprintln!(
+                        "warning: rulePacks.extras[{index}] {parsed} is listed more than once (first as extras[{}]); it is verified once",
+                        first_at.get(k).copied().unwrap_or(k)
+                    );
+                    continue;
+                }
+                refs.push(parsed);
+                first_at.push(index);
+            }
+            if refs.is_empty() {
+                eprintln!("warning: rulePacks.extras lists no packs: there is nothing to verify");
             }
             config_root = cfg.trusted_root.clone();
             if layout.is_none() {
@@ -165,6 +226,15 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                     mirrors.push(m);
                 }
             }
+            // The command line wins over the values file.
+            jobs = jobs.or(cfg.jobs);
+            let t = cfg.timeouts;
+            timeouts = config::Timeouts {
+                connect: timeouts.connect.or(t.connect),
+                request: timeouts.request.or(t.request),
+                pack: timeouts.pack.or(t.pack),
+                run: timeouts.run.or(t.run),
+            };
             (
                 refs,
                 cfg.verify_signature,
@@ -178,12 +248,25 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
                 )
                 .into());
             }
-            let refs = a
-                .positionals
-                .iter()
-                .map(|r| Reference::parse(r).map_err(Error::from))
-                .collect::<Result<Vec<_>, _>>()?;
-            (refs, true, one_off_rule(&a)?)
+            let mut refs: Vec<Reference> = Vec::with_capacity(a.positionals.len());
+            for r in &a.positionals {
+                let parsed = Reference::parse(r).map_err(Error::from)?;
+                if refs.contains(&parsed) {
+                    eprintln!("warning: {parsed} is listed more than once; it is verified once");
+                    continue;
+                }
+                refs.push(parsed);
+            }
+            let rules = one_off_rule(&a)?;
+            for w in rules.iter().flat_map(|r| r.breadth_warnings()) {
+                let flag = if w.identity {
+                    "--certificate-identity-regexp"
+                } else {
+                    "--certificate-oidc-issuer-regexp"
+                };
+                eprintln!("warning: {flag} /{}/ matches {}", w.pattern, w.matches);
+            }
+            (refs, true, rules)
         }
     };
     if refs.len() > limits::MAX_PACKS {
@@ -214,6 +297,19 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
             insecure,
             ca_file,
             json,
+            jobs: jobs.unwrap_or(limits::DEFAULT_JOBS),
+            connect_timeout: timeouts
+                .connect
+                .unwrap_or(Duration::from_secs(limits::HTTP_CONNECT_TIMEOUT_SECS)),
+            request_timeout: timeouts
+                .request
+                .unwrap_or(Duration::from_secs(limits::HTTP_REQUEST_TIMEOUT_SECS)),
+            pack_timeout: timeouts
+                .pack
+                .unwrap_or(Duration::from_secs(limits::DEFAULT_PACK_DEADLINE_SECS)),
+            run_timeout: timeouts
+                .run
+                .unwrap_or(Duration::from_secs(limits::DEFAULT_RUN_DEADLINE_SECS)),
         },
         out,
     ))
@@ -259,7 +355,12 @@ fn one_off_rule(a: &Args) -> Result<Vec<IdentityRule>, Failure> {
     }
 }
 
-type Source = Box<dyn ArtifactSource + Sync>;
+/// Where packs come from.
+enum Source {
+    Layout(OciLayout),
+    #[cfg(feature = "online")]
+    Registry(Box<rulepack_verify::oci::RegistryClient>),
+}
 
 pub(super) struct Results {
     pub(super) outcomes: Vec<Outcome>,
@@ -275,8 +376,21 @@ pub(super) struct SourceInfo {
 }
 
 impl SourceInfo {
-    fn as_ref(&self) -> &(dyn ArtifactSource + Sync) {
-        self.source.as_ref()
+    /// Runs `f` with the source one pack fetches through: a registry's requests all end
+    /// by `deadline` (a local layout has nothing to wait for).
+    fn with_deadline<T>(
+        &self,
+        deadline: Deadline,
+        f: impl FnOnce(&(dyn ArtifactSource + Sync)) -> T,
+    ) -> T {
+        match &self.source {
+            Source::Layout(l) => {
+                let _ = deadline;
+                f(l)
+            }
+            #[cfg(feature = "online")]
+            Source::Registry(c) => f(&c.until(deadline)),
+        }
     }
 
     fn served_by(&self, r: &Reference) -> String {
@@ -295,7 +409,7 @@ fn open_source(plan: &Plan) -> Result<SourceInfo, Failure> {
     if let Some(dir) = &plan.layout {
         let l = OciLayout::open(dir).map_err(Error::from)?;
         return Ok(SourceInfo {
-            source: Box::new(l),
+            source: Source::Layout(l),
             layout: Some(dir.clone()),
             #[cfg(feature = "online")]
             endpoints: Default::default(),
@@ -313,9 +427,13 @@ fn open_registry(plan: &Plan) -> Result<SourceInfo, Failure> {
         opts.ca_file = plan.ca_file.clone();
     }
     opts.mirrors = plan.mirrors.iter().cloned().collect();
+    opts.connect_timeout = plan.connect_timeout;
+    opts.request_timeout = plan.request_timeout;
+    // Each job has one request in flight: keep that many connections for reuse.
+    opts.idle_connections_per_host = plan.jobs;
     let client = RegistryClient::new(opts).map_err(Error::from)?;
     Ok(SourceInfo {
-        source: Box::new(client),
+        source: Source::Registry(Box::new(client)),
         layout: None,
         endpoints: plan.mirrors.iter().cloned().collect(),
     })
@@ -342,10 +460,12 @@ pub(super) struct AfterPack<'a> {
 }
 
 /// Runs after a pack verified, on the same worker (so its I/O has the verification's
-/// bounded concurrency); an error fails the pack.
+/// bounded concurrency, and its source the pack's deadline); an error fails the pack.
 pub(super) type After<'a> = dyn Fn(AfterPack<'_>) -> Result<(), Error> + Sync + 'a;
 
 pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
+    let started = Instant::now();
+    let run_deadline = Deadline::new(started, DeadlineKind::Run, plan.run_timeout);
     let root = if plan.verify_signature {
         let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
@@ -361,53 +481,33 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     let n = plan.refs.len();
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..n).map(|_| None).collect());
-    let started = Instant::now();
-    let workers = n.clamp(1, limits::MAX_CONCURRENT_PACKS);
+    let workers = n.clamp(1, plan.jobs.max(1));
     let progress = n > 1;
     if progress {
         eprintln!("verifying {n} rule packs ({workers} at a time)");
     }
-    let src = source.as_ref();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(r) = plan.refs.get(i) else { break };
                 let t0 = Instant::now();
-                let outcome = match &root {
-                    Some(verifier) => match pack::verify_pack(src, r, verifier, &plan.third_party, now()) {
-                        Ok(v) => Outcome::Verified(Box::new(v)),
-                        Err(f) => Outcome::Failed(f),
-                    },
-                    None => match oci::resolve_pack(src, r) {
-                        Ok((d, manifest)) => {
-                            eprintln!("warning: {r}@{} is loaded WITHOUT signature verification (verifySignature: false)", d.digest);
-                            Outcome::Unverified { reference: r.clone(), digest: d.digest, manifest: Box::new(manifest) }
-                        }
-                        Err(e) => Outcome::Failed(Box::new(PackFailure {
-                            reference: r.clone(),
-                            digest: None,
-                            tier: Tier::of(r),
-                            error: e.into(),
-                            bundles: Vec::new(),
-                        })),
-                    },
-                };
-                let outcome = match outcome.pack() {
-                    None => outcome,
-                    Some((reference, digest, manifest)) => {
-                        let step = AfterPack { index: i, source: src, reference, digest, manifest };
-                        match after(step) {
-                            Ok(()) => outcome,
-                            Err(error) => Outcome::Failed(Box::new(PackFailure {
-                                reference: reference.clone(),
-                                digest: Some(digest),
-                                tier: Tier::of(reference),
-                                error,
-                                bundles: Vec::new(),
-                            })),
-                        }
-                    }
+                // The pack's own deadline, within the run's; a pack not started when the
+                // run's deadline passes fails without a request.
+                let deadline =
+                    Deadline::new(t0, DeadlineKind::Pack, plan.pack_timeout).earlier(run_deadline);
+                let outcome = if run_deadline.passed() {
+                    Outcome::Failed(Box::new(PackFailure {
+                        reference: r.clone(),
+                        digest: None,
+                        tier: Tier::of(r),
+                        error: Error::from(run_deadline.exceeded(r.registry())),
+                        bundles: Vec::new(),
+                    }))
+                } else {
+                    source.with_deadline(deadline, |src| {
+                        one_pack(src, i, r, root.as_ref(), plan, after)
+                    })
                 };
                 let took = t0.elapsed();
                 if progress || took > Duration::from_secs(2) {
@@ -416,7 +516,11 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
                         Outcome::Unverified { .. } => "resolved (unverified)",
                         Outcome::Failed(_) => "FAILED",
                     };
-                    eprintln!("  [{}/{n}] {r}: {what} in {:.2}s", i + 1, took.as_secs_f64());
+                    eprintln!(
+                        "  [{}/{n}] {r}: {what} in {:.2}s",
+                        i + 1,
+                        took.as_secs_f64()
+                    );
                 }
                 if let Ok(mut v) = slots.lock() {
                     if let Some(slot) = v.get_mut(i) {
@@ -452,6 +556,64 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     Ok(Results { outcomes, source })
 }
 
+/// One pack: verified (or, with `verifySignature: false`, only resolved), then the
+/// `after` step, all through `src`.
+fn one_pack(
+    src: &(dyn ArtifactSource + Sync),
+    index: usize,
+    r: &Reference,
+    verifier: Option<&rulepack_verify::verify::Verifier>,
+    plan: &Plan,
+    after: &After<'_>,
+) -> Outcome {
+    let outcome = match verifier {
+        Some(verifier) => match pack::verify_pack(src, r, verifier, &plan.third_party, now()) {
+            Ok(v) => Outcome::Verified(Box::new(v)),
+            Err(f) => Outcome::Failed(f),
+        },
+        None => match oci::resolve_pack(src, r) {
+            Ok((d, manifest)) => {
+                eprintln!(
+                    "warning: {} is loaded WITHOUT signature verification (verifySignature: false)",
+                    pack::pinned_name(r, &d.digest)
+                );
+                Outcome::Unverified {
+                    reference: r.clone(),
+                    digest: d.digest,
+                    manifest: Box::new(manifest),
+                }
+            }
+            Err(e) => Outcome::Failed(Box::new(PackFailure {
+                reference: r.clone(),
+                digest: None,
+                tier: Tier::of(r),
+                error: e.into(),
+                bundles: Vec::new(),
+            })),
+        },
+    };
+    let Some((reference, digest, manifest)) = outcome.pack() else {
+        return outcome;
+    };
+    let step = AfterPack {
+        index,
+        source: src,
+        reference,
+        digest,
+        manifest,
+    };
+    match after(step) {
+        Ok(()) => outcome,
+        Err(error) => Outcome::Failed(Box::new(PackFailure {
+            reference: reference.clone(),
+            digest: Some(digest),
+            tier: Tier::of(reference),
+            error,
+            bundles: Vec::new(),
+        })),
+    }
+}
+
 fn signer(v: &VerifiedPack) -> (String, String, String) {
     let vv = &v.verified;
     let id = vv
@@ -467,25 +629,87 @@ fn signer(v: &VerifiedPack) -> (String, String, String) {
     (id, iss, at)
 }
 
+/// The longest reason printed on a text result line; the rest is in `--output json`.
+const MAX_REASON_CHARS: usize = 600;
+
+/// For a reference that pins both a tag and a digest: where the tag points now, when
+/// that is not the pinned digest (the digest governs; the tag is only a name). `None`
+/// when the reference pins only one of them, or the tag agrees.
+fn tag_note(
+    src: &SourceInfo,
+    plan: &Plan,
+    r: &Reference,
+    digest: &Digest,
+) -> Option<(Option<Digest>, String)> {
+    let tag = r.tag()?;
+    r.digest()?;
+    let by_tag =
+        Reference::parse(&format!("oci://{}/{}:{tag}", r.registry(), r.repository())).ok()?;
+    // One manifest request, bounded like a pack's network work.
+    let deadline = Deadline::new(Instant::now(), DeadlineKind::Pack, plan.pack_timeout);
+    match src.with_deadline(deadline, |s| s.resolve(&by_tag)) {
+        Ok(d) if d.digest == *digest => None,
+        Ok(d) => Some((
+            Some(d.digest),
+            format!(
+                "tag {tag} now points to {}, not to the pinned digest; the pinned digest {digest} is what was checked",
+                d.digest
+            ),
+        )),
+        Err(e) => Some((
+            None,
+            format!(
+                "tag {tag} could not be resolved (error[{}]); the pinned digest {digest} is what was checked",
+                e.code()
+            ),
+        )),
+    }
+}
+
 /// Prints the per-pack results and the summary. `paths`: where `pull` wrote each pack
-/// (by position; missing or `None`: not written).
+/// (by position; missing or `None`: not written). With `--output json` nothing is
+/// printed here: the packs go into the run's one JSON document, which the CLI prints
+/// with the run's final outcome.
 pub(super) fn report(
     plan: &Plan,
     outcomes: &[Outcome],
     src: &SourceInfo,
     paths: &[Option<PathBuf>],
 ) {
+    let notes: Vec<Option<(Option<Digest>, String)>> = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Verified(v) => tag_note(src, plan, &v.reference, &v.digest),
+            Outcome::Unverified {
+                reference, digest, ..
+            } => tag_note(src, plan, reference, digest),
+            Outcome::Failed(f) => f.digest.and_then(|d| tag_note(src, plan, &f.reference, &d)),
+        })
+        .collect();
     if plan.json {
         let packs: Vec<serde_json::Value> = outcomes
             .iter()
+            .zip(&notes)
             .enumerate()
-            .map(|(i, o)| json_pack(o, src, paths.get(i).and_then(Option::as_deref)))
+            .map(|(i, (o, n))| {
+                let mut v = json_pack(o, src, paths.get(i).and_then(Option::as_deref));
+                if let Some((d, note)) = n {
+                    v["tagDigest"] = serde_json::json!(d.map(|d| d.to_string()));
+                    v["note"] = serde_json::json!(note);
+                }
+                v
+            })
             .collect();
-        println!("{}", serde_json::json!({ "packs": packs }));
+        super::json_packs(packs);
         return;
     }
+    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
     let (mut ok, mut unverified, mut failed) = (0, 0, 0);
-    for o in outcomes {
+    for (o, note) in outcomes.iter().zip(&notes) {
+        let note = note
+            .as_ref()
+            .map(|(_, n)| format!("  note: {n}"))
+            .unwrap_or_default();
         match o {
             Outcome::Verified(v) => {
                 ok += 1;
@@ -496,11 +720,13 @@ pub(super) fn report(
                     None => "",
                 };
                 println!(
-                    "verified    {}@{}  tier={}  signer={id}  issuer={iss}  signed={at} ({how})  from {}",
-                    v.reference,
-                    v.digest,
-                    v.tier.as_str(),
-                    src.served_by(&v.reference)
+                    "{}",
+                    redact(format!(
+                        "verified    {}  tier={}  signer={id}  issuer={iss}  signed={at} ({how})  from {}{note}",
+                        pack::pinned_name(&v.reference, &v.digest),
+                        v.tier.as_str(),
+                        src.served_by(&v.reference)
+                    ))
                 );
             }
             Outcome::Unverified {
@@ -508,23 +734,49 @@ pub(super) fn report(
             } => {
                 unverified += 1;
                 println!(
-                    "UNVERIFIED  {reference}@{digest}  tier={}  signature verification disabled by configuration  from {}",
-                    Tier::of(reference).as_str(),
-                    src.served_by(reference)
+                    "{}",
+                    redact(format!(
+                        "UNVERIFIED  {}  tier={}  signature verification disabled by configuration  from {}{note}",
+                        pack::pinned_name(reference, digest),
+                        Tier::of(reference).as_str(),
+                        src.served_by(reference)
+                    ))
                 );
             }
             Outcome::Failed(f) => {
                 failed += 1;
+                let full = f.to_string();
+                let mut reason = f.summary();
+                if reason.chars().count() > MAX_REASON_CHARS {
+                    reason = reason.chars().take(MAX_REASON_CHARS).collect();
+                    reason.push('…');
+                }
+                if reason != full {
+                    reason.push_str(" (full detail: --output json)");
+                }
                 println!(
-                    "FAILED      {f}  [error[{}], tier={}]",
-                    f.error.code(),
-                    f.tier.as_str()
+                    "{}",
+                    redact(format!(
+                        "FAILED      {reason}  [error[{}], tier={}]{note}",
+                        f.error.code(),
+                        f.tier.as_str()
+                    ))
                 );
             }
         }
     }
+    if outcomes.is_empty() {
+        println!("0 packs: nothing to verify (rulePacks.extras is empty)");
+        return;
+    }
+    let failed_word = if plan.verify_signature {
+        "failed"
+    } else {
+        // With verification off, a pack fails only when it cannot be resolved.
+        "failed to resolve"
+    };
     println!(
-        "{} packs: {ok} verified, {failed} failed{}",
+        "{} packs: {ok} verified, {failed} {failed_word}{}",
         outcomes.len(),
         if unverified > 0 {
             format!(", {unverified} unverified (verification disabled)")
@@ -536,14 +788,15 @@ pub(super) fn report(
 
 pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> serde_json::Value {
     use serde_json::{json, Value};
+    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
     let path = path.map_or(Value::Null, |p| Value::from(p.display().to_string()));
-    match o {
+    let mut v = match o {
         Outcome::Verified(v) => {
             let (id, iss, at) = signer(v);
             json!({
                 "reference": v.reference.to_string(), "digest": v.digest.to_string(),
                 "tier": v.tier.as_str(), "status": "verified", "identity": id, "issuer": iss,
-                "signedAt": at, "source": src.served_by(&v.reference),
+                "signedAt": at, "source": redact(src.served_by(&v.reference)),
                 "bundleDigest": v.bundle_digest.to_string(), "error": Value::Null, "path": path,
             })
         }
@@ -552,18 +805,27 @@ pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> s
         } => json!({
             "reference": reference.to_string(), "digest": digest.to_string(),
             "tier": Tier::of(reference).as_str(), "status": "unverified", "identity": Value::Null,
-            "issuer": Value::Null, "signedAt": Value::Null, "source": src.served_by(reference),
+            "issuer": Value::Null, "signedAt": Value::Null, "source": redact(src.served_by(reference)),
             "bundleDigest": Value::Null, "error": Value::Null, "path": path,
         }),
         Outcome::Failed(f) => json!({
             "reference": f.reference.to_string(), "digest": f.digest.map(|d| d.to_string()),
             "tier": f.tier.as_str(), "status": "failed", "identity": Value::Null, "issuer": Value::Null,
-            "signedAt": Value::Null, "source": src.served_by(&f.reference), "bundleDigest": Value::Null,
-            "error": { "code": f.error.code(), "message": f.to_string(),
-                       "bundles": f.bundles.iter().map(|(d, e)| json!({"bundleDigest": d.to_string(), "code": e.code(), "message": e.to_string()})).collect::<Vec<_>>() },
+            "signedAt": Value::Null, "source": redact(src.served_by(&f.reference)), "bundleDigest": Value::Null,
+            "error": { "code": f.error.code(), "message": redact(f.to_string()),
+                       "bundles": f.bundles.iter().map(|b| json!({
+                           "referrerDigest": b.referrer.to_string(),
+                           "bundleDigest": b.bundle.map(|d| d.to_string()),
+                           "code": b.error.code(), "message": redact(b.error.to_string())})).collect::<Vec<_>>() },
             "path": Value::Null,
         }),
+    };
+    // Set by the report for tag@digest references whose tag points elsewhere.
+    if let Some(m) = v.as_object_mut() {
+        m.insert("tagDigest".into(), Value::Null);
+        m.insert("note".into(), Value::Null);
     }
+    v
 }
 
 /// 0 all verified (or unverified by explicit choice); 1 a verification failed;

@@ -1,6 +1,6 @@
 //! Where the trust root comes from, and the `trust-root update|show` command.
 //!
-//! SPEC §8: by default the Sigstore public-good root obtained through TUF, refreshed
+//! docs/trust-root.md: by default the Sigstore public-good root obtained through TUF, refreshed
 //! online on every run; any failure is fatal (exit 3), never a fallback to an embedded
 //! snapshot. A `trusted_root.json` given explicitly (`--trusted-root`, config
 //! `trustedRoot`) is used as is, with no network access for trust.
@@ -107,10 +107,12 @@ fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
     Ok(LoadedRoot {
         root,
         source: format!(
-            "{repository_url} via TUF (root v{}, trusted_root.json {} bytes)",
-            update.report.root_version, update.target.length
+            "{} via TUF (root v{}, trusted_root.json {} bytes)",
+            rulepack_verify::oci::redact_credentials(&repository_url),
+            update.report.root_version,
+            update.target.length
         ),
-        tuf_report: Some(update.describe()),
+        tuf_report: Some(rulepack_verify::oci::redact_credentials(&update.describe()).into_owned()),
     })
 }
 

@@ -1,4 +1,5 @@
-//! `verify-bundle`: the sigstore-conformance client protocol (SPEC §7).
+//! `verify-bundle`: the sigstore-conformance client protocol (sigstore-conformance
+//! `docs/cli_protocol.md`).
 
 use super::trust::{self, TrustArgs, TRUST_OPTIONS};
 use super::{now, read_file, Args, Failure, UsageError};
@@ -83,7 +84,8 @@ fn policy_from_args(a: &Args) -> Result<VerificationPolicy, Failure> {
     )]))
 }
 
-/// `sha256:<hex>` is a digest (SPEC §7); anything else is a path to the artifact.
+/// `sha256:<hex>` is a digest (sigstore-conformance `docs/cli_protocol.md`: "FILE_OR_DIGEST");
+/// anything else is a path to the artifact.
 fn artifact_digests(target: &str) -> Result<ArtifactDigests, Failure> {
     if let Some(hex) = target.strip_prefix("sha256:") {
         return ArtifactDigests::parse(target).ok_or_else(|| {

@@ -22,8 +22,8 @@ pub enum ConfigError {
     TooLarge {
         /// The limit.
         limit: usize,
-        /// What was counted.
-        what: &'static str,
+        /// What was counted (names the list, e.g. `entries in rulePacks.extras`).
+        what: String,
     },
     /// The document nests deeper than allowed.
     TooDeep {
@@ -47,6 +47,8 @@ pub enum ConfigError {
         path: String,
         /// The key.
         key: String,
+        /// 1-based line of the second occurrence.
+        line: usize,
     },
     /// A value has the wrong type.
     WrongType {
@@ -54,8 +56,8 @@ pub enum ConfigError {
         path: String,
         /// What it must be.
         expected: &'static str,
-        /// What it is.
-        found: &'static str,
+        /// What it is (with a short quote of a scalar's value).
+        found: String,
         /// 1-based line.
         line: usize,
     },
@@ -147,7 +149,10 @@ impl fmt::Display for ConfigError {
                     allowed.join(", ")
                 )
             }
-            Self::DuplicateKey { path, key } => write!(f, "key {key:?} appears twice in {path}"),
+            Self::DuplicateKey { path, key, line } => write!(
+                f,
+                "key {key:?} appears twice in {path} (again at line {line}); a YAML mapping's keys must be unique"
+            ),
             Self::WrongType {
                 path,
                 expected,
@@ -172,6 +177,8 @@ impl fmt::Display for ConfigError {
                 write!(f, "rulePacks.extras[{index}] {reference:?} is not a valid oci:// reference: {reason}")
             }
             Self::Mirror { registry, reason } => {
+                // A mirror URL may carry credentials (`https://user:password@host`).
+                let reason = crate::oci::redact_credentials(reason);
                 write!(f, "rulePacks.mirrors.{registry}: {reason}")
             }
             Self::Path { path, reason } => write!(f, "{path}: {reason}"),

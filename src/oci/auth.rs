@@ -234,13 +234,40 @@ struct TokenResponse {
 }
 
 /// token.md "Token Response Fields": `token`, or the OAuth2 alias `access_token`.
+/// It is sent back as `Authorization: Bearer <token>`, so it must be an RFC 6750 §2.1
+/// `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. Anything
+/// else (a CR or LF above all, which would end the header line) is a bad answer from
+/// the token service, not something to send.
 pub(crate) fn parse_token(bytes: &[u8]) -> Result<String, String> {
     let t: TokenResponse = serde_json::from_slice(bytes)
         .map_err(|e| format!("the token response is not valid: {e}"))?;
-    t.token
+    let token = t
+        .token
         .filter(|s| !s.is_empty())
         .or(t.access_token.filter(|s| !s.is_empty()))
-        .ok_or_else(|| "the token response has no token".to_owned())
+        .ok_or_else(|| "the token response has no token".to_owned())?;
+    if !is_b64token(&token) {
+        // The token itself is a secret: say what is wrong, never echo it.
+        return Err(format!(
+            "the token service returned a token of {} bytes that cannot be sent as a Bearer credential (RFC 6750 §2.1 allows letters, digits, - . _ ~ + / and trailing =){}",
+            token.len(),
+            if token.contains(['\r', '\n']) {
+                "; it contains a line break"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(token)
+}
+
+/// RFC 6750 §2.1 `b64token`.
+fn is_b64token(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]
@@ -322,5 +349,22 @@ mod tests {
         assert_eq!(parse_token(br#"{"access_token":"xyz"}"#).unwrap(), "xyz");
         assert!(parse_token(br#"{"token":""}"#).is_err());
         assert!(parse_token(b"<html>").is_err());
+        // JWTs and base64 tokens pass; header-breaking or non-b64token ones do not.
+        assert_eq!(
+            parse_token(br#"{"token":"eyJh.eyJz-_~+/.c2ln=="}"#).unwrap(),
+            "eyJh.eyJz-_~+/.c2ln=="
+        );
+        for bad in [
+            r#"{"token":"abc\r\nX-Injected: 1"}"#,
+            r#"{"token":"abc\n"}"#,
+            r#"{"token":"a b"}"#,
+            r#"{"token":"a=b"}"#,
+            r#"{"token":"==="}"#,
+            r#"{"access_token":"tok\u0000"}"#,
+        ] {
+            let e = parse_token(bad.as_bytes()).unwrap_err();
+            assert!(e.contains("RFC 6750"), "{bad}: {e}");
+            assert!(!e.contains("Injected") && !e.contains("abc"), "{e}");
+        }
     }
 }

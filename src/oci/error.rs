@@ -126,6 +126,15 @@ pub enum RegistryError {
         /// The whole-request timeout, in seconds.
         seconds: u64,
     },
+    /// The pack's or the run's deadline passed before the registry's work was done.
+    DeadlineExceeded {
+        /// The registry endpoint (host[:port]) being waited for.
+        registry: String,
+        /// Which deadline: the pack's or the run's.
+        kind: DeadlineKind,
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
     /// The client configuration is unusable (CA file, proxy, endpoint override).
     ClientConfig {
         /// What is wrong.
@@ -330,11 +339,24 @@ pub enum RegistryError {
     },
 }
 
+/// Which deadline passed (see `docs/` on `rulePacks.timeouts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadlineKind {
+    /// One pack's deadline (`rulePacks.timeouts.pack`, `--pack-timeout`).
+    Pack,
+    /// The whole run's deadline (`rulePacks.timeouts.run`, `--run-timeout`).
+    Run,
+}
+
 impl RegistryError {
-    /// Whether the registry could not be reached at all (network failure or timeout),
-    /// as opposed to answering with something wrong. The CLI exits 3 for these.
+    /// Whether the registry could not be reached at all (network failure, timeout, or
+    /// a deadline that passed while waiting for it), as opposed to answering with
+    /// something wrong. The CLI exits 3 for these.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Self::Network { .. } | Self::Timeout { .. })
+        matches!(
+            self,
+            Self::Network { .. } | Self::Timeout { .. } | Self::DeadlineExceeded { .. }
+        )
     }
 
     /// Stable machine-readable code, `registry.*`.
@@ -342,6 +364,7 @@ impl RegistryError {
         match self {
             Self::Network { .. } => "registry.network",
             Self::Timeout { .. } => "registry.timeout",
+            Self::DeadlineExceeded { .. } => "registry.deadline-exceeded",
             Self::ClientConfig { .. } => "registry.client-config",
             Self::InsecureNotAllowed { .. } => "registry.insecure-not-allowed",
             Self::Unauthorized { .. } => "registry.unauthorized",
@@ -383,6 +406,14 @@ impl fmt::Display for RegistryError {
             Self::Timeout { registry, seconds } => write!(
                 f,
                 "registry {registry} did not answer within {seconds} s"
+            ),
+            Self::DeadlineExceeded { registry, kind: DeadlineKind::Pack, seconds } => write!(
+                f,
+                "the rule pack's deadline of {seconds} s passed while waiting for registry {registry} (rulePacks.timeouts.pack, --pack-timeout)"
+            ),
+            Self::DeadlineExceeded { registry, kind: DeadlineKind::Run, seconds } => write!(
+                f,
+                "the run's deadline of {seconds} s passed before this pack's work with registry {registry} was done (rulePacks.timeouts.run, --run-timeout)"
             ),
             Self::ClientConfig { detail } => {
                 write!(f, "the registry client configuration is unusable: {detail}")

@@ -12,10 +12,11 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::auth::{self, Challenge, Credentials};
+use super::deadline::Deadline;
 use super::error::RegistryError;
 use super::manifest::{
     bare_media_type, is_index_type, parse_manifest, Descriptor, Manifest, MANIFEST_ACCEPT,
@@ -24,8 +25,9 @@ use super::manifest::{
 use super::reference::{split_host_port, Digest, Reference};
 use super::{fallback_tag, filter_artifact_type, ArtifactSource};
 use crate::limits::{
-    HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS, MAX_MANIFEST_BYTES,
-    MAX_REFERRERS, MAX_REFERRER_PAGES, MAX_SMALL_HTTP_BODY_BYTES,
+    DEFAULT_JOBS, FIRST_CONTACT_WAIT_MS, HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS,
+    HTTP_RETRY_BACKOFF_MS, MAX_HTTP_REDIRECTS, MAX_HTTP_RETRIES, MAX_MANIFEST_BYTES, MAX_REFERRERS,
+    MAX_REFERRER_PAGES, MAX_RETRY_AFTER_SECS, MAX_SMALL_HTTP_BODY_BYTES,
 };
 
 /// How the registry client connects and authenticates.
@@ -46,8 +48,17 @@ pub struct ClientOptions {
     pub use_env_proxy: bool,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
-    /// Whole-request timeout (connect, send, headers and body).
+    /// Whole-request timeout (connect, send, headers and body), per request and per
+    /// redirect hop; cut to the time left when a [`Deadline`] applies.
     pub request_timeout: Duration,
+    /// How long a request waits for the registry's first answer (sent by another
+    /// request, it tells how the registry authenticates) or for a token another
+    /// request is fetching, before it goes ahead on its own. A registry that does not
+    /// answer holds nobody up for longer than this.
+    pub first_contact_wait: Duration,
+    /// Idle connections kept per host for reuse. Connections in use are bounded by the
+    /// caller's concurrency (one request in flight per job).
+    pub idle_connections_per_host: usize,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +72,8 @@ impl Default for ClientOptions {
             use_env_proxy: false,
             connect_timeout: Duration::from_secs(HTTP_CONNECT_TIMEOUT_SECS),
             request_timeout: Duration::from_secs(HTTP_REQUEST_TIMEOUT_SECS),
+            first_contact_wait: Duration::from_millis(FIRST_CONTACT_WAIT_MS),
+            idle_connections_per_host: DEFAULT_JOBS,
         }
     }
 }
@@ -205,23 +218,192 @@ const KEPT_HEADERS: [&str; 7] = [
     "location",
 ];
 
+/// Work done once per key by the first caller (the leader); the others wait for its
+/// result, but at most their patience, then do the work themselves. So concurrent packs
+/// share one challenge per registry and one token per scope, and a leader whose
+/// request stalls holds nobody up for longer than the patience.
+struct Flights<V> {
+    slots: Mutex<HashMap<String, Slot<V>>>,
+    changed: Condvar,
+}
+
+enum Slot<V> {
+    Running,
+    Ready(V),
+}
+
+/// What a caller of [`Flights::join`] does next.
+enum Turn<'a, V> {
+    /// The result is known.
+    Ready(V),
+    /// Do the work and [`Leading::finish`] with its result (dropping the guard without
+    /// a result lets the next caller lead).
+    Lead(Leading<'a, V>),
+    /// The leader is taking too long: do the work without waiting further.
+    Alone,
+}
+
+struct Leading<'a, V> {
+    flights: &'a Flights<V>,
+    key: String,
+}
+
+impl<V: Clone + PartialEq> Flights<V> {
+    fn new() -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot<V>>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        match self.lock().get(key) {
+            Some(Slot::Ready(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Records a result (whoever found it) and wakes the waiters.
+    fn set(&self, key: &str, v: V) {
+        self.lock().insert(key.to_owned(), Slot::Ready(v));
+        self.changed.notify_all();
+    }
+
+    /// Records a result unless one is known already.
+    fn set_if_unknown(&self, key: &str, v: V) {
+        let mut slots = self.lock();
+        if !matches!(slots.get(key), Some(Slot::Ready(_))) {
+            slots.insert(key.to_owned(), Slot::Ready(v));
+            drop(slots);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Forgets a result that turned out to be stale (a token the registry rejected).
+    fn forget(&self, key: &str, stale: &V) {
+        let mut slots = self.lock();
+        if matches!(slots.get(key), Some(Slot::Ready(v)) if v == stale) {
+            slots.remove(key);
+        }
+    }
+
+    /// The known result, or the lead, or (after `patience`) leave to do it alone.
+    /// `Err` when the deadline passes while waiting.
+    fn join(
+        &self,
+        key: &str,
+        patience: Duration,
+        dl: Option<Deadline>,
+    ) -> Result<Turn<'_, V>, Deadline> {
+        let give_up = Instant::now().checked_add(patience);
+        let mut slots = self.lock();
+        loop {
+            match slots.get(key) {
+                Some(Slot::Ready(v)) => return Ok(Turn::Ready(v.clone())),
+                None => {
+                    slots.insert(key.to_owned(), Slot::Running);
+                    return Ok(Turn::Lead(Leading {
+                        flights: self,
+                        key: key.to_owned(),
+                    }));
+                }
+                Some(Slot::Running) => {}
+            }
+            let now = Instant::now();
+            if let Some(d) = dl.filter(|d| now >= d.at()) {
+                return Err(d);
+            }
+            let until = match (give_up, dl) {
+                (Some(g), Some(d)) => g.min(d.at()),
+                (Some(g), None) => g,
+                (None, Some(d)) => d.at(),
+                (None, None) => return Ok(Turn::Alone),
+            };
+            if now >= until {
+                return Ok(Turn::Alone);
+            }
+            slots = self
+                .changed
+                .wait_timeout(slots, until.saturating_duration_since(now))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+impl<V> Leading<'_, V> {
+    fn finish(self, v: V) {
+        let mut slots = self
+            .flights
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slots.insert(self.key.clone(), Slot::Ready(v));
+        drop(slots);
+        self.flights.changed.notify_all();
+    }
+}
+
+impl<V> Drop for Leading<'_, V> {
+    /// A leader that failed (or returned early) leaves no result: the next caller leads.
+    fn drop(&mut self) {
+        let mut slots = self
+            .flights
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if matches!(slots.get(&self.key), Some(Slot::Running)) {
+            slots.remove(&self.key);
+        }
+        drop(slots);
+        self.flights.changed.notify_all();
+    }
+}
+
+/// What is known of an origin's liveness.
+#[derive(Default)]
+struct Health {
+    /// When it last answered anything.
+    last_answer: Option<Instant>,
+    /// Set when a request got no answer and nothing else was answered meanwhile
+    /// either: for one request timeout from then, later requests fail at once with
+    /// this error instead of each waiting for its own timeout.
+    down: Option<(RegistryError, Instant)>,
+}
+
+/// The registry endpoint a request belongs to (credentials go only to its origin) and
+/// the deadline it runs under.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    endpoint: &'a Url,
+    registry: &'a str,
+    dl: Option<Deadline>,
+}
+
 /// An OCI distribution client (OCI 1.1 referrers with tag fallback, token auth).
+///
+/// Safe to share between threads; one client serves a whole run. Concurrent requests
+/// to a registry share its first challenge and each scope's token, without waiting
+/// for a stalled request for longer than [`ClientOptions::first_contact_wait`].
 pub struct RegistryClient {
     agent: ureq::Agent,
     opts: ClientOptions,
     creds: Credentials,
-    /// One token per (endpoint origin, scope), reused for the whole run.
-    tokens: Mutex<HashMap<(String, String), String>>,
+    /// One token per (endpoint origin, scope), reused for the whole run; fetched once
+    /// by concurrent requests.
+    tokens: Flights<String>,
     /// Endpoint origins that asked for Basic auth.
     basic: Mutex<HashSet<String>>,
-    /// Endpoint origins that have answered: with the Bearer challenge (scope dropped)
-    /// whose realm gave a token, else `None`. A known realm is asked for another
-    /// repository's token directly, without a 401 round trip first.
-    origins: Mutex<HashMap<String, Option<Challenge>>>,
-    /// One lock per endpoint origin, held while that origin's first answer or a
-    /// scope's first token is awaited: concurrent packs then cost one challenge per
-    /// registry and one token per scope, not one of each per worker.
-    gates: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// How each endpoint origin answered a request without credentials: with a
+    /// challenge (scope dropped), else `None`. A known Bearer realm is asked for
+    /// another repository's token directly, without a 401 round trip first.
+    contact: Flights<Option<Challenge>>,
+    /// Liveness per origin (endpoints, token realms, redirect targets).
+    health: Mutex<HashMap<String, Health>>,
 }
 
 impl core::fmt::Debug for RegistryClient {
@@ -274,6 +456,8 @@ impl RegistryClient {
         };
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
+            .max_idle_connections_per_host(opts.idle_connections_per_host.max(1))
+            .max_idle_connections(opts.idle_connections_per_host.max(1).saturating_mul(4))
             .proxy(proxy)
             .http_status_as_error(false)
             .max_redirects(0)
@@ -306,10 +490,10 @@ impl RegistryClient {
             agent: ureq::Agent::new_with_config(config),
             opts,
             creds,
-            tokens: Mutex::new(HashMap::new()),
+            tokens: Flights::new(),
             basic: Mutex::new(HashSet::new()),
-            origins: Mutex::new(HashMap::new()),
-            gates: Mutex::new(HashMap::new()),
+            contact: Flights::new(),
+            health: Mutex::new(HashMap::new()),
         })
     }
 
@@ -348,22 +532,45 @@ impl RegistryClient {
         format!("repository:{}:pull", r.repository())
     }
 
-    fn lock_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    /// The token cache key of `scope` at `endpoint`.
+    fn token_key(endpoint: &Url, scope: &str) -> String {
+        format!("{} {scope}", endpoint.origin_key())
     }
 
-    fn lock_origins(&self) -> MutexGuard<'_, HashMap<String, Option<Challenge>>> {
-        self.origins.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock_health(&self) -> MutexGuard<'_, HashMap<String, Health>> {
+        self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// What is known of how `origin` authenticates: `None` before its first answer.
-    fn origin_state(&self, origin: &str) -> Option<Option<Challenge>> {
-        self.lock_origins().get(origin).cloned()
+    /// The error that marked `origin` down, if it is (still: the mark lasts one
+    /// request timeout, so a long-lived client tries again later).
+    fn down(&self, origin: &str) -> Option<RegistryError> {
+        let mut health = self.lock_health();
+        let h = health.get_mut(origin)?;
+        match &h.down {
+            Some((e, at)) if at.elapsed() < self.opts.request_timeout => Some(e.clone()),
+            Some(_) => {
+                h.down = None;
+                None
+            }
+            None => None,
+        }
     }
 
-    fn gate(&self, origin: &str) -> Arc<Mutex<()>> {
-        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
-        gates.entry(origin.to_owned()).or_default().clone()
+    fn answered(&self, origin: &str) {
+        self.lock_health()
+            .entry(origin.to_owned())
+            .or_default()
+            .last_answer = Some(Instant::now());
+    }
+
+    /// A request sent at `sent` got no answer: `origin` is down unless it answered
+    /// something else since (then only this request was unlucky).
+    fn no_answer(&self, origin: &str, sent: Instant, e: &RegistryError) {
+        let mut health = self.lock_health();
+        let h = health.entry(origin.to_owned()).or_default();
+        if h.down.is_none() && h.last_answer.is_none_or(|t| t < sent) {
+            h.down = Some((e.clone(), Instant::now()));
+        }
     }
 
     fn lock_basic(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -372,8 +579,7 @@ impl RegistryClient {
 
     /// The `Authorization` value for the endpoint, if any is known.
     fn auth_header(&self, r: &Reference, endpoint: &Url) -> Option<String> {
-        let key = (endpoint.origin_key(), Self::scope(r));
-        if let Some(t) = self.lock_tokens().get(&key) {
+        if let Some(t) = self.tokens.get(&Self::token_key(endpoint, &Self::scope(r))) {
             return Some(format!("Bearer {t}"));
         }
         if self.lock_basic().contains(&endpoint.origin_key()) {
@@ -404,12 +610,35 @@ impl RegistryClient {
         }
     }
 
-    fn transport_error(&self, url: &Url, e: ureq::Error) -> RegistryError {
+    /// A transport error as a registry error. `cut` tells which of the request's
+    /// timeouts (global, connect) were shortened to the deadline: when one of those
+    /// fires, the deadline is what passed.
+    fn transport_error(
+        &self,
+        url: &Url,
+        e: ureq::Error,
+        dl: Option<Deadline>,
+        (cut, connect_cut): (bool, bool),
+    ) -> RegistryError {
         match e {
-            ureq::Error::Timeout(_) => RegistryError::Timeout {
-                registry: url.authority.clone(),
-                seconds: self.opts.request_timeout.as_secs().max(1),
-            },
+            ureq::Error::Timeout(t) => {
+                let connect = t == ureq::Timeout::Connect;
+                match dl {
+                    Some(d) if (connect && connect_cut) || (!connect && cut) => {
+                        d.exceeded(&url.authority)
+                    }
+                    _ => RegistryError::Timeout {
+                        registry: url.authority.clone(),
+                        seconds: if connect {
+                            self.opts.connect_timeout
+                        } else {
+                            self.opts.request_timeout
+                        }
+                        .as_secs()
+                        .max(1),
+                    },
+                }
+            }
             ureq::Error::BodyExceedsLimit(n) => RegistryError::TooLarge {
                 what: format!("the response from {url}"),
                 limit: n,
@@ -421,17 +650,45 @@ impl RegistryClient {
         }
     }
 
+    /// The timeouts of one request: the configured ones, cut to the time left before
+    /// the deadline (and whether they were cut). `Err` once the deadline has passed.
+    fn timeouts(
+        &self,
+        url: &Url,
+        dl: Option<Deadline>,
+    ) -> Result<(Duration, Duration, (bool, bool)), RegistryError> {
+        let (total, connect) = (self.opts.request_timeout, self.opts.connect_timeout);
+        let Some(d) = dl else {
+            return Ok((total, connect, (false, false)));
+        };
+        let left = d.left();
+        if left.is_zero() {
+            return Err(d.exceeded(&url.authority));
+        }
+        Ok((
+            total.min(left),
+            connect.min(left),
+            (left < total, left < connect),
+        ))
+    }
+
     /// One request, following redirects by hand. `Authorization` goes only to the
-    /// endpoint's origin.
+    /// endpoint's origin. Each hop gets the request timeout, cut to the deadline; an
+    /// origin marked down (see [`Health`]) fails at once.
     fn send(
         &self,
         method: &str,
         start: Url,
-        (endpoint, registry): (&Url, &str),
+        t: Target<'_>,
         accept: Option<&str>,
         auth: Option<&str>,
         max: u64,
     ) -> Result<Fetched, RegistryError> {
+        let Target {
+            endpoint,
+            registry,
+            dl,
+        } = t;
         let mut url = start;
         let mut redirects = 0u32;
         loop {
@@ -440,6 +697,11 @@ impl RegistryClient {
                     url: url.to_string(),
                 });
             }
+            let origin = url.origin_key();
+            if let Some(e) = self.down(&origin) {
+                return Err(e);
+            }
+            let (total, connect, cut) = self.timeouts(&url, dl)?;
             let text = url.to_string();
             let mut req = match method {
                 "HEAD" => self.agent.head(&text),
@@ -451,11 +713,41 @@ impl RegistryClient {
             // SPEC §9: "Authorization is never sent to a host other than the one that
             // issued the challenge": origin = scheme, host and port.
             if let Some(a) = auth {
-                if url.origin_key() == endpoint.origin_key() {
+                if origin == endpoint.origin_key() {
                     req = req.header("Authorization", a);
                 }
             }
-            let resp = req.call().map_err(|e| self.transport_error(&url, e))?;
+            let req = req
+                .config()
+                .timeout_global(Some(total))
+                .timeout_connect(Some(connect))
+                .build();
+            let sent = Instant::now();
+            let resp = match req.call() {
+                Ok(resp) => {
+                    self.answered(&origin);
+                    resp
+                }
+                Err(e) => {
+                    // No answer at all: no connection, no TLS session, nothing read in
+                    // time (not a request that could not be built, nor a garbled answer).
+                    let silent = matches!(
+                        e,
+                        ureq::Error::Timeout(_)
+                            | ureq::Error::Io(_)
+                            | ureq::Error::HostNotFound
+                            | ureq::Error::ConnectionFailed
+                            | ureq::Error::Tls(_)
+                            | ureq::Error::Rustls(_)
+                    );
+                    let err = self.transport_error(&url, e, dl, cut);
+                    // A deadline cutting the request short says nothing about the host.
+                    if silent && !matches!(err, RegistryError::DeadlineExceeded { .. }) {
+                        self.no_answer(&origin, sent, &err);
+                    }
+                    return Err(err);
+                }
+            };
             let status = resp.status().as_u16();
             let mut headers = HashMap::new();
             for name in KEPT_HEADERS {
@@ -500,7 +792,7 @@ impl RegistryClient {
                     .read_to_end(&mut body)
                     .map_err(|e| match e.into_inner() {
                         Some(inner) => match inner.downcast::<ureq::Error>() {
-                            Ok(ue) => self.transport_error(&url, *ue),
+                            Ok(ue) => self.transport_error(&url, *ue, dl, cut),
                             Err(other) => RegistryError::Network {
                                 registry: url.authority.clone(),
                                 detail: other.to_string(),
@@ -527,6 +819,43 @@ impl RegistryClient {
         }
     }
 
+    /// [`Self::send`], retried when the answer is 429 or 503 (every request here is an
+    /// idempotent GET or HEAD; RFC 9110 §9.2.2): at most [`MAX_HTTP_RETRIES`] times,
+    /// after `Retry-After` (RFC 9110 §10.2.3) when it asks for at most
+    /// [`MAX_RETRY_AFTER_SECS`], else after a short backoff, and only when the wait
+    /// ends before the deadline. Otherwise the 429/503 answer itself is returned.
+    fn send_retrying(
+        &self,
+        method: &str,
+        start: &Url,
+        t: Target<'_>,
+        accept: Option<&str>,
+        auth: Option<&str>,
+        max: u64,
+    ) -> Result<Fetched, RegistryError> {
+        let mut attempt = 0u32;
+        loop {
+            let f = self.send(method, start.clone(), t, accept, auth, max)?;
+            if !matches!(f.status, 429 | 503) || attempt >= MAX_HTTP_RETRIES {
+                return Ok(f);
+            }
+            let backoff = Duration::from_millis(
+                HTTP_RETRY_BACKOFF_MS.saturating_mul(1u64 << attempt.min(16)),
+            );
+            let wait = match f.header("retry-after") {
+                Some(v) => retry_after(v, unix_now()).unwrap_or(backoff),
+                None => backoff,
+            };
+            if wait > Duration::from_secs(MAX_RETRY_AFTER_SECS)
+                || t.dl.is_some_and(|d| d.left() <= wait)
+            {
+                return Ok(f);
+            }
+            std::thread::sleep(wait);
+            attempt = attempt.saturating_add(1);
+        }
+    }
+
     /// GET/HEAD `path` (or an absolute URL on a later page) on `r`'s registry with
     /// the token flow; 401/403/429 become errors, every other status is returned.
     fn request(
@@ -536,6 +865,7 @@ impl RegistryClient {
         target: Result<&str, Url>,
         accept: Option<&str>,
         max: u64,
+        dl: Option<Deadline>,
     ) -> Result<Fetched, RegistryError> {
         let endpoint = self.endpoint_url(r)?;
         let url = match target {
@@ -548,21 +878,29 @@ impl RegistryClient {
         };
         let scope = Self::scope(r);
         let origin = endpoint.origin_key();
+        let t = Target {
+            endpoint: &endpoint,
+            registry: r.registry(),
+            dl,
+        };
         let mut auth = self.auth_header(r, &endpoint);
-        // With nothing to send yet, one request per origin at a time: the first finds
-        // out how the origin authenticates (and keeps the gate until it has answered);
-        // later ones fetch their scope's token from the known realm, once.
-        let gate = self.gate(&origin);
+        // With nothing to send yet, the first request to an origin finds out how it
+        // authenticates; concurrent ones wait for that answer (not for the rest of
+        // that request), at most `first_contact_wait`, then go ahead on their own.
         let mut _first_contact = None;
-        if auth.is_none() && self.origin_state(&origin) != Some(None) {
-            let held = gate.lock().unwrap_or_else(PoisonError::into_inner);
-            auth = self.auth_header(r, &endpoint);
-            match (auth.is_some(), self.origin_state(&origin)) {
-                (true, _) | (false, Some(None)) => {}
+        if auth.is_none() {
+            let patience = self.opts.first_contact_wait;
+            match self
+                .contact
+                .join(&origin, patience, dl)
+                .map_err(|d| d.exceeded(&endpoint.authority))?
+            {
+                Turn::Lead(lead) => _first_contact = Some(lead),
+                Turn::Alone | Turn::Ready(None) => {}
                 // token.md: the realm and service come from the registry's challenge;
                 // the scope is this request's `repository:<name>:pull`.
-                (false, Some(Some(challenge))) => {
-                    auth = match self.authenticate(r, &endpoint, &challenge, &scope) {
+                Turn::Ready(Some(challenge)) => {
+                    auth = match self.authenticate(r, &endpoint, &challenge, &scope, dl, None) {
                         Ok(a) => Some(a),
                         // The realm refused this scope: the registry's own challenge
                         // (below) decides.
@@ -570,19 +908,11 @@ impl RegistryClient {
                         Err(e) => return Err(e),
                     };
                 }
-                (false, None) => _first_contact = Some(held),
             }
         }
         let mut tried_auth = false;
         loop {
-            let f = self.send(
-                method,
-                url.clone(),
-                (&endpoint, r.registry()),
-                accept,
-                auth.as_deref(),
-                max,
-            )?;
+            let f = self.send_retrying(method, &url, t, accept, auth.as_deref(), max)?;
             let denied = || RegistryError::Unauthorized {
                 registry: r.registry().to_owned(),
                 repository: r.repository().to_owned(),
@@ -597,7 +927,7 @@ impl RegistryClient {
                     // Only the registry endpoint may ask for credentials: a 401 from a
                     // redirect target or another host's pagination link must not make
                     // us send the registry's credentials to a token realm it names.
-                    if f.url.origin_key() != endpoint.origin_key() {
+                    if f.url.origin_key() != origin {
                         return Err(denied());
                     }
                     // token.md: the 401 carries the challenge.
@@ -605,17 +935,25 @@ impl RegistryClient {
                         .header("www-authenticate")
                         .and_then(auth::parse_challenge)
                         .ok_or_else(denied)?;
-                    auth = Some(self.authenticate(r, &endpoint, &challenge, &scope)?);
-                    if let Challenge::Bearer { realm, service, .. } = challenge {
-                        self.lock_origins().insert(
-                            origin.clone(),
-                            Some(Challenge::Bearer {
-                                realm,
-                                service,
-                                scope: None,
-                            }),
-                        );
-                    }
+                    // How the origin authenticates is known now: waiting requests go on
+                    // (each to its own scope's token) while this one gets its token.
+                    let known = match &challenge {
+                        Challenge::Bearer { realm, service, .. } => Challenge::Bearer {
+                            realm: realm.clone(),
+                            service: service.clone(),
+                            scope: None,
+                        },
+                        Challenge::Basic => Challenge::Basic,
+                    };
+                    self.contact.set(&origin, Some(known));
+                    auth = Some(self.authenticate(
+                        r,
+                        &endpoint,
+                        &challenge,
+                        &scope,
+                        dl,
+                        auth.as_deref(),
+                    )?);
                 }
                 403 => {
                     return Err(RegistryError::Forbidden {
@@ -637,7 +975,7 @@ impl RegistryClient {
                     // Only the endpoint itself, answering without credentials, shows
                     // that it needs none (not a redirect target or a pagination host).
                     if auth.is_none() && f.url.origin_key() == origin {
-                        self.lock_origins().entry(origin).or_insert(None);
+                        self.contact.set_if_unknown(&origin, None);
                     }
                     return Ok(f);
                 }
@@ -646,13 +984,17 @@ impl RegistryClient {
     }
 
     /// Answers a challenge: Basic with the configured credentials, or Bearer through
-    /// the token service (anonymous when there are no credentials).
+    /// the token service (anonymous when there are no credentials). A scope's token is
+    /// fetched once for concurrent requests; `rejected` is an `Authorization` value
+    /// the registry just refused, which is not reused.
     fn authenticate(
         &self,
         r: &Reference,
         endpoint: &Url,
         challenge: &Challenge,
         scope: &str,
+        dl: Option<Deadline>,
+        rejected: Option<&str>,
     ) -> Result<String, RegistryError> {
         let creds = self.credentials_for(r, endpoint);
         let served_by = self.served_by(r, endpoint);
@@ -661,76 +1003,87 @@ impl RegistryClient {
             repository: r.repository().to_owned(),
             scope: scope.to_owned(),
         };
-        match challenge {
+        let (realm, service, ch_scope) = match challenge {
             Challenge::Basic => {
                 let c = creds.ok_or_else(unauthorized)?;
                 self.lock_basic().insert(endpoint.origin_key());
-                Ok(c.header())
+                return Ok(c.header());
             }
             Challenge::Bearer {
                 realm,
                 service,
-                scope: ch_scope,
-            } => {
-                let auth_failed = |detail: String| RegistryError::AuthFailed {
-                    registry: r.registry().to_owned(),
-                    detail,
-                };
-                let realm_url = Url::parse(realm).ok_or_else(|| {
-                    auth_failed(format!("the token realm {realm:?} is not a URL"))
-                })?;
-                // The realm receives the registry's Basic credentials, so it must be
-                // HTTPS unless it is the (explicitly insecure) registry itself.
-                if !self.http_allowed(&realm_url, endpoint, r.registry()) {
-                    return Err(RegistryError::InsecureNotAllowed {
-                        url: realm_url.to_string(),
-                    });
-                }
-                let use_scope = ch_scope.as_deref().unwrap_or(scope);
-                let mut q = vec![format!("scope={}", query_escape(use_scope))];
-                if let Some(s) = service {
-                    q.push(format!("service={}", query_escape(s)));
-                }
-                let sep = if realm_url.path.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
-                let token_url = Url {
-                    path: format!("{}{sep}{}", realm_url.path, q.join("&")),
-                    ..realm_url.clone()
-                };
-                let cap = u64::try_from(MAX_SMALL_HTTP_BODY_BYTES).unwrap_or(u64::MAX);
-                let basic = creds.map(auth::BasicCredentials::header);
-                // Credentials go to the realm's origin only (send() checks origins).
-                let f = self.send(
-                    "GET",
-                    token_url,
-                    (&realm_url, r.registry()),
-                    None,
-                    basic.as_deref(),
-                    cap,
-                )?;
-                match f.status {
-                    200 => {}
-                    401 | 403 => return Err(unauthorized()),
-                    429 => {
-                        return Err(RegistryError::RateLimited {
-                            registry: r.registry().to_owned(),
-                            repository: r.repository().to_owned(),
-                            retry_after: f
-                                .header("retry-after")
-                                .map(|s| s.chars().take(64).collect()),
-                        })
-                    }
-                    s => return Err(auth_failed(format!("the token service answered HTTP {s}"))),
-                }
-                let token = auth::parse_token(&f.body).map_err(auth_failed)?;
-                self.lock_tokens()
-                    .insert((endpoint.origin_key(), scope.to_owned()), token.clone());
-                Ok(format!("Bearer {token}"))
-            }
+                scope,
+            } => (realm, service, scope),
+        };
+        let key = Self::token_key(endpoint, scope);
+        if let Some(stale) = rejected.and_then(|a| a.strip_prefix("Bearer ")) {
+            self.tokens.forget(&key, &stale.to_owned());
         }
+        let lead = match self
+            .tokens
+            .join(&key, self.opts.first_contact_wait, dl)
+            .map_err(|d| d.exceeded(&endpoint.authority))?
+        {
+            Turn::Ready(token) => return Ok(format!("Bearer {token}")),
+            Turn::Lead(lead) => Some(lead),
+            Turn::Alone => None,
+        };
+        let auth_failed = |detail: String| RegistryError::AuthFailed {
+            registry: r.registry().to_owned(),
+            detail,
+        };
+        let realm_url = Url::parse(realm)
+            .ok_or_else(|| auth_failed(format!("the token realm {realm:?} is not a URL")))?;
+        // The realm receives the registry's Basic credentials, so it must be HTTPS
+        // unless it is the (explicitly insecure) registry itself.
+        if !self.http_allowed(&realm_url, endpoint, r.registry()) {
+            return Err(RegistryError::InsecureNotAllowed {
+                url: realm_url.to_string(),
+            });
+        }
+        let use_scope = ch_scope.as_deref().unwrap_or(scope);
+        let mut q = vec![format!("scope={}", query_escape(use_scope))];
+        if let Some(s) = service {
+            q.push(format!("service={}", query_escape(s)));
+        }
+        let sep = if realm_url.path.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let token_url = Url {
+            path: format!("{}{sep}{}", realm_url.path, q.join("&")),
+            ..realm_url.clone()
+        };
+        let cap = u64::try_from(MAX_SMALL_HTTP_BODY_BYTES).unwrap_or(u64::MAX);
+        let basic = creds.map(auth::BasicCredentials::header);
+        // Credentials go to the realm's origin only (send() checks origins).
+        let t = Target {
+            endpoint: &realm_url,
+            registry: r.registry(),
+            dl,
+        };
+        let f = self.send_retrying("GET", &token_url, t, None, basic.as_deref(), cap)?;
+        match f.status {
+            200 => {}
+            401 | 403 => return Err(unauthorized()),
+            429 => {
+                return Err(RegistryError::RateLimited {
+                    registry: r.registry().to_owned(),
+                    repository: r.repository().to_owned(),
+                    retry_after: f
+                        .header("retry-after")
+                        .map(|s| s.chars().take(64).collect()),
+                })
+            }
+            s => return Err(auth_failed(format!("the token service answered HTTP {s}"))),
+        }
+        let token = auth::parse_token(&f.body).map_err(auth_failed)?;
+        match lead {
+            Some(lead) => lead.finish(token.clone()),
+            None => self.tokens.set(&key, token.clone()),
+        }
+        Ok(format!("Bearer {token}"))
     }
 
     fn unexpected(r: &Reference, f: &Fetched) -> RegistryError {
@@ -747,10 +1100,11 @@ impl RegistryClient {
         r: &Reference,
         tag_or_digest: &str,
         what: &str,
+        dl: Option<Deadline>,
     ) -> Result<Option<(Vec<u8>, Digest, String)>, RegistryError> {
         let path = format!("/v2/{}/manifests/{tag_or_digest}", r.repository());
         let max = u64::try_from(MAX_MANIFEST_BYTES).unwrap_or(u64::MAX);
-        let f = self.request("GET", r, Ok(&path), Some(MANIFEST_ACCEPT), max)?;
+        let f = self.request("GET", r, Ok(&path), Some(MANIFEST_ACCEPT), max, dl)?;
         match f.status {
             200 => {}
             404 => return Ok(None),
@@ -789,8 +1143,100 @@ impl RegistryClient {
     }
 }
 
+/// The registry client under a [`Deadline`]: what one pack fetches through. Every
+/// request it makes (tokens, manifests, referrers, blobs, retries and their waits)
+/// ends by the deadline, or fails with [`RegistryError::DeadlineExceeded`].
+#[derive(Clone, Copy, Debug)]
+pub struct Bounded<'a> {
+    client: &'a RegistryClient,
+    deadline: Deadline,
+}
+
+impl RegistryClient {
+    /// This client, with every request bounded by `deadline`.
+    pub fn until(&self, deadline: Deadline) -> Bounded<'_> {
+        Bounded {
+            client: self,
+            deadline,
+        }
+    }
+}
+
+impl ArtifactSource for Bounded<'_> {
+    fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
+        self.client.resolve_manifest_by(r, Some(self.deadline))
+    }
+
+    fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
+        self.client
+            .fetch_manifest_by(r, digest, Some(self.deadline))
+    }
+
+    fn fetch_blob(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.client
+            .fetch_blob_by(r, digest, max, Some(self.deadline))
+    }
+
+    fn referrers(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        self.client
+            .referrers_by(r, subject, artifact_type, Some(self.deadline))
+    }
+
+    fn tag_exists(&self, r: &Reference, tag: &str) -> Result<bool, RegistryError> {
+        self.client.tag_exists_by(r, tag, Some(self.deadline))
+    }
+}
+
+/// Without a deadline: each request is bounded by the request timeout only.
 impl ArtifactSource for RegistryClient {
     fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
+        self.resolve_manifest_by(r, None)
+    }
+
+    fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
+        self.fetch_manifest_by(r, digest, None)
+    }
+
+    fn fetch_blob(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.fetch_blob_by(r, digest, max, None)
+    }
+
+    fn referrers(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        self.referrers_by(r, subject, artifact_type, None)
+    }
+
+    fn tag_exists(&self, r: &Reference, tag: &str) -> Result<bool, RegistryError> {
+        self.tag_exists_by(r, tag, None)
+    }
+}
+
+/// [`ArtifactSource`], under an optional deadline.
+impl RegistryClient {
+    fn resolve_manifest_by(
+        &self,
+        r: &Reference,
+        dl: Option<Deadline>,
+    ) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         // A digest in the reference wins over its tag (as in docker), and pins the
         // manifest: the bytes received must hash to it.
         let (target, what) = match (r.digest(), r.tag()) {
@@ -799,7 +1245,7 @@ impl ArtifactSource for RegistryClient {
             (None, None) => return Err(Self::not_found(r, "a tag or digest".into())),
         };
         let (body, actual, media_type) = self
-            .get_manifest(r, &target, &what)?
+            .get_manifest(r, &target, &what, dl)?
             .ok_or_else(|| Self::not_found(r, what.clone()))?;
         if let Some(pinned) = r.digest() {
             if pinned != &actual {
@@ -820,10 +1266,15 @@ impl ArtifactSource for RegistryClient {
         Ok((desc, body))
     }
 
-    fn fetch_manifest(&self, r: &Reference, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
+    fn fetch_manifest_by(
+        &self,
+        r: &Reference,
+        digest: &Digest,
+        dl: Option<Deadline>,
+    ) -> Result<Vec<u8>, RegistryError> {
         let what = format!("the manifest {digest}");
         let (body, actual, _) = self
-            .get_manifest(r, &digest.to_string(), &what)?
+            .get_manifest(r, &digest.to_string(), &what, dl)?
             .ok_or_else(|| Self::not_found(r, what.clone()))?;
         // Fetched by digest: SHA-256(body) must equal it (SPEC §6 "Manifests").
         if &actual != digest {
@@ -836,15 +1287,16 @@ impl ArtifactSource for RegistryClient {
         Ok(body)
     }
 
-    fn fetch_blob(
+    fn fetch_blob_by(
         &self,
         r: &Reference,
         digest: &Digest,
         max: u64,
+        dl: Option<Deadline>,
     ) -> Result<Vec<u8>, RegistryError> {
         let what = format!("the blob {digest}");
         let path = format!("/v2/{}/blobs/{digest}", r.repository());
-        let f = self.request("GET", r, Ok(&path), None, max)?;
+        let f = self.request("GET", r, Ok(&path), None, max, dl)?;
         match f.status {
             200 => {}
             404 => return Err(Self::not_found(r, what)),
@@ -862,11 +1314,12 @@ impl ArtifactSource for RegistryClient {
         Ok(f.body)
     }
 
-    fn referrers(
+    fn referrers_by(
         &self,
         r: &Reference,
         subject: &Digest,
         artifact_type: Option<&str>,
+        dl: Option<Deadline>,
     ) -> Result<Vec<Descriptor>, RegistryError> {
         let mut path = format!("/v2/{}/referrers/{subject}", r.repository());
         if let Some(t) = artifact_type {
@@ -881,12 +1334,19 @@ impl ArtifactSource for RegistryClient {
                     limit: MAX_REFERRER_PAGES,
                 });
             }
-            let f = self.request("GET", r, next.as_deref().map_err(Clone::clone), None, max)?;
+            let f = self.request(
+                "GET",
+                r,
+                next.as_deref().map_err(Clone::clone),
+                None,
+                max,
+                dl,
+            )?;
             match f.status {
                 200 => {}
                 // distribution-spec: a registry supporting the API MUST NOT 404; a 404
                 // (on the first page only) means: use the tag schema.
-                404 if page == 0 => return self.referrers_fallback(r, subject, artifact_type),
+                404 if page == 0 => return self.referrers_fallback(r, subject, artifact_type, dl),
                 _ => return Err(Self::unexpected(r, &f)),
             }
             let what = format!("the referrers list of {subject}");
@@ -929,9 +1389,14 @@ impl ArtifactSource for RegistryClient {
         Ok(filter_artifact_type(out, artifact_type))
     }
 
-    fn tag_exists(&self, r: &Reference, tag: &str) -> Result<bool, RegistryError> {
+    fn tag_exists_by(
+        &self,
+        r: &Reference,
+        tag: &str,
+        dl: Option<Deadline>,
+    ) -> Result<bool, RegistryError> {
         let path = format!("/v2/{}/manifests/{tag}", r.repository());
-        let f = self.request("HEAD", r, Ok(&path), Some(MANIFEST_ACCEPT), 0)?;
+        let f = self.request("HEAD", r, Ok(&path), Some(MANIFEST_ACCEPT), 0, dl)?;
         match f.status {
             200 => Ok(true),
             404 => Ok(false),
@@ -948,10 +1413,11 @@ impl RegistryClient {
         r: &Reference,
         subject: &Digest,
         artifact_type: Option<&str>,
+        dl: Option<Deadline>,
     ) -> Result<Vec<Descriptor>, RegistryError> {
         let tag = fallback_tag(subject);
         let what = format!("the referrers fallback tag {tag}");
-        let Some((body, actual, media_type)) = self.get_manifest(r, &tag, &what)? else {
+        let Some((body, actual, media_type)) = self.get_manifest(r, &tag, &what, dl)? else {
             return Ok(Vec::new());
         };
         if &actual == subject {
@@ -965,6 +1431,70 @@ impl RegistryClient {
         };
         Ok(filter_artifact_type(idx.manifests, artifact_type))
     }
+}
+
+/// The wall clock, Unix seconds (for `Retry-After` dates).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// RFC 9110 §10.2.3 `Retry-After = HTTP-date / delay-seconds`: the wait it asks for,
+/// `None` when it is neither. HTTP-date in its preferred form, IMF-fixdate
+/// (RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`); a date in the past means now.
+fn retry_after(value: &str, now: i64) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse().ok().map(Duration::from_secs);
+    }
+    let rest = v.get(3..)?.strip_prefix(", ")?;
+    if !matches!(
+        v.get(..3)?,
+        "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun"
+    ) {
+        return None;
+    }
+    let mut parts = rest.split(' ');
+    let (day, month, year, clock, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if parts.next().is_some() || zone != "GMT" || day.len() != 2 || year.len() != 4 {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)?;
+    let mut hms = clock.split(':');
+    let num = |s: Option<&str>, len: usize| -> Option<u32> {
+        s.filter(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))?
+            .parse()
+            .ok()
+    };
+    let (h, mi, sec) = (
+        num(hms.next(), 2)?,
+        num(hms.next(), 2)?,
+        num(hms.next(), 2)?,
+    );
+    if hms.next().is_some() {
+        return None;
+    }
+    let at = crate::time::from_civil(
+        i64::from(num(Some(year), 4)?),
+        u32::try_from(month).ok()?.checked_add(1)?,
+        num(Some(day), 2)?,
+        h,
+        mi,
+        sec,
+    )?;
+    Some(Duration::from_secs(
+        u64::try_from(at.saturating_sub(now)).unwrap_or(0),
+    ))
 }
 
 /// The target of the `rel="next"` link in a `Link` header value.
@@ -1036,6 +1566,113 @@ mod tests {
         );
         assert_eq!(next_link(r#"<https://a/p1>; rel="prev""#), None);
         assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn retry_after_values() {
+        // RFC 9110 §10.2.3 examples: a date and a number of seconds.
+        let now = crate::time::from_civil(2026, 11, 27, 8, 0, 0).unwrap();
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Fri, 27 Nov 2026 08:00:03 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+        // A date in the past: retry now.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "99999999999",
+            "soon",
+            "Fri, 27 Nov 2026 08:00:03 UTC",
+            "Fri, 27 Nov 2026 8:00:03 GMT",
+            "Fri, 31 Nov 2026 08:00:03 GMT",
+            "Xyz, 27 Nov 2026 08:00:03 GMT",
+            "Fri, 27 Nov 2026 08:00:03 GMT extra",
+            "Friday, 27-Nov-26 08:00:03 GMT",
+        ] {
+            assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
+        let n = crate::testutil::mutate_all(b"Fri, 27 Nov 2026 08:00:03 GMT", |b| {
+            retry_after(&String::from_utf8_lossy(b), now).ok_or(())
+        });
+        assert!(n > 10);
+    }
+
+    #[test]
+    fn flights_lead_wait_and_let_go() {
+        use crate::oci::DeadlineKind;
+        let f: Flights<u32> = Flights::new();
+        let long = Duration::from_secs(30);
+        // The first caller leads; a result wakes and serves the waiters.
+        let Ok(Turn::Lead(lead)) = f.join("a", long, None) else {
+            panic!("first caller must lead")
+        };
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| match f.join("a", long, None) {
+                Ok(Turn::Ready(v)) => v,
+                _ => 0,
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            lead.finish(7);
+            assert_eq!(waiter.join().unwrap(), 7);
+        });
+        assert_eq!(f.get("a"), Some(7));
+        // A leader that gives up without a result lets the next caller lead.
+        let Ok(Turn::Lead(lead)) = f.join("b", long, None) else {
+            panic!()
+        };
+        drop(lead);
+        assert!(matches!(f.join("b", long, None), Ok(Turn::Lead(_))));
+        // While a leader runs, a waiter goes alone after its patience, or fails when its
+        // deadline passes first.
+        let Ok(Turn::Lead(_held)) = f.join("c", long, None) else {
+            panic!()
+        };
+        assert!(matches!(
+            f.join("c", Duration::from_millis(20), None),
+            Ok(Turn::Alone)
+        ));
+        let dl = Deadline::after(DeadlineKind::Pack, Duration::from_millis(20));
+        assert_eq!(f.join("c", long, Some(dl)).err(), Some(dl));
+        // Stale results are forgotten only when they are the stale value.
+        f.set("d", 1);
+        f.forget("d", &2);
+        assert_eq!(f.get("d"), Some(1));
+        f.forget("d", &1);
+        assert_eq!(f.get("d"), None);
+        f.set_if_unknown("d", 3);
+        f.set_if_unknown("d", 4);
+        assert_eq!(f.get("d"), Some(3));
+    }
+
+    #[test]
+    fn a_host_is_down_only_when_nothing_answered_and_only_for_a_while() {
+        let c = RegistryClient::new(ClientOptions {
+            request_timeout: Duration::from_millis(300),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        let err = RegistryError::Timeout {
+            registry: "r.io".into(),
+            seconds: 1,
+        };
+        // Another request was answered after this one was sent: not down.
+        let sent = Instant::now();
+        c.answered("https://r.io:443");
+        c.no_answer("https://r.io:443", sent, &err);
+        assert_eq!(c.down("https://r.io:443"), None);
+        // Nothing answered since: down, for one request timeout.
+        c.no_answer("https://r.io:443", Instant::now(), &err);
+        assert_eq!(c.down("https://r.io:443"), Some(err.clone()));
+        assert_eq!(c.down("https://other.io:443"), None);
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(c.down("https://r.io:443"), None);
     }
 
     #[test]

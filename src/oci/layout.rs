@@ -3,7 +3,19 @@
 //!
 //! Layout: `oci-layout` (`{"imageLayoutVersion":"1.0.0"}`), `index.json` (an image
 //! index), and `blobs/sha256/<hex>`. Every blob is size-capped before it is read and
-//! re-hashed after.
+//! re-hashed after; only regular files are read (a FIFO, device or directory in place
+//! of a blob is refused without opening it for reading, so it cannot block the run).
+//!
+//! **Cost.** Each blob is read and hashed once per run: verified blobs are kept in a
+//! per-layout cache bounded by [`MAX_LAYOUT_CACHE_BYTES`] and
+//! [`MAX_LAYOUT_CACHE_ENTRIES`] (beyond that they are read again, never kept), and
+//! the scan of `index.json` for referrers runs once, over each distinct digest once.
+//! The work is linear in the layout's size, whatever the number of packs.
+//!
+//! **Broken entries.** `index.json` entries are checked when a pack needs them: an
+//! entry whose blob is missing, corrupt or not a manifest affects only a pack that
+//! resolves to it, or a pack that found no referrer at all (its signature might be the
+//! unreadable entry, so the error names it).
 //!
 //! **Tag convention.** One layout may hold packs from several registries, so each
 //! `index.json` entry may carry the annotation `io.rulepack.ref` with the full logical
@@ -12,22 +24,27 @@
 //! by the standard `org.opencontainers.image.ref.name` annotation only when that holds
 //! the same full form; a bare tag (`0.1.0`) names no repository and matches nothing.
 //! Two entries matching one reference with different digests make the layout
-//! ambiguous, which is an error.
+//! ambiguous for that reference: the pack fails, the others are unaffected.
 //!
 //! **Referrers.** A manifest listed in `index.json` whose `subject.digest` is the
 //! target is a referrer of it (the layout has no referrers API). Reported descriptors
 //! carry `artifactType` = the manifest's `artifactType`, else its config media type,
 //! as the distribution-spec referrers response does.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::error::RegistryError;
 use super::manifest::{is_image_manifest_type, parse_manifest_limited, Descriptor, Manifest};
 use super::reference::{Digest, Reference};
 use super::{filter_artifact_type, ArtifactSource};
-use crate::limits::{MAX_LAYOUT_INDEX_ENTRIES, MAX_MANIFEST_BYTES, MAX_REFERRERS};
+use crate::limits::{
+    MAX_LAYOUT_CACHE_BYTES, MAX_LAYOUT_CACHE_ENTRIES, MAX_LAYOUT_INDEX_ENTRIES, MAX_MANIFEST_BYTES,
+    MAX_REFERRERS,
+};
 
 /// Annotation carrying the full logical reference of a layout entry (this crate's
 /// convention, see the module documentation).
@@ -35,11 +52,33 @@ pub const REF_ANNOTATION: &str = "io.rulepack.ref";
 /// The standard tag annotation (image-spec `annotations.md`).
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// A local OCI image layout, opened and its `index.json` read once.
+/// A local OCI image layout, opened and its `index.json` read once. Clones share the
+/// blob cache and the referrer scan.
 #[derive(Clone, Debug)]
 pub struct OciLayout {
     root: PathBuf,
     entries: Vec<Descriptor>,
+    cache: Arc<Mutex<BlobCache>>,
+    scan: Arc<OnceLock<ReferrerScan>>,
+}
+
+/// Blobs already read and re-hashed in this run, by digest.
+#[derive(Debug, Default)]
+struct BlobCache {
+    blobs: HashMap<Digest, Arc<Vec<u8>>>,
+    bytes: usize,
+    /// Blob files opened and read (for tests: each blob once).
+    #[cfg(test)]
+    reads: usize,
+}
+
+/// The result of reading every distinct image-manifest entry of `index.json` once.
+#[derive(Debug, Default)]
+struct ReferrerScan {
+    /// `(subject, referrer descriptor)` for every entry that names a subject.
+    referrers: Vec<(Digest, Descriptor)>,
+    /// Entries that could not be read or parsed, with why.
+    unreadable: Vec<(Digest, String)>,
 }
 
 fn manifest_limit() -> u64 {
@@ -82,7 +121,12 @@ impl OciLayout {
             Manifest::Index(i) => i.manifests,
             Manifest::Image(_) => return Err(invalid("index.json is not an image index".into())),
         };
-        Ok(Self { root, entries })
+        Ok(Self {
+            root,
+            entries,
+            cache: Arc::default(),
+            scan: Arc::default(),
+        })
     }
 
     fn name(&self) -> String {
@@ -115,7 +159,7 @@ impl OciLayout {
                     return Err(RegistryError::InvalidLayout {
                         path: self.name(),
                         detail: format!(
-                            "tag {tag} of {} names both {} and {}",
+                            "tag {tag} of {} names both {} and {}; remove one of the two index.json entries",
                             r.repository(),
                             h.digest,
                             e.digest
@@ -139,6 +183,17 @@ impl OciLayout {
         max: u64,
         what: &str,
     ) -> Result<Vec<u8>, RegistryError> {
+        let too_large = || RegistryError::TooLarge {
+            what: format!("{what} {d}"),
+            limit: max,
+        };
+        let cached = self.cache.lock().ok().and_then(|c| c.blobs.get(d).cloned());
+        if let Some(bytes) = cached {
+            if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max {
+                return Err(too_large());
+            }
+            return Ok(bytes.as_ref().clone());
+        }
         let path = self.blob_path(d);
         let bytes = match read_capped(&path, max) {
             Ok(b) => b,
@@ -149,12 +204,7 @@ impl OciLayout {
                     what: format!("{what} {d}"),
                 })
             }
-            Err(ReadError::TooLarge) => {
-                return Err(RegistryError::TooLarge {
-                    what: format!("{what} {d}"),
-                    limit: max,
-                })
-            }
+            Err(ReadError::TooLarge) => return Err(too_large()),
             Err(e) => {
                 return Err(RegistryError::InvalidLayout {
                     path: self.name(),
@@ -162,7 +212,7 @@ impl OciLayout {
                 })
             }
         };
-        // image-layout.md: blobs are content-addressed; re-hash on every read.
+        // image-layout.md: blobs are content-addressed; re-hash what was read.
         let actual = Digest::of(&bytes);
         if &actual != d {
             return Err(RegistryError::DigestMismatch {
@@ -171,7 +221,91 @@ impl OciLayout {
                 actual: actual.to_string(),
             });
         }
+        if let Ok(mut c) = self.cache.lock() {
+            #[cfg(test)]
+            {
+                c.reads = c.reads.saturating_add(1);
+            }
+            let fits = c.blobs.len() < MAX_LAYOUT_CACHE_ENTRIES
+                && c.bytes.saturating_add(bytes.len()) <= MAX_LAYOUT_CACHE_BYTES;
+            if fits {
+                c.bytes = c.bytes.saturating_add(bytes.len());
+                c.blobs.insert(*d, Arc::new(bytes.clone()));
+            }
+        }
         Ok(bytes)
+    }
+
+    /// Reads every distinct image-manifest entry of `index.json` once and records its
+    /// subject; an entry that cannot be read is recorded, not fatal.
+    fn scan(&self, r: &Reference) -> &ReferrerScan {
+        self.scan.get_or_init(|| {
+            let mut scan = ReferrerScan::default();
+            let mut seen = HashSet::new();
+            for e in self
+                .entries
+                .iter()
+                .filter(|e| is_image_manifest_type(&e.media_type))
+            {
+                if !seen.insert(e.digest) {
+                    continue;
+                }
+                match self.read_entry(r, e) {
+                    Ok(Some((subject, desc))) => scan.referrers.push((subject, desc)),
+                    Ok(None) => {}
+                    // The reason must not name the pack that happened to start the
+                    // scan: a missing blob is described by its path in the layout.
+                    Err(RegistryError::NotFound { .. }) => scan.unreadable.push((
+                        e.digest,
+                        format!("its blob blobs/sha256/{} is missing", e.digest.hex()),
+                    )),
+                    Err(err) => scan.unreadable.push((e.digest, err.to_string())),
+                }
+            }
+            scan
+        })
+    }
+
+    /// One `index.json` entry → `(subject, referrer descriptor)` when it names a subject.
+    fn read_entry(
+        &self,
+        r: &Reference,
+        e: &Descriptor,
+    ) -> Result<Option<(Digest, Descriptor)>, RegistryError> {
+        let bytes = self.read_blob(r, &e.digest, manifest_limit(), "index.json entry")?;
+        // image-spec descriptor.md: "size ... MUST match the size of the content".
+        let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if actual != e.size {
+            return Err(RegistryError::SizeMismatch {
+                what: format!("index.json entry {}", e.digest),
+                expected: e.size,
+                actual,
+            });
+        }
+        let Manifest::Image(m) = parse_manifest_limited(
+            &bytes,
+            Some(&e.media_type),
+            &format!("index.json entry {}", e.digest),
+            MAX_REFERRERS,
+        )?
+        else {
+            return Ok(None);
+        };
+        let Some(subject) = m.subject.as_ref().map(|s| s.digest) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            subject,
+            Descriptor {
+                media_type: m.media_type,
+                digest: e.digest,
+                size: e.size,
+                artifact_type: m
+                    .artifact_type
+                    .or_else(|| Some(m.config.media_type.clone())),
+                annotations: m.annotations,
+            },
+        )))
     }
 }
 
@@ -251,42 +385,31 @@ impl ArtifactSource for OciLayout {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>, RegistryError> {
-        let mut out = Vec::new();
-        for e in self
-            .entries
+        let scan = self.scan(r);
+        let out: Vec<Descriptor> = scan
+            .referrers
             .iter()
-            .filter(|e| is_image_manifest_type(&e.media_type))
-        {
-            if &e.digest == subject {
-                continue;
-            }
-            let bytes = self.read_blob(r, &e.digest, manifest_limit(), "manifest")?;
-            let Manifest::Image(m) = parse_manifest_limited(
-                &bytes,
-                Some(&e.media_type),
-                "a layout manifest",
-                MAX_REFERRERS,
-            )?
-            else {
-                continue;
-            };
-            if m.subject.as_ref().map(|s| &s.digest) != Some(subject) {
-                continue;
-            }
-            if out.len() >= MAX_REFERRERS {
-                return Err(RegistryError::TooManyReferrers {
-                    limit: MAX_REFERRERS,
+            .filter(|(s, d)| s == subject && d.digest != *subject)
+            .map(|(_, d)| d.clone())
+            .collect();
+        if out.len() > MAX_REFERRERS {
+            return Err(RegistryError::TooManyReferrers {
+                limit: MAX_REFERRERS,
+            });
+        }
+        // Nothing refers to `subject`, but some entries could not be read: one of them
+        // may be its signature. Say so instead of "no bundle attached".
+        if out.is_empty() {
+            if let Some((d, e)) = scan.unreadable.first() {
+                return Err(RegistryError::InvalidLayout {
+                    path: self.name(),
+                    detail: format!(
+                        "no referrer of {subject} was found, and {} index.json entr{} could not be read, so its signature may be among them; the first, {d}: {e}",
+                        scan.unreadable.len(),
+                        if scan.unreadable.len() == 1 { "y" } else { "ies" },
+                    ),
                 });
             }
-            out.push(Descriptor {
-                media_type: m.media_type,
-                digest: e.digest,
-                size: e.size,
-                artifact_type: m
-                    .artifact_type
-                    .or_else(|| Some(m.config.media_type.clone())),
-                annotations: m.annotations,
-            });
         }
         Ok(filter_artifact_type(out, artifact_type))
     }
@@ -300,6 +423,7 @@ impl ArtifactSource for OciLayout {
 enum ReadError {
     NotFound,
     TooLarge,
+    NotRegular(&'static str),
     Io(std::io::Error),
 }
 
@@ -308,19 +432,59 @@ impl core::fmt::Display for ReadError {
         match self {
             Self::NotFound => f.write_str("file not found"),
             Self::TooLarge => f.write_str("file too large"),
+            Self::NotRegular(kind) => write!(
+                f,
+                "is {kind}, not a regular file; a layout holds only regular files"
+            ),
             Self::Io(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// Reads at most `max` bytes of `path`; more is an error (checked before and while
-/// reading, so a growing file cannot exceed it).
+fn file_kind(m: &fs::Metadata) -> Option<&'static str> {
+    let t = m.file_type();
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Reads at most `max` bytes of the regular file `path`; more is an error (checked
+/// before and while reading, so a growing file cannot exceed it). A FIFO, device,
+/// socket or directory is refused **before** it is opened: opening a FIFO for reading
+/// blocks until a writer appears. The opened file is checked again (a swap between the
+/// two checks is refused; a swap before the open could only make this run fail).
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let f = fs::File::open(path).map_err(|e| match e.kind() {
+    let not_found = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound,
         _ => ReadError::Io(e),
-    })?;
-    let len = f.metadata().map_err(ReadError::Io)?.len();
+    };
+    let before = fs::metadata(path).map_err(not_found)?;
+    if let Some(kind) = file_kind(&before) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    let f = fs::File::open(path).map_err(not_found)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    if let Some(kind) = file_kind(&meta) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    let len = meta.len();
     if len > max {
         return Err(ReadError::TooLarge);
     }
@@ -344,7 +508,7 @@ pub(crate) mod tests {
     /// A throwaway layout directory under the target dir, removed on drop.
     pub(crate) struct TempLayout {
         pub(crate) dir: PathBuf,
-        entries: Vec<serde_json::Value>,
+        pub(crate) entries: Vec<serde_json::Value>,
     }
 
     impl TempLayout {
@@ -380,7 +544,7 @@ pub(crate) mod tests {
             self.write_index();
             d
         }
-        fn write_index(&self) {
+        pub(crate) fn write_index(&self) {
             let idx = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": self.entries});
             fs::write(
                 self.dir.join("index.json"),
@@ -510,12 +674,15 @@ pub(crate) mod tests {
             "registry.no-bundle"
         );
 
-        // Corrupted blob: the manifest no longer matches its digest.
+        // Corrupted blob: the manifest no longer matches its digest. (A layout that
+        // already read it keeps the verified bytes for the run; a fresh one re-reads.)
         fs::write(
             t.dir.join("blobs/sha256").join(pack.hex()),
             [m.as_slice(), b" "].concat(),
         )
         .unwrap();
+        assert_eq!(l.resolve(&r).unwrap().digest, pack);
+        let l = OciLayout::open(&t.dir).unwrap();
         assert_eq!(
             l.resolve(&r).unwrap_err().code(),
             "registry.digest-mismatch"
@@ -621,6 +788,139 @@ pub(crate) mod tests {
         assert_eq!(
             fetch_layers(&l, &r, &m).unwrap_err().code(),
             "registry.too-large"
+        );
+    }
+
+    /// A layout whose `index.json` lists one large manifest many times: every blob is
+    /// read (and hashed) once per run, however many packs and entries need it.
+    #[test]
+    fn each_blob_is_read_once_per_run() {
+        let mut t = TempLayout::new("read-once");
+        let mut packs = Vec::new();
+        for i in 0..4 {
+            let (m, d) = t.pack(
+                &format!("r.io/a/p{i}:1"),
+                format!("package p{i}\n").as_bytes(),
+            );
+            let bundle = format!("{{\"bundle\":{i}}}").into_bytes();
+            t.blob(&bundle);
+            t.list(
+                OCI_MANIFEST,
+                &bundle_referrer(&bundle, &d, u64::try_from(m.len()).unwrap()),
+                serde_json::json!({}),
+            );
+            packs.push(d);
+        }
+        // A valid 1 MiB manifest (a referrer of nothing here), listed 500 times.
+        let big = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_EMPTY, "digest": Digest::of(b"{}").to_string(), "size": 2},
+            "layers": [], "annotations": {"padding": "x".repeat(1 << 20)}
+        }))
+        .unwrap();
+        let big_digest = t.blob(&big);
+        let entry = serde_json::json!({"mediaType": OCI_MANIFEST, "digest": big_digest.to_string(), "size": big.len()});
+        t.entries.extend(std::iter::repeat_n(entry, 500));
+        t.write_index();
+        let l = OciLayout::open(&t.dir).unwrap();
+        for (i, d) in packs.iter().enumerate() {
+            let r = Reference::parse(&format!("oci://r.io/a/p{i}:1")).unwrap();
+            let (desc, m) = resolve_pack(&l, &r).unwrap();
+            assert_eq!(desc.digest, *d);
+            assert_eq!(find_sigstore_bundles(&l, &r, d).unwrap().len(), 1);
+            fetch_layers(&l, &r, &m).unwrap();
+        }
+        // 4 packs × (manifest, referrer, bundle, layer) + the shared config blob is
+        // never read + the big manifest once.
+        let reads = l.cache.lock().unwrap().reads;
+        assert_eq!(reads, 4 * 4 + 1, "blob reads");
+    }
+
+    /// A FIFO in place of a blob is refused at once (opening it would block forever).
+    #[cfg(unix)]
+    #[test]
+    fn fifo_blob_is_refused_without_blocking() {
+        let mut t = TempLayout::new("fifo");
+        let (m, pack) = t.pack("r.io/a/b:1", b"package a\n");
+        let bundle = b"{\"fifo\":1}".to_vec();
+        let referrer = bundle_referrer(&bundle, &pack, u64::try_from(m.len()).unwrap());
+        t.list(OCI_MANIFEST, &referrer, serde_json::json!({}));
+        let fifo = t.dir.join("blobs/sha256").join(Digest::of(&bundle).hex());
+        match std::process::Command::new("mkfifo").arg(&fifo).status() {
+            Ok(s) if s.success() => {}
+            other => {
+                eprintln!("NOTICE: skipping: mkfifo unavailable ({other:?})");
+                assert!(std::env::var_os("RULEPACK_REQUIRE_ALL").is_none());
+                return;
+            }
+        }
+        let dir = t.dir.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let l = OciLayout::open(&dir).unwrap();
+            let r = Reference::parse("oci://r.io/a/b:1").unwrap();
+            let _ = tx.send(find_sigstore_bundles(&l, &r, &pack).map(|_| ()));
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("reading a FIFO blob hangs")
+            .unwrap_err();
+        assert_eq!(e.code(), "registry.invalid-layout");
+        assert!(e.to_string().contains("FIFO"), "{e}");
+    }
+
+    /// One broken `index.json` entry (missing, corrupt, or not a manifest) affects no
+    /// unrelated pack, and is named where it may matter.
+    #[test]
+    fn broken_entries_affect_only_packs_that_need_them() {
+        let mut t = TempLayout::new("broken-entry");
+        // Broken entries first, so a scan that stops at the first one would fail.
+        let missing = Digest::of(b"never written");
+        t.entries.push(
+            serde_json::json!({"mediaType": OCI_MANIFEST, "digest": missing.to_string(), "size": 13,
+            "annotations": {REF_ANNOTATION: "r.io/a/missing:1"}}),
+        );
+        let corrupt = t.blob(b"{\"schemaVersion\":2}");
+        fs::write(t.dir.join("blobs/sha256").join(corrupt.hex()), b"tampered").unwrap();
+        t.entries.push(serde_json::json!({"mediaType": OCI_MANIFEST, "digest": corrupt.to_string(), "size": 19}));
+        t.list(OCI_MANIFEST, b"not json at all", serde_json::json!({}));
+        let (m, good) = t.pack("r.io/a/good:1", b"package good\n");
+        let bundle = b"{\"good\":1}".to_vec();
+        t.blob(&bundle);
+        t.list(
+            OCI_MANIFEST,
+            &bundle_referrer(&bundle, &good, u64::try_from(m.len()).unwrap()),
+            serde_json::json!({}),
+        );
+        let (_, unsigned) = t.pack("r.io/a/unsigned:1", b"package unsigned\n");
+        let l = OciLayout::open(&t.dir).unwrap();
+
+        let r = Reference::parse("oci://r.io/a/good:1").unwrap();
+        let (d, _) = resolve_pack(&l, &r).unwrap();
+        let found = find_sigstore_bundles(&l, &r, &d.digest).unwrap();
+        assert_eq!(found[0].bundle_bytes, bundle);
+
+        // No referrer: the error says that unreadable entries might hold its signature,
+        // and names neither another pack nor its repository.
+        let r = Reference::parse("oci://r.io/a/unsigned:1").unwrap();
+        let e = find_sigstore_bundles(&l, &r, &unsigned).unwrap_err();
+        assert_eq!(e.code(), "registry.invalid-layout");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("3 index.json entries could not be read"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&missing.to_string()) && msg.contains("missing"),
+            "{msg}"
+        );
+        assert!(!msg.contains("a/good"), "{msg}");
+
+        // The pack that is the missing entry fails on its own.
+        let r = Reference::parse("oci://r.io/a/missing:1").unwrap();
+        assert_eq!(
+            resolve_pack(&l, &r).unwrap_err().code(),
+            "registry.not-found"
         );
     }
 }

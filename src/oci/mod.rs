@@ -2,11 +2,13 @@
 //!
 //! This is the only module that fetches artifacts. Every source implements
 //! [`ArtifactSource`]; the registry client ([`RegistryClient`], feature `online`) and
-//! the offline [`OciLayout`] are interchangeable. Digest binding (SPEC §6): a tag is
-//! dereferenced only in [`ArtifactSource::resolve_manifest`], which returns the bytes
-//! it hashed; every later fetch is by digest and every body is re-hashed with SHA-256
-//! here, whatever the registry says.
+//! the offline [`OciLayout`] are interchangeable. Digest binding (distribution-spec
+//! `spec.md`, "Pulling manifests": a client pulling by digest verifies the content
+//! against it): a tag is dereferenced only in [`ArtifactSource::resolve_manifest`],
+//! which returns the bytes it hashed; every later fetch is by digest and every body is
+//! re-hashed with SHA-256 here, whatever the registry says.
 
+mod deadline;
 mod error;
 mod layout;
 mod manifest;
@@ -17,9 +19,10 @@ mod auth;
 #[cfg(feature = "online")]
 mod http;
 
-pub use error::{ReferenceError, RegistryError};
+pub use deadline::Deadline;
+pub use error::{DeadlineKind, ReferenceError, RegistryError};
 #[cfg(feature = "online")]
-pub use http::{ClientOptions, RegistryClient};
+pub use http::{Bounded, ClientOptions, RegistryClient};
 pub use layout::{OciLayout, REF_ANNOTATION as LAYOUT_REF_ANNOTATION};
 pub use manifest::{
     parse_manifest, Descriptor, ImageIndex, ImageManifest, Manifest, OCI_EMPTY, OCI_INDEX,
@@ -28,7 +31,8 @@ pub use manifest::{
 pub use reference::{Digest, Reference};
 
 use crate::limits::{
-    MAX_BUNDLES_PER_PACK, MAX_BUNDLE_BYTES, MAX_LAYER_BYTES, MAX_PACK_BYTES, MAX_REFERRERS,
+    MAX_BUNDLES_PER_PACK, MAX_BUNDLE_BYTES, MAX_BUNDLE_BYTES_PER_PACK, MAX_LAYER_BYTES,
+    MAX_PACK_BYTES, MAX_REFERRERS,
 };
 use manifest::{is_bundle_type, is_image_manifest_type, is_index_type};
 
@@ -91,6 +95,42 @@ fn display_name(r: &Reference) -> String {
         Some(t) => format!("oci://{}/{}:{t}", r.registry(), r.repository()),
         None => format!("oci://{}/{}", r.registry(), r.repository()),
     }
+}
+
+/// Removes credentials from every URL in `text`: the userinfo of
+/// `scheme://user:password@host/…` (RFC 3986 §3.2.1: "Use of the format
+/// "user:password" in the userinfo field is deprecated") becomes `***`, so
+/// `https://bob:s3cret@mirror.corp/v2` is printed as `https://***@mirror.corp/v2`. The one
+/// helper every message that may quote a URL goes through (mirror URLs, TUF URLs,
+/// token realms, transport errors that echo a URL).
+pub fn redact_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i.saturating_add(3));
+        out.push_str(head);
+        // RFC 3986 §3.2: the authority ends at "/", "?", "#" or the end; in a sentence
+        // also at whitespace and quoting characters.
+        let end = tail
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '\\' | '`')
+            })
+            .unwrap_or(tail.len());
+        let (authority, after) = tail.split_at(end);
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(authority.get(at..).unwrap_or_default());
+            }
+            None => out.push_str(authority),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// distribution-spec "Referrers tag schema": `<alg>-<ref>`, e.g. `sha256-<64 hex>`.
@@ -188,60 +228,103 @@ fn check_size(bytes: &[u8], d: &Descriptor, what: &str) -> Result<(), RegistryEr
     Ok(())
 }
 
-/// Finds the Sigstore bundles attached to `subject` (SPEC §5, cosign
-/// `pkg/cosign/verify.go` `GetBundles`): lists referrers with no filter, fetches each
-/// referrer manifest by digest, keeps those whose descriptor or manifest
-/// `artifactType`, config media type or a layer media type is a Sigstore bundle type,
-/// requires `subject.digest == subject` and exactly one bundle layer, and fetches that
-/// layer by digest. At most [`MAX_BUNDLES_PER_PACK`] bundles are returned.
+/// One bundle candidate among a pack's referrers, as [`examine_sigstore_bundles`]
+/// hands it to its visitor.
+#[derive(Clone, Debug)]
+pub enum Candidate {
+    /// A Sigstore bundle referrer whose bundle was fetched intact (not yet verified).
+    Bundle(FoundBundle),
+    /// A referrer that claims to carry a Sigstore bundle but was rejected before
+    /// verification (wrong subject, several bundle layers, missing or corrupt blob,
+    /// over the per-pack budget, ...).
+    Rejected {
+        /// The referrer manifest's digest.
+        referrer: Digest,
+        /// Why it was rejected.
+        error: RegistryError,
+    },
+}
+
+/// Whether a problem with one referrer concerns only that candidate (the others are
+/// still examined), as opposed to the registry as a whole (unreachable, credentials,
+/// client setup), which ends the search.
+fn candidate_only(e: &RegistryError) -> bool {
+    matches!(
+        e,
+        RegistryError::NotFound { .. }
+            | RegistryError::HttpStatus { .. }
+            | RegistryError::TooLarge { .. }
+            | RegistryError::DigestMismatch { .. }
+            | RegistryError::SizeMismatch { .. }
+            | RegistryError::InvalidDigest { .. }
+            | RegistryError::InvalidManifest { .. }
+            | RegistryError::MediaTypeMismatch { .. }
+            | RegistryError::UnsupportedMediaType { .. }
+            | RegistryError::IndexNotSupported { .. }
+            | RegistryError::SubjectMismatch { .. }
+            | RegistryError::InvalidBundleReferrer { .. }
+            | RegistryError::TooManyLayers { .. }
+            | RegistryError::InvalidLayout { .. }
+    )
+}
+
+/// Examines the Sigstore bundles attached to `subject` (cosign
+/// `pkg/cosign/verify.go` `GetBundles`), one candidate at a time: lists referrers with
+/// no filter, fetches each referrer manifest by digest, keeps those whose descriptor or
+/// manifest `artifactType`, config media type or a layer media type is a Sigstore
+/// bundle type, requires `subject.digest == subject` and exactly one bundle layer, and
+/// fetches that layer by digest. Each candidate goes to `visit`, in order; the search
+/// stops when `visit` returns `Some` (that value is returned).
 ///
-/// Errors: [`RegistryError::NoBundle`] when nothing is attached;
+/// **Every candidate within the bounds is examined**: a junk referrer never hides a
+/// valid one behind it. The work is bounded by count ([`MAX_REFERRERS`] listed,
+/// [`MAX_BUNDLES_PER_PACK`] bundle candidates) and bytes
+/// ([`MAX_BUNDLE_BYTES_PER_PACK`] of bundles fetched); a candidate beyond a bound is
+/// handed to `visit` as [`Candidate::Rejected`] with [`RegistryError::TooLarge`], so
+/// nothing is skipped silently.
+///
+/// Returns `Ok(None)` when candidates were examined and none was accepted. Errors:
+/// [`RegistryError::NoBundle`] when nothing is attached;
 /// [`RegistryError::LegacySignatureOnly`] when only a cosign `sha256-<hex>.sig` tag
-/// exists; when every bundle candidate was rejected, the first rejection (for example
-/// [`RegistryError::SubjectMismatch`]). Transport and digest errors fail the whole call.
-pub fn find_sigstore_bundles(
+/// exists; a registry-wide error (unreachable, credentials) ends the search.
+pub fn examine_sigstore_bundles<T>(
     src: &dyn ArtifactSource,
     r: &Reference,
     subject: &Digest,
-) -> Result<Vec<FoundBundle>, RegistryError> {
+    mut visit: impl FnMut(Candidate) -> Option<T>,
+) -> Result<Option<T>, RegistryError> {
     let listed = src.referrers(r, subject, None)?;
     if listed.len() > MAX_REFERRERS {
         return Err(RegistryError::TooManyReferrers {
             limit: MAX_REFERRERS,
         });
     }
-    let mut found = Vec::new();
-    let mut rejected: Option<RegistryError> = None;
+    let mut budget = Budget {
+        bundles: MAX_BUNDLES_PER_PACK,
+        bytes: MAX_BUNDLE_BYTES_PER_PACK,
+    };
+    let mut examined = 0usize;
     for d in &listed {
-        if found.len() >= MAX_BUNDLES_PER_PACK {
-            break;
-        }
         // Bundles are image manifests; nested indexes are not followed.
         if !is_image_manifest_type(&d.media_type) {
             continue;
         }
-        match bundle_from_referrer(src, r, subject, d) {
-            Ok(Some(b)) => found.push(b),
-            Ok(None) => {}
-            Err(
-                e @ (RegistryError::SubjectMismatch { .. }
-                | RegistryError::InvalidBundleReferrer { .. }
-                | RegistryError::InvalidManifest { .. }
-                | RegistryError::MediaTypeMismatch { .. }
-                | RegistryError::UnsupportedMediaType { .. }
-                | RegistryError::TooLarge { .. }
-                | RegistryError::SizeMismatch { .. }),
-            ) => {
-                rejected.get_or_insert(e);
-            }
+        let candidate = match bundle_from_referrer(src, r, subject, d, &mut budget) {
+            Ok(None) => continue,
+            Ok(Some(b)) => Candidate::Bundle(b),
+            Err(e) if candidate_only(&e) => Candidate::Rejected {
+                referrer: d.digest,
+                error: e,
+            },
             Err(e) => return Err(e),
+        };
+        examined = examined.saturating_add(1);
+        if let Some(t) = visit(candidate) {
+            return Ok(Some(t));
         }
     }
-    if !found.is_empty() {
-        return Ok(found);
-    }
-    if let Some(e) = rejected {
-        return Err(e);
+    if examined > 0 {
+        return Ok(None);
     }
     // cosign `pkg/oci/remote/remote.go` `SignatureTag`: legacy signatures live at
     // `sha256-<hex>.sig`. Their presence gets its own message.
@@ -258,12 +341,45 @@ pub fn find_sigstore_bundles(
     })
 }
 
+/// Finds the Sigstore bundles attached to `subject`: every candidate of
+/// [`examine_sigstore_bundles`] whose bundle was fetched intact, in order. When there
+/// are candidates but every one was rejected, the first rejection is returned (for
+/// example [`RegistryError::SubjectMismatch`]).
+pub fn find_sigstore_bundles(
+    src: &dyn ArtifactSource,
+    r: &Reference,
+    subject: &Digest,
+) -> Result<Vec<FoundBundle>, RegistryError> {
+    let mut found = Vec::new();
+    let mut rejected: Option<RegistryError> = None;
+    examine_sigstore_bundles(src, r, subject, |c| {
+        match c {
+            Candidate::Bundle(b) => found.push(b),
+            Candidate::Rejected { error, .. } => {
+                rejected.get_or_insert(error);
+            }
+        }
+        None::<()>
+    })?;
+    match (found.is_empty(), rejected) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(found),
+    }
+}
+
+/// What is left of one pack's bundle budget.
+struct Budget {
+    bundles: usize,
+    bytes: u64,
+}
+
 /// One referrer → its bundle, `None` when it is not a Sigstore bundle referrer.
 fn bundle_from_referrer(
     src: &dyn ArtifactSource,
     r: &Reference,
     subject: &Digest,
     d: &Descriptor,
+    budget: &mut Budget,
 ) -> Result<Option<FoundBundle>, RegistryError> {
     let what = format!("the referrer manifest {}", d.digest);
     let bytes = src.fetch_manifest(r, &d.digest)?;
@@ -280,8 +396,9 @@ fn bundle_from_referrer(
     if !typed {
         return Ok(None);
     }
-    // SPEC §6: "check ... each referrer's subject.digest equals the target" (some
-    // registries answer the fallback tag with unrelated content, oras-go#1396).
+    // distribution-spec `spec.md`, "Listing Referrers": a referrer is a manifest whose
+    // `subject` is the target; check it, since some registries answer the fallback tag
+    // with unrelated content (oras-go#1396).
     let actual = m.subject.as_ref().map(|s| s.digest);
     if actual.as_ref() != Some(subject) {
         return Err(RegistryError::SubjectMismatch {
@@ -307,6 +424,20 @@ fn bundle_from_referrer(
     if layer.size > limit {
         return Err(RegistryError::TooLarge { what, limit });
     }
+    // The per-pack bounds: this candidate is not fetched (and says why).
+    budget.bundles = budget
+        .bundles
+        .checked_sub(1)
+        .ok_or_else(|| RegistryError::TooLarge {
+            what: format!(
+                "{what} (not examined: the {MAX_BUNDLES_PER_PACK} bundles before it were)"
+            ),
+            limit: u64::try_from(MAX_BUNDLES_PER_PACK).unwrap_or(u64::MAX),
+        })?;
+    budget.bytes = budget.bytes.checked_sub(layer.size).ok_or_else(|| RegistryError::TooLarge {
+        what: format!("{what} (not examined: the bundles attached to this pack together exceed the per-pack budget)"),
+        limit: MAX_BUNDLE_BYTES_PER_PACK,
+    })?;
     let bundle_bytes = src.fetch_blob(r, &layer.digest, layer.size)?;
     check_size(&bundle_bytes, layer, &what)?;
     Ok(Some(FoundBundle {
@@ -332,7 +463,31 @@ pub(crate) fn filter_artifact_type(list: Vec<Descriptor>, at: Option<&str>) -> V
 
 #[cfg(test)]
 mod tests {
-    use super::plain_http_mirror_allowed;
+    use super::{plain_http_mirror_allowed, redact_credentials};
+
+    #[test]
+    fn credentials_are_redacted_from_every_url() {
+        for (text, want) in [
+            (
+                "mirror https://bob:s3cret@mirror.corp:5000/v2 failed",
+                "mirror https://***@mirror.corp:5000/v2 failed",
+            ),
+            (
+                "\"http://u@h\" and https://a:b@c?x",
+                "\"http://***@h\" and https://***@c?x",
+            ),
+            ("https://p%40ss:w@rd@host/", "https://***@host/"),
+            ("no url user@example.com", "no url user@example.com"),
+            (
+                "https://host/path@v1 keeps the path",
+                "https://host/path@v1 keeps the path",
+            ),
+            ("https://a:b@c", "https://***@c"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_credentials(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn plain_http_mirror_rule() {

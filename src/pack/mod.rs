@@ -11,7 +11,7 @@ pub mod layers;
 use core::fmt;
 
 use crate::bundle::{Bundle, Content};
-use crate::oci::{self, ArtifactSource, Digest, FoundBundle, ImageManifest, Reference};
+use crate::oci::{self, ArtifactSource, Candidate, Digest, FoundBundle, ImageManifest, Reference};
 use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
 use crate::verify::{self, ArtifactDigests, Rejection, Step, Verified, Verifier};
@@ -72,6 +72,17 @@ pub struct VerifiedPack {
     pub verified: Verified,
 }
 
+/// Why one bundle candidate attached to a pack did not verify.
+#[derive(Clone, Debug)]
+pub struct BundleFailure {
+    /// The referrer manifest that attached it.
+    pub referrer: Digest,
+    /// The bundle layer's digest, when the referrer got that far.
+    pub bundle: Option<Digest>,
+    /// Why it failed.
+    pub error: Error,
+}
+
 /// A pack that failed, with every bundle's reason.
 #[derive(Clone, Debug)]
 pub struct PackFailure {
@@ -84,25 +95,87 @@ pub struct PackFailure {
     /// The most specific failure, reported first: that of the bundle which got
     /// furthest through the verification pipeline ([`Step`]).
     pub error: Error,
-    /// Each attached bundle's failure, furthest step first (bundle order among equals):
-    /// `(bundle digest, error)`.
-    pub bundles: Vec<(Digest, Error)>,
+    /// Each examined bundle candidate's failure, furthest through the verification
+    /// pipeline first (bundle order among equals; a referrer rejected before its
+    /// bundle was parsed comes last).
+    pub bundles: Vec<BundleFailure>,
+}
+
+/// `oci://registry/repository[:tag]@digest`: the reference with the digest written
+/// once (a pinned reference already carries it).
+pub fn pinned_name(reference: &Reference, digest: &Digest) -> String {
+    match reference.tag() {
+        Some(t) => format!(
+            "oci://{}/{}:{t}@{digest}",
+            reference.registry(),
+            reference.repository()
+        ),
+        None => format!(
+            "oci://{}/{}@{digest}",
+            reference.registry(),
+            reference.repository()
+        ),
+    }
+}
+
+impl PackFailure {
+    /// `rule pack oci://…@sha256:…` (the digest once).
+    fn name(&self) -> String {
+        match &self.digest {
+            Some(d) => format!("rule pack {}", pinned_name(&self.reference, d)),
+            None => format!("rule pack {}", self.reference),
+        }
+    }
+
+    /// A one-line account that stays readable however many rules and bundles there are:
+    /// the most specific error with only the closest identity rules
+    /// ([`Error::summary`]), and the other bundles counted by code. The full account
+    /// is [`Display`](fmt::Display) (`--output json`).
+    pub fn summary(&self) -> String {
+        let mut s = format!("{}: {}", self.name(), self.error.summary());
+        if self.bundles.len() > 1 {
+            let mut codes: Vec<(&str, usize)> = Vec::new();
+            for b in self.bundles.iter().skip(1) {
+                match codes.iter_mut().find(|(c, _)| *c == b.error.code()) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => codes.push((b.error.code(), 1)),
+                }
+            }
+            let list: Vec<String> = codes
+                .iter()
+                .map(|(c, n)| {
+                    if *n > 1 {
+                        format!("{n}× error[{c}]")
+                    } else {
+                        format!("error[{c}]")
+                    }
+                })
+                .collect();
+            s.push_str(&format!(
+                " ({} bundles attached, none verified; the others: {})",
+                self.bundles.len(),
+                list.join(", ")
+            ));
+        }
+        s
+    }
 }
 
 impl fmt::Display for PackFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.digest {
-            Some(d) => write!(f, "rule pack {}@{d}: {}", self.reference, self.error)?,
-            None => write!(f, "rule pack {}: {}", self.reference, self.error)?,
-        }
+        write!(f, "{}: {}", self.name(), self.error)?;
         if self.bundles.len() > 1 {
             write!(
                 f,
                 " ({} bundles attached, none verified",
                 self.bundles.len()
             )?;
-            for (d, e) in self.bundles.iter().skip(1) {
-                write!(f, "; bundle {d}: error[{}]: {e}", e.code())?;
+            for b in self.bundles.iter().skip(1) {
+                match &b.bundle {
+                    Some(d) => write!(f, "; bundle {d}")?,
+                    None => write!(f, "; referrer {}", b.referrer)?,
+                }
+                write!(f, ": error[{}]: {}", b.error.code(), b.error)?;
             }
             f.write_str(")")?;
         }
@@ -131,42 +204,69 @@ pub fn verify_pack(
     let rules = rules_for(tier, third_party).map_err(|e| fail(None, e))?;
     let (desc, manifest) = oci::resolve_pack(src, reference).map_err(|e| fail(None, e.into()))?;
     let digest = desc.digest;
-    // "No signature found" is its own error, distinct from "signature invalid".
-    let found = oci::find_sigstore_bundles(src, reference, &digest)
-        .map_err(|e| fail(Some(digest), e.into()))?;
     // cosign's new bundle format: a DSSE in-toto Statement v1 with predicate
     // `https://sigstore.dev/cosign/sign/v1` whose subject is the manifest digest.
     let policy = Policy::identities(rules).with_statement(StatementRequirement::CosignSign);
     let artifact = ArtifactDigests::sha256(*digest.as_bytes());
-    let mut failures: Vec<(Digest, Box<Rejection>)> = Vec::new();
-    for b in found {
-        match verify_one(&b, &artifact, verifier, &policy, now) {
-            Ok(verified) => {
-                return Ok(VerifiedPack {
-                    reference: reference.clone(),
-                    digest,
-                    manifest,
-                    tier,
-                    bundle_digest: b.bundle_digest,
-                    verified,
-                })
+    // `(step reached, failure)`: `None` for a referrer rejected before its bundle
+    // was parsed, which orders it before every `Some(step)`.
+    let mut failures: Vec<(Option<Step>, BundleFailure)> = Vec::new();
+    // Every candidate is examined until one verifies; each failure is kept.
+    // "No signature found" is its own error, distinct from "signature invalid".
+    let accepted = oci::examine_sigstore_bundles(src, reference, &digest, |c| match c {
+        Candidate::Bundle(b) => match verify_one(&b, &artifact, verifier, &policy, now) {
+            Ok(verified) => Some((b.bundle_digest, verified)),
+            Err(rejection) => {
+                failures.push((
+                    Some(rejection.step),
+                    BundleFailure {
+                        referrer: b.manifest_digest,
+                        bundle: Some(b.bundle_digest),
+                        error: rejection.error,
+                    },
+                ));
+                None
             }
-            Err(e) => failures.push((b.bundle_digest, e)),
+        },
+        Candidate::Rejected { referrer, error } => {
+            failures.push((
+                None,
+                BundleFailure {
+                    referrer,
+                    bundle: None,
+                    error: error.into(),
+                },
+            ));
+            None
         }
+    })
+    .map_err(|e| fail(Some(digest), e.into()))?;
+    if let Some((bundle_digest, verified)) = accepted {
+        return Ok(VerifiedPack {
+            reference: reference.clone(),
+            digest,
+            manifest,
+            tier,
+            bundle_digest,
+            verified,
+        });
     }
     // The bundle that got furthest through the pipeline is the most informative
     // (webpki's `rank()`, derived from the pipeline order); the sort is stable.
-    failures.sort_by_key(|(_, r)| core::cmp::Reverse(r.step));
-    let failures: Vec<(Digest, Error)> = failures.into_iter().map(|(d, r)| (d, r.error)).collect();
-    // find_sigstore_bundles returns NoBundle rather than an empty list; keep that
-    // meaning if the list were ever empty.
-    let error = failures.first().map(|(_, e)| e.clone()).unwrap_or_else(|| {
-        crate::oci::RegistryError::NoBundle {
-            reference: reference.to_string(),
-            digest: digest.to_string(),
-        }
-        .into()
-    });
+    failures.sort_by_key(|(step, _)| core::cmp::Reverse(*step));
+    let failures: Vec<BundleFailure> = failures.into_iter().map(|(_, f)| f).collect();
+    // examine_sigstore_bundles returns NoBundle rather than an empty examination; keep
+    // that meaning if the list were ever empty.
+    let error = failures
+        .first()
+        .map(|b| b.error.clone())
+        .unwrap_or_else(|| {
+            crate::oci::RegistryError::NoBundle {
+                reference: reference.to_string(),
+                digest: digest.to_string(),
+            }
+            .into()
+        });
     Err(Box::new(PackFailure {
         reference: reference.clone(),
         digest: Some(digest),

@@ -7,7 +7,7 @@
 //! 1.3.6.1.4.1.57264.1.8, falling back to .1.
 
 mod error;
-pub use error::PolicyError;
+pub use error::{PolicyError, RuleMismatch};
 
 use crate::crypto::PublicKey;
 use crate::limits;
@@ -64,6 +64,30 @@ impl Matcher {
         }
     }
 
+    /// The literal text every match starts with (for "closest rule" ranking only):
+    /// the exact or prefix string, or a pattern's leading literal characters.
+    fn literal_prefix(&self) -> String {
+        match self {
+            Self::Exact(s) | Self::Prefix(s) => s.clone(),
+            Self::Regex { pattern, .. } => {
+                let mut out = String::new();
+                let mut chars = pattern.strip_prefix('^').unwrap_or(pattern).chars();
+                while let Some(ch) = chars.next() {
+                    match ch {
+                        '\\' => match chars.next() {
+                            Some(e) if e.is_ascii_punctuation() => out.push(e),
+                            _ => break,
+                        },
+                        '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^'
+                        | '$' => break,
+                        other => out.push(other),
+                    }
+                }
+                out
+            }
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Self::Exact(s) => format!("exactly {s:?}"),
@@ -111,6 +135,18 @@ impl IdentityRule {
         }
     }
 
+    /// How close `c` came to this rule (see [`RuleMismatch::closeness`]).
+    fn closeness(&self, c: &SignerClaims<'_>) -> usize {
+        let common =
+            |a: &str, b: &str| a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let issuer = if self.issuer.matches(c.issuer) {
+            1 << 20
+        } else {
+            0
+        };
+        issuer + common(&self.identity.literal_prefix(), c.identity)
+    }
+
     /// `None` when the claims satisfy the rule, else the reason they do not.
     fn mismatch(&self, c: &SignerClaims<'_>) -> Option<String> {
         if !self.issuer.matches(c.issuer) {
@@ -139,6 +175,89 @@ impl IdentityRule {
             }
         }
         None
+    }
+}
+
+/// A part of an [`IdentityRule`] that matches identities or issuers nobody can have
+/// meant: it loads (the rule is valid), but the caller should warn, once and loudly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BroadRule {
+    /// `true` for the identity (SAN) matcher, `false` for the issuer matcher.
+    pub identity: bool,
+    /// The pattern as written.
+    pub pattern: String,
+    /// What it lets through, as a sentence fragment ("every identity …").
+    pub matches: &'static str,
+}
+
+impl core::fmt::Display for BroadRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (key, hint) = if self.identity {
+            (
+                "identityRegexp",
+                r"pin the repository and workflow, e.g. ^https://github\.com/OWNER/REPO/\.github/workflows/release\.yml@refs/tags/.+$",
+            )
+        } else {
+            (
+                "issuerRegexp",
+                "name the one OIDC issuer, e.g. issuer: https://token.actions.githubusercontent.com",
+            )
+        };
+        write!(
+            f,
+            "{key} /{}/ matches {}; {hint}",
+            self.pattern, self.matches
+        )
+    }
+}
+
+/// Values no one configures on purpose. A rule that accepts them accepts (nearly)
+/// anything of its kind. `.invalid` is reserved (RFC 2606 §2), so no real issuer or
+/// mailbox has these names.
+const IDENTITY_PROBES: [(&str, &str, &str); 2] = [
+    (
+        "rulepack-verify-probe",
+        "probe@rulepack-verify-probe.invalid",
+        "every identity (any repository's workflow, any e-mail address)",
+    ),
+    (
+        "https://github.com/rulepack-verify-probe/rulepack-verify-probe/.github/workflows/probe.yml@refs/heads/probe",
+        "https://github.com/rulepack-verify-probe/probe/.github/workflows/release.yml@refs/tags/v0.0.0-probe",
+        "the workflows of every GitHub repository",
+    ),
+];
+const ISSUER_PROBES: [(&str, &str, &str); 1] = [(
+    "https://rulepack-verify-probe.invalid",
+    "rulepack-verify-probe",
+    "every OIDC issuer",
+)];
+
+impl IdentityRule {
+    /// The parts of this rule that match (nearly) everything: a regular expression that
+    /// accepts identities or issuers from owners nobody configured (`.*`, `.+`,
+    /// `https://github\.com/.*`). Probed with made-up values, so any pattern that admits
+    /// them is reported, however it is spelled.
+    pub fn breadth_warnings(&self) -> Vec<BroadRule> {
+        let mut out = Vec::new();
+        for (matcher, identity, probes) in [
+            (&self.identity, true, &IDENTITY_PROBES[..]),
+            (&self.issuer, false, &ISSUER_PROBES[..]),
+        ] {
+            let Matcher::Regex { pattern, .. } = matcher else {
+                continue;
+            };
+            if let Some((_, _, what)) = probes
+                .iter()
+                .find(|(a, b, _)| matcher.matches(a) && matcher.matches(b))
+            {
+                out.push(BroadRule {
+                    identity,
+                    pattern: pattern.clone(),
+                    matches: what,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -183,7 +302,11 @@ impl VerificationPolicy {
         for (i, r) in rules.iter().enumerate() {
             match r.mismatch(c) {
                 None => return Ok(i),
-                Some(why) => tried.push(why),
+                Some(why) => tried.push(RuleMismatch {
+                    rule: i,
+                    reason: why,
+                    closeness: r.closeness(c),
+                }),
             }
         }
         Err(PolicyError::IdentityMismatch {
@@ -368,5 +491,61 @@ mod tests {
             VerificationPolicy::check_identity(&[], &claims("z", "https://b")),
             Err(PolicyError::EmptyPolicy)
         );
+    }
+
+    #[test]
+    fn summary_names_the_closest_rules_and_counts_the_rest() {
+        let mut rules: Vec<IdentityRule> = (0..256)
+            .map(|i| {
+                IdentityRule::new(
+                    Matcher::exact(format!("https://issuer{i}.example")),
+                    Matcher::regex(&format!(r"^https://github\.com/org{i}/rules/\.github/workflows/release\.yml@refs/tags/.+$")).unwrap(),
+                )
+            })
+            .collect();
+        rules.push(IdentityRule::new(
+            Matcher::exact("https://token.actions.githubusercontent.com"),
+            Matcher::regex(
+                r"^https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/.+$",
+            )
+            .unwrap(),
+        ));
+        rules.push(IdentityRule::new(
+            Matcher::exact("https://token.actions.githubusercontent.com"),
+            Matcher::exact(
+                "https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1",
+            ),
+        ));
+        let found = "https://github.com/acme/rules/.github/workflows/release.yml@refs/heads/main";
+        let e = VerificationPolicy::check_identity(
+            &rules,
+            &claims(found, "https://token.actions.githubusercontent.com"),
+        )
+        .unwrap_err();
+        let full = e.to_string();
+        assert!(full.len() > 10_000, "{}", full.len());
+        assert!(full.contains("rule 256:"));
+        let short = e.summary(3);
+        assert!(short.len() < 600, "{} chars: {short}", short.len());
+        assert!(
+            short.contains("closest: rule 257: identity must be matching"),
+            "{short}"
+        );
+        assert!(
+            short.contains("; rule 258: identity must be exactly"),
+            "{short}"
+        );
+        assert!(short.ends_with("; 256 more rules tried"), "{short}");
+        let one = e.summary(2);
+        assert!(
+            one.contains("closest: rule 257:") && !one.contains("rule 258"),
+            "{one}"
+        );
+        assert!(one.ends_with("; 257 more rules tried"), "{one}");
+        // With few rules, nothing is left out.
+        let e = VerificationPolicy::check_identity(&rules[256..], &claims(found, "https://x"))
+            .unwrap_err();
+        assert_eq!(e.summary(2).matches("rule ").count(), 2);
+        assert!(!e.summary(2).contains("more rule"));
     }
 }

@@ -280,9 +280,12 @@ pub enum TufError {
     },
 }
 
+// A remedy never suggests turning verification off: the air-gapped way to verify is a
+// reviewed trust root file.
 const REMEDY: &str =
-    "to verify without the network pass --trusted-root FILE (a trusted_root.json), \
-or set verifySignature: false for air-gapped clusters";
+    "allow access to the TUF repository (proxy variables are honoured), or, to verify \
+without the network, pass a reviewed trusted_root.json with --trusted-root FILE (or \
+rulePacks.trustedRoot)";
 
 impl TufError {
     /// Stable machine-readable code, `tuf.*`.
@@ -351,8 +354,7 @@ impl fmt::Display for TufError {
         match self {
             Self::Unreachable { step, url, detail } => write!(
                 f,
-                "trust root unreachable: fetching the {step} from {url} failed ({detail}); \
-                 check network access to the TUF repository, or {REMEDY}"
+                "trust root unreachable: fetching the {step} from {url} failed ({detail}); {REMEDY}"
             ),
             Self::HttpStatus { step, url, status } => write!(
                 f,
