@@ -5,8 +5,12 @@
 //! tuf-conformance-client --metadata-dir DIR init ROOT
 //! tuf-conformance-client --metadata-dir DIR --metadata-url URL refresh
 //! tuf-conformance-client --metadata-dir DIR --metadata-url URL download \
-//!     --target-name NAME --target-base-url URL --target-dir DIR
+//!     --target-name NAME [--target-name NAME …] --target-base-url URL --target-dir DIR
 //! ```
+//!
+//! `--target-name` may repeat (`CLIENT-CLI.md`): every target is downloaded, in the order
+//! given, by one updater (one refresh, one set of trusted metadata); the first failure
+//! stops the run. Every other option must appear at most once.
 //!
 //! Run with `cargo run --example tuf-conformance-client -- …`. Exit status 0 on success,
 //! 1 on any failure (the error goes to stderr). Here, unlike the verifier, the trust
@@ -71,28 +75,39 @@ mod client {
         "usage: tuf-conformance-client --metadata-dir DIR init ROOT\n       \
          tuf-conformance-client --metadata-dir DIR --metadata-url URL refresh\n       \
          tuf-conformance-client --metadata-dir DIR --metadata-url URL download \
-         --target-name NAME --target-base-url URL --target-dir DIR"
+         --target-name NAME [--target-name NAME ...] --target-base-url URL --target-dir DIR"
             .to_string()
     }
 
+    /// The only option that may be given more than once.
+    const REPEATABLE: &str = "target-name";
+
     pub(crate) fn run(args: Vec<String>) -> Result<(), String> {
-        let mut flags: BTreeMap<String, String> = BTreeMap::new();
+        // Every value of every option, in command-line order.
+        let mut flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut positional: Vec<String> = Vec::new();
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
             if let Some(flag) = a.strip_prefix("--") {
                 let v = it.next().ok_or_else(|| format!("--{flag} needs a value"))?;
-                flags.insert(flag.to_string(), v);
+                let values = flags.entry(flag.to_string()).or_default();
+                if flag != REPEATABLE && !values.is_empty() {
+                    return Err(format!("--{flag} given more than once\n{}", usage()));
+                }
+                values.push(v);
             } else {
                 positional.push(a);
             }
         }
-        let flag = |name: &str| {
+        let all = |name: &str| {
             flags
                 .get(name)
                 .cloned()
+                .filter(|v| !v.is_empty())
                 .ok_or_else(|| format!("missing --{name}\n{}", usage()))
         };
+        // Options other than REPEATABLE have exactly one value here.
+        let flag = |name: &str| all(name).map(|v| v.into_iter().next().unwrap_or_default());
         let metadata_dir = PathBuf::from(flag("metadata-dir")?);
         let command = positional.first().cloned().unwrap_or_default();
         match command.as_str() {
@@ -107,10 +122,14 @@ mod client {
                 let metadata_url = flag("metadata-url")?;
                 let anchor = std::fs::read(metadata_dir.join("root.json"))
                     .map_err(|e| format!("{}: {e}", metadata_dir.join("root.json").display()))?;
-                let (target_base, target_dir) = if command == "download" {
-                    (flag("target-base-url")?, Some(flag("target-dir")?))
+                let (target_base, target_dir, target_names) = if command == "download" {
+                    (
+                        flag("target-base-url")?,
+                        Some(flag("target-dir")?),
+                        all(REPEATABLE)?,
+                    )
                 } else {
-                    (metadata_url.clone(), None)
+                    (metadata_url.clone(), None, Vec::new())
                 };
                 let store = ConformanceStore {
                     metadata: FsStore::new(&metadata_dir),
@@ -126,10 +145,10 @@ mod client {
                     now(),
                 );
                 u.refresh().map_err(|e| format!("{}: {e}", e.code()))?;
-                if command == "download" {
-                    let name = flag("target-name")?;
+                // One updater for all targets, in the order given.
+                for name in target_names {
                     u.download_target(&name)
-                        .map_err(|e| format!("{}: {e}", e.code()))?;
+                        .map_err(|e| format!("{name}: {}: {e}", e.code()))?;
                 }
                 Ok(())
             }

@@ -6,13 +6,25 @@
 //! verification only (RFC 8017 §8.2.2). ECDSA signatures are ASN.1 DER `Ecdsa-Sig-Value`
 //! (RFC 3279 §2.2.3); high-S values are accepted, as every Sigstore client does. Ed25519
 //! signatures are the raw 64 bytes; RSA signatures are exactly as long as the modulus.
+//! TUF metadata may also use RSASSA-PSS (RFC 8017 §8.1.2), see
+//! [`PublicKey::verify_rsa_pss`].
+//!
+//! RSA verification needs the `rsa` cargo feature (off by default; Sigstore's public-good
+//! instance uses no RSA key). Without it, RSA keys are still parsed and checked against
+//! the same bounds, so a trusted root that lists one loads as before, but every
+//! signature check with such a key fails with [`CryptoError::RsaNotEnabled`].
 
 mod ecdsa_vartime;
+#[cfg(all(test, feature = "rsa"))]
+mod rsa_pss_tests;
+#[cfg(all(test, feature = "rsa"))]
+mod without_rsa_tests;
 
 use core::fmt;
 
-use der::asn1::BitString;
-use der::{Decode, Encode};
+use der::asn1::{BitString, UintRef};
+use der::{Decode, DecodeValue, Encode, FixedTag, Header, Reader, Tag};
+#[cfg(feature = "rsa")]
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spki::{AlgorithmIdentifier, ObjectIdentifier, SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
@@ -121,6 +133,7 @@ impl HashAlgorithm {
     }
 
     /// The SHA-2 function whose output is `len` bytes long (they all differ).
+    #[cfg(feature = "rsa")]
     fn from_output_len(len: usize) -> Option<Self> {
         [Self::Sha256, Self::Sha384, Self::Sha512]
             .into_iter()
@@ -161,7 +174,8 @@ pub enum KeyAlgorithm {
     EcdsaP384,
     /// Ed25519 (pure, RFC 8032).
     Ed25519,
-    /// RSA with RSASSA-PKCS1-v1_5 signatures (RFC 8017 §8.2), verification only.
+    /// RSA with RSASSA-PKCS1-v1_5 signatures (RFC 8017 §8.2), verification only. (The
+    /// same keys verify RSASSA-PSS through [`PublicKey::verify_rsa_pss`], for TUF.)
     RsaPkcs1v15 {
         /// Size of the modulus in bits (2048 to 4096).
         bits: usize,
@@ -252,6 +266,34 @@ pub enum CryptoError {
         /// Length of the digest given, in bytes.
         len: usize,
     },
+    /// An RSA key in a build without the `rsa` cargo feature: the key parses, but no
+    /// signature can be checked with it.
+    RsaNotEnabled {
+        /// Key algorithm (RSA and its size).
+        algorithm: KeyAlgorithm,
+    },
+    /// A signature scheme was asked of a key of another type (RSASSA-PSS of an ECDSA key).
+    SchemeMismatch {
+        /// Key algorithm.
+        algorithm: KeyAlgorithm,
+        /// The scheme asked for.
+        scheme: &'static str,
+    },
+}
+
+/// The name of the cargo feature that enables RSA verification.
+pub const RSA_FEATURE: &str = "rsa";
+
+/// The public-key types this build can verify with, for error messages.
+pub fn accepted_keys() -> String {
+    if cfg!(feature = "rsa") {
+        format!(
+            "ECDSA P-256, ECDSA P-384, Ed25519, RSA with a {MIN_RSA_MODULUS_BITS}- to \
+             {MAX_RSA_MODULUS_BITS}-bit modulus"
+        )
+    } else {
+        format!("ECDSA P-256, ECDSA P-384, Ed25519; RSA needs the `{RSA_FEATURE}` cargo feature")
+    }
 }
 
 impl fmt::Display for CryptoError {
@@ -260,8 +302,8 @@ impl fmt::Display for CryptoError {
             Self::MalformedKey { detail } => write!(f, "malformed public key: {detail}"),
             Self::UnsupportedKey { algorithm } => write!(
                 f,
-                "unsupported public key algorithm {algorithm} (accepted: ECDSA P-256, ECDSA P-384, \
-                 Ed25519, RSA with a {MIN_RSA_MODULUS_BITS}- to {MAX_RSA_MODULUS_BITS}-bit modulus)"
+                "unsupported public key algorithm {algorithm} (accepted: {})",
+                accepted_keys()
             ),
             Self::UnsupportedRsaKey { bits, detail } => write!(
                 f,
@@ -282,6 +324,14 @@ impl fmt::Display for CryptoError {
                 "{algorithm} signatures are checked over SHA-256, SHA-384 or SHA-512 digests, \
                  not a {len}-byte digest"
             ),
+            Self::RsaNotEnabled { algorithm } => write!(
+                f,
+                "{algorithm} key: this build cannot verify RSA signatures (it lacks the \
+                 `{RSA_FEATURE}` cargo feature; rebuild with `--features {RSA_FEATURE}`)"
+            ),
+            Self::SchemeMismatch { algorithm, scheme } => {
+                write!(f, "a {algorithm} key cannot verify {scheme} signatures")
+            }
         }
     }
 }
@@ -293,7 +343,14 @@ enum Inner {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    #[cfg(feature = "rsa")]
     Rsa(rsa::RsaPublicKey),
+    /// An RSA key (parsed and bounds-checked like any other) in a build without the `rsa`
+    /// feature, or in a test simulating one ([`test_without_rsa`]): nothing verifies.
+    #[cfg(any(test, not(feature = "rsa")))]
+    RsaNotEnabled {
+        bits: usize,
+    },
 }
 
 /// A verification key, with the SubjectPublicKeyInfo DER it was parsed from.
@@ -374,7 +431,7 @@ impl PublicKey {
                     "RSA key whose algorithm parameters are not NULL (RFC 3279 §2.3.1)",
                 ));
             }
-            Inner::Rsa(rsa_from_pkcs1(key_bytes)?)
+            rsa_from_pkcs1(key_bytes)?
         } else {
             return Err(CryptoError::UnsupportedKey {
                 algorithm: alg.to_string(),
@@ -390,7 +447,7 @@ impl PublicKey {
     /// ship RSA log keys (`keyDetails` `PKCS1_RSA_PKCS1V5`). Trailing bytes are rejected.
     /// [`PublicKey::spki_der`] then returns the equivalent SubjectPublicKeyInfo.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, CryptoError> {
-        let key = rsa_from_pkcs1(der)?;
+        let inner = rsa_from_pkcs1(der)?;
         // RFC 3279 §2.3.1: SPKI { { rsaEncryption, NULL }, BIT STRING { RSAPublicKey } }.
         let spki = SubjectPublicKeyInfo {
             algorithm: AlgorithmIdentifier {
@@ -400,7 +457,7 @@ impl PublicKey {
             subject_public_key: BitString::from_bytes(der).map_err(malformed)?,
         };
         Ok(Self {
-            inner: Inner::Rsa(key),
+            inner,
             spki_der: spki.to_der().map_err(malformed)?,
         })
     }
@@ -436,7 +493,23 @@ impl PublicKey {
             Inner::P256(_) => KeyAlgorithm::EcdsaP256,
             Inner::P384(_) => KeyAlgorithm::EcdsaP384,
             Inner::Ed25519(_) => KeyAlgorithm::Ed25519,
+            #[cfg(feature = "rsa")]
             Inner::Rsa(k) => KeyAlgorithm::RsaPkcs1v15 { bits: k.n().bits() },
+            #[cfg(any(test, not(feature = "rsa")))]
+            Inner::RsaNotEnabled { bits } => KeyAlgorithm::RsaPkcs1v15 { bits: *bits },
+        }
+    }
+
+    /// Whether this build can verify signatures with the key: an RSA key without the
+    /// `rsa` cargo feature cannot ([`CryptoError::RsaNotEnabled`]). Callers that are
+    /// about to rely on a key check this first, to report it as an unsupported key.
+    pub fn check_usable(&self) -> Result<(), CryptoError> {
+        match &self.inner {
+            #[cfg(any(test, not(feature = "rsa")))]
+            Inner::RsaNotEnabled { .. } => Err(CryptoError::RsaNotEnabled {
+                algorithm: self.algorithm(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -459,6 +532,7 @@ impl PublicKey {
     /// ignored and `sig` is the raw 64 bytes (pure Ed25519).
     pub fn verify(&self, hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         match &self.inner {
+            #[cfg(feature = "rsa")]
             Inner::Rsa(k) => verify_rsa(k, self.algorithm(), hash, &hash.digest(msg), sig),
             Inner::Ed25519(k) => {
                 let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| {
@@ -501,6 +575,7 @@ impl PublicKey {
                     .ok_or(bad)
             }
             Inner::Ed25519(_) => Err(CryptoError::PrehashUnsupported { algorithm }),
+            #[cfg(feature = "rsa")]
             Inner::Rsa(k) => {
                 let hash = HashAlgorithm::from_output_len(digest.len()).ok_or(
                     CryptoError::UnsupportedDigest {
@@ -510,6 +585,39 @@ impl PublicKey {
                 )?;
                 verify_rsa(k, algorithm, hash, digest, sig)
             }
+            #[cfg(any(test, not(feature = "rsa")))]
+            Inner::RsaNotEnabled { .. } => Err(CryptoError::RsaNotEnabled { algorithm }),
+        }
+    }
+
+    /// Verifies an RSASSA-PSS signature (RFC 8017 §8.1.2) over `msg` hashed with `hash`,
+    /// MGF1 with the same hash, any salt length: TUF's `rsassa-pss-sha256` scheme. The
+    /// signature must be exactly as long as the modulus. Keys other than RSA give
+    /// [`CryptoError::SchemeMismatch`].
+    ///
+    /// Salt length: securesystemslib (python-tuf's key layer) signs with the digest length
+    /// (`signer/_crypto_signer.py`, `PSS.DIGEST_LENGTH`) but verifies with `PSS.AUTO`
+    /// (`signer/_key.py` `_get_rsa_padding`, securesystemslib 1.3.1), i.e. it accepts any
+    /// salt length; so does this, to accept every signature python-tuf accepts. The salt
+    /// length is read from the recovered encoding (RFC 8017 §9.1.2 steps 4-10), then the
+    /// `rsa` crate verifies the signature with exactly that salt length.
+    #[cfg_attr(not(feature = "rsa"), allow(unused_variables))]
+    pub fn verify_rsa_pss(
+        &self,
+        hash: HashAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        let algorithm = self.algorithm();
+        match &self.inner {
+            #[cfg(feature = "rsa")]
+            Inner::Rsa(k) => verify_rsa_pss(k, algorithm, hash, &hash.digest(msg), sig),
+            #[cfg(any(test, not(feature = "rsa")))]
+            Inner::RsaNotEnabled { .. } => Err(CryptoError::RsaNotEnabled { algorithm }),
+            _ => Err(CryptoError::SchemeMismatch {
+                algorithm,
+                scheme: "RSASSA-PSS",
+            }),
         }
     }
 }
@@ -534,11 +642,11 @@ fn uint_bits(bytes: &[u8]) -> usize {
 ///     publicExponent    INTEGER   -- e
 /// }
 /// ```
-fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPublicKey, CryptoError> {
+fn rsa_from_pkcs1(der: &[u8]) -> Result<Inner, CryptoError> {
     // `Decode::from_der` rejects trailing bytes; `UintRef` rejects negative and
     // non-minimal INTEGERs and strips the sign byte.
-    let key = rsa::pkcs1::RsaPublicKey::from_der(der)
-        .map_err(|e| malformed(format!("RSA public key: {e}")))?;
+    let key =
+        Pkcs1PublicKey::from_der(der).map_err(|e| malformed(format!("RSA public key: {e}")))?;
     let (n, e) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
     let bits = uint_bits(n);
     // RFC 8017 §3.1: the modulus is a product of odd primes, so it is odd.
@@ -573,18 +681,87 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPublicKey, CryptoError> {
             detail: format!("the public exponent {e_value} is larger than 2^32-1"),
         });
     }
+    rsa_key(n, e_value, bits)
+}
+
+/// `RSAPublicKey` (RFC 8017 Appendix A.1.1), decoded the same way with or without the
+/// `rsa` feature (as the `pkcs1` crate does).
+struct Pkcs1PublicKey<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+impl FixedTag for Pkcs1PublicKey<'_> {
+    const TAG: Tag = Tag::Sequence;
+}
+
+impl<'a> DecodeValue<'a> for Pkcs1PublicKey<'a> {
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        reader.read_nested(header.length, |r| {
+            Ok(Self {
+                modulus: r.decode()?,
+                public_exponent: r.decode()?,
+            })
+        })
+    }
+}
+
+/// The verifying key for a modulus and exponent that passed [`rsa_from_pkcs1`]'s bounds
+/// (which imply every check of `rsa::RsaPublicKey::new_with_max_size`).
+#[cfg(feature = "rsa")]
+fn rsa_key(n: &[u8], e: u64, bits: usize) -> Result<Inner, CryptoError> {
+    #[cfg(test)]
+    if rsa_disabled_for_test() {
+        return Ok(Inner::RsaNotEnabled { bits });
+    }
+    let _ = bits;
     rsa::RsaPublicKey::new_with_max_size(
         rsa::BigUint::from_bytes_be(n),
-        rsa::BigUint::from(e_value),
+        rsa::BigUint::from(e),
         MAX_RSA_MODULUS_BITS,
     )
+    .map(Inner::Rsa)
     .map_err(|e| malformed(format!("RSA public key: {e}")))
+}
+
+/// Without the `rsa` feature, a well-formed RSA key that cannot verify anything.
+#[cfg(not(feature = "rsa"))]
+fn rsa_key(_n: &[u8], _e: u64, bits: usize) -> Result<Inner, CryptoError> {
+    Ok(Inner::RsaNotEnabled { bits })
+}
+
+#[cfg(test)]
+thread_local! {
+    static RSA_DISABLED_FOR_TEST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(all(test, feature = "rsa"))]
+fn rsa_disabled_for_test() -> bool {
+    RSA_DISABLED_FOR_TEST.with(std::cell::Cell::get)
+}
+
+/// Runs `f` as a build without the `rsa` feature would: RSA keys parsed on this thread
+/// inside `f` cannot verify ([`CryptoError::RsaNotEnabled`]). Test builds always have the
+/// feature (the crate's dev-dependency on itself enables it), so this is how unit tests
+/// reach the paths of a build without it.
+#[cfg(test)]
+pub(crate) fn test_without_rsa<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            RSA_DISABLED_FOR_TEST.with(|c| c.set(false));
+        }
+    }
+    RSA_DISABLED_FOR_TEST.with(|c| c.set(true));
+    let _reset = Reset;
+    f()
 }
 
 /// RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2) of `sig` over `digest`, a `hash`
 /// digest: the signature must be exactly k = |n| bytes (step 1), s < n (RSAVP1), and
 /// the recovered block must equal EMSA-PKCS1-v1_5(DigestInfo { hash, NULL }, digest)
 /// byte for byte (steps 3-4, compared in full, not parsed).
+#[cfg(feature = "rsa")]
 fn verify_rsa(
     key: &rsa::RsaPublicKey,
     algorithm: KeyAlgorithm,
@@ -605,6 +782,106 @@ fn verify_rsa(
     };
     key.verify(scheme, digest, sig)
         .map_err(|_| CryptoError::BadSignature { algorithm })
+}
+
+/// RSASSA-PSS verification (RFC 8017 §8.1.2) of `sig` over `digest`, a `hash` digest,
+/// with MGF1-`hash` and the salt length the signature itself carries.
+///
+/// Step 1: the signature is exactly k = |n| bytes; step 2 (RSAVP1): s < n, m = s^e mod
+/// n, EM = I2OSP(m, emLen). [`pss_salt_len`] reads the salt length from EM; the `rsa`
+/// crate then runs the whole of EMSA-PSS-VERIFY (§9.1.2) with that salt length, so a
+/// wrong reading can only make verification fail.
+#[cfg(feature = "rsa")]
+fn verify_rsa_pss(
+    key: &rsa::RsaPublicKey,
+    algorithm: KeyAlgorithm,
+    hash: HashAlgorithm,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    use rsa::signature::hazmat::PrehashVerifier;
+    let bad = CryptoError::BadSignature { algorithm };
+    if sig.len() != key.size() {
+        return Err(CryptoError::MalformedSignature {
+            algorithm,
+            len: sig.len(),
+        });
+    }
+    let s = rsa::BigUint::from_bytes_be(sig);
+    // RFC 8017 §5.2.2 (RSAVP1) step 1: "If the signature representative s is not between
+    // 0 and n - 1, output 'signature representative out of range'".
+    if &s >= key.n() {
+        return Err(bad);
+    }
+    let m = s.modpow(key.e(), key.n()).to_bytes_be();
+    // §9.1.2: emBits = modBits - 1, emLen = ceil(emBits / 8); m < 2^emBits.
+    let em_bits = key.n().bits().saturating_sub(1);
+    let em_len = em_bits.div_ceil(8);
+    if m.len() > em_len {
+        return Err(bad);
+    }
+    let mut em = vec![0u8; em_len - m.len()];
+    em.extend_from_slice(&m);
+    let salt_len = pss_salt_len(&em, em_bits, hash).ok_or(bad.clone())?;
+    let signature = rsa::pss::Signature::try_from(sig).map_err(|_| bad.clone())?;
+    let result = match hash {
+        HashAlgorithm::Sha256 => {
+            rsa::pss::VerifyingKey::<Sha256>::new_with_salt_len(key.clone(), salt_len)
+                .verify_prehash(digest, &signature)
+        }
+        HashAlgorithm::Sha384 => {
+            rsa::pss::VerifyingKey::<Sha384>::new_with_salt_len(key.clone(), salt_len)
+                .verify_prehash(digest, &signature)
+        }
+        HashAlgorithm::Sha512 => {
+            rsa::pss::VerifyingKey::<Sha512>::new_with_salt_len(key.clone(), salt_len)
+                .verify_prehash(digest, &signature)
+        }
+    };
+    result.map_err(|_| bad)
+}
+
+/// The salt length of an EMSA-PSS encoding `em` of `em_bits` bits (RFC 8017 §9.1.2
+/// steps 4-10), or `None` if the encoding is inconsistent. Only chooses the parameter
+/// for the full verification; it decides nothing by itself.
+#[cfg(feature = "rsa")]
+fn pss_salt_len(em: &[u8], em_bits: usize, hash: HashAlgorithm) -> Option<usize> {
+    let h_len = hash.output_len();
+    // Step 4: the rightmost octet is 0xbc.
+    let (&last, rest) = em.split_last()?;
+    if last != 0xbc {
+        return None;
+    }
+    // Step 5: maskedDB (emLen - hLen - 1 octets), then H (hLen octets); step 3: emLen ≥
+    // hLen + sLen + 2 ≥ hLen + 2.
+    let db_len = rest.len().checked_sub(h_len)?;
+    if db_len == 0 {
+        return None;
+    }
+    let (masked_db, h) = rest.split_at(db_len);
+    // Steps 6 and 9: the leftmost 8·emLen - emBits bits are zero.
+    let unused = em.len().checked_mul(8)?.checked_sub(em_bits)?;
+    let top_mask = u8::try_from(0xffu16 >> unused).ok()?;
+    // Steps 7-8: DB = maskedDB xor MGF1(H, emLen - hLen - 1) (MGF1: Appendix B.2.1).
+    let mut db = Vec::with_capacity(db_len);
+    let mut counter: u32 = 0;
+    while db.len() < db_len {
+        let block = hash.digest(&[h, &counter.to_be_bytes()[..]].concat());
+        db.extend_from_slice(&block);
+        counter = counter.checked_add(1)?;
+    }
+    db.truncate(db_len);
+    for (d, m) in db.iter_mut().zip(masked_db) {
+        *d ^= m;
+    }
+    let first = db.first_mut()?;
+    if masked_db.first().is_some_and(|b| b & !top_mask != 0) {
+        return None;
+    }
+    *first &= top_mask;
+    // Step 10: DB = PS (zeros) || 0x01 || salt.
+    let one = db.iter().position(|b| *b != 0)?;
+    (db.get(one) == Some(&1)).then(|| db_len - one - 1)
 }
 
 /// Re-encodes any DER value (used to compare structures byte for byte).

@@ -1000,3 +1000,113 @@ fn delegated_role_signed_by_wrong_key_is_rejected() {
     assert_eq!(e.step(), Some(&Step::Delegation { role: "npm".into() }));
     assert_eq!(e.code(), "tuf.threshold-not-met");
 }
+
+/// Role `release` is delegated from both `parent-a` (key A, paths `a/*`) and `parent-b`
+/// (key B, paths `b/*`), and signed with key A only (`release_signers`).
+fn two_delegators(name: &str, release_signers: impl FnOnce(&Key, &Key) -> Vec<Key>) -> T {
+    let t = T::new(name);
+    t.with(|r| {
+        r.add_delegation("parent-a", &["a/*"], false);
+        r.add_delegation("parent-b", &["b/*"], false);
+        let ka = r.add_delegation_from("parent-a", "release", &["a/*"], false);
+        let kb = r.add_delegation_from("parent-b", "release", &["b/*"], false);
+        let signers = release_signers(&ka, &kb);
+        r.signers.insert("release".into(), signers);
+        r.add_target("release", "a/app", b"app for a");
+        r.add_target("release", "b/app", b"app for b");
+        r.targets["version"] = json!(2);
+        r.update_snapshot();
+    });
+    t
+}
+
+/// TUF §5.6.3: a delegated role is verified with the keys of the delegation that leads
+/// to it. One updater that trusted `release` under `parent-a` must not reuse that for a
+/// target reached through `parent-b`, whose key never signed it (python-tuf and go-tuf
+/// cache delegated roles by name and accept it).
+#[test]
+fn role_verified_under_one_delegator_is_not_trusted_under_another() {
+    let t = two_delegators("delegator-switch", |a, _| vec![a.clone()]);
+    let (first, second) = t
+        .run(NOW, |u| {
+            u.refresh()?;
+            let first = u.download_target("a/app")?;
+            Ok((first, u.download_target("b/app")))
+        })
+        .unwrap();
+    assert_eq!(first.0, b"app for a");
+    let e = code(second);
+    assert_eq!(e.code(), "tuf.threshold-not-met");
+    assert_eq!(
+        e.step(),
+        Some(&Step::Delegation {
+            role: "release".into()
+        })
+    );
+    assert!(e.to_string().contains("\"parent-b\""), "{e}");
+    // The content behind parent-b was never fetched.
+    assert!(!t
+        .server
+        .requests()
+        .iter()
+        .any(|p| p.ends_with(".app") && p.contains(&tuf_repo::sha256_hex(b"app for b"))));
+    // On disk too: a new updater finds release.json cached (verified under parent-a)
+    // and must re-verify it under parent-b.
+    assert!(t.cache_file("release.json").exists());
+    let e = code(t.download("b/app"));
+    assert_eq!(e.code(), "tuf.threshold-not-met");
+    // And the other order, from an empty cache.
+    let _ = std::fs::remove_dir_all(&t.cache);
+    let e = code(t.download("b/app"));
+    assert_eq!(e.code(), "tuf.threshold-not-met");
+}
+
+/// The same repository with `release` signed by both delegators' keys: both targets
+/// come through one updater.
+#[test]
+fn role_signed_for_both_delegators_serves_both() {
+    let t = two_delegators("delegator-both", |a, b| vec![a.clone(), b.clone()]);
+    let (a, b) = t
+        .run(NOW, |u| {
+            u.refresh()?;
+            Ok((u.download_target("a/app")?, u.download_target("b/app")?))
+        })
+        .unwrap();
+    assert_eq!(a.0, b"app for a");
+    assert_eq!(b.0, b"app for b");
+}
+
+/// TUF §4.2 RSA keys (`rsa`, `rsassa-pss-sha256`): the root rotates its root and targets
+/// roles to an RSA key; root v2 must count the RSA self-signature, and the targets
+/// metadata its RSA signature.
+#[test]
+fn rsa_pss_keys_sign_root_and_targets() {
+    let t = T::new("rsa-pss");
+    t.with(|r| {
+        let old_root = r.signers["root"].clone();
+        let rsa = Key::rsa();
+        r.root["keys"][rsa.id.as_str()] = rsa.public.clone();
+        for role in ["root", "targets"] {
+            r.root["roles"][role] = json!({"keyids": [rsa.id.clone()], "threshold": 1});
+            r.signers.insert(role.into(), vec![rsa.clone()]);
+        }
+        r.bump_root(&old_root);
+        r.targets["version"] = json!(2);
+        r.update_snapshot();
+    });
+    let report = t.refresh().unwrap();
+    assert_eq!(report.root_version, 2);
+    assert_eq!(report.roots_fetched, [2]);
+    assert_eq!(report.targets_version, 2);
+    let (bytes, _) = t.download("trusted_root.json").unwrap();
+    assert_eq!(bytes, TRUSTED_ROOT);
+    // Targets signed by another (ECDSA) key than the RSA key the root names: refused.
+    t.with(|r| {
+        r.signers.insert("targets".into(), vec![Key::p256(77)]);
+        r.targets["version"] = json!(3);
+        r.update_snapshot();
+    });
+    let e = code(t.refresh());
+    assert_eq!(e.code(), "tuf.threshold-not-met");
+    assert_eq!(e.step(), Some(&Step::Targets));
+}

@@ -160,7 +160,14 @@ fn logs(out: &mut String, title: &str, logs: &[TransparencyLog]) {
     for l in logs {
         let key = l.public_key.as_ref().map_or_else(
             || format!("{} (unsupported, never used)", l.key_details),
-            |k| k.algorithm().to_string(),
+            |k| match k.check_usable() {
+                Ok(()) => k.algorithm().to_string(),
+                // An RSA key in a build without the `rsa` cargo feature.
+                Err(_) => format!(
+                    "{} (unusable: this build lacks the `rsa` feature)",
+                    k.algorithm()
+                ),
+            },
         );
         let _ = writeln!(
             out,

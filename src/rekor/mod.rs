@@ -138,14 +138,22 @@ pub fn verify_entry_body(
 }
 
 /// The log's verification key, or the error for a log whose key type is unsupported
-/// (kept in the trusted root but never usable).
+/// (kept in the trusted root but never usable), or an RSA key in a build without the
+/// `rsa` cargo feature.
 pub(crate) fn log_key(log: &TransparencyLog) -> Result<&crate::crypto::PublicKey, TlogError> {
-    log.public_key
+    let key = log
+        .public_key
         .as_ref()
         .ok_or_else(|| TlogError::LogKeyUnsupported {
             base_url: log.base_url.clone(),
             key_details: log.key_details.clone(),
-        })
+        })?;
+    key.check_usable()
+        .map_err(|e| TlogError::LogKeyUnsupported {
+            base_url: log.base_url.clone(),
+            key_details: format!("{}; {e}", log.key_details),
+        })?;
+    Ok(key)
 }
 
 /// Rekor v1: SET and/or inclusion proof.

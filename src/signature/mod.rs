@@ -156,6 +156,9 @@ pub(crate) fn bind_content<'a>(
 
 /// Step 3. Verifies the signature step 2 bound, with the signer's `key`.
 pub(crate) fn verify_signature(signed: &Signed<'_>, key: &PublicKey) -> Result<(), SignatureError> {
+    // A key this build cannot verify with (RSA without the `rsa` cargo feature).
+    key.check_usable()
+        .map_err(|source| SignatureError::UnsupportedKey { source })?;
     match signed {
         Signed::Digest { digest, signature } => {
             key.verify_prehash(digest, signature).map_err(|e| match e {

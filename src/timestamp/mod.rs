@@ -349,8 +349,10 @@ fn verify_signer_info(
         .map_err(|e| TimestampError::InvalidCertificate {
             detail: e.to_string(),
         })?;
-    let key =
-        PublicKey::from_spki_der(&spki).map_err(|source| TimestampError::SignerKey { source })?;
+    // An RSA key without the `rsa` cargo feature is an unusable signer key.
+    let key = PublicKey::from_spki_der(&spki)
+        .and_then(|k| k.check_usable().map(|()| k))
+        .map_err(|source| TimestampError::SignerKey { source })?;
     let key_fits = match key.algorithm() {
         KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 => !wants_rsa,
         KeyAlgorithm::RsaPkcs1v15 { .. } => wants_rsa,

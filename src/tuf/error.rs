@@ -1,5 +1,6 @@
 use core::fmt;
 
+use crate::crypto::RSA_FEATURE;
 use crate::time::{format_rfc3339, UnixTime};
 
 /// The step of the TUF client workflow (TUF 1.0 "Detailed client workflow") that failed.
@@ -129,6 +130,23 @@ pub enum TufError {
         valid: u64,
         /// Threshold required.
         threshold: u64,
+    },
+    /// The threshold was not met, and signatures by keys of a type this build cannot
+    /// check (keytype `rsa`, scheme `rsassa-pss-sha256`, without the `rsa` cargo feature)
+    /// might have met it.
+    KeyTypeNotEnabled {
+        /// Step.
+        step: Step,
+        /// URL.
+        url: String,
+        /// Whose keys were counted.
+        signed_by: String,
+        /// Distinct keys with a valid signature.
+        valid: u64,
+        /// Threshold required.
+        threshold: u64,
+        /// Distinct RSA keys whose signatures could not be checked.
+        unchecked: u64,
     },
     /// The same keyid signs twice in one `signatures` list.
     DuplicateSignature {
@@ -281,6 +299,7 @@ impl TufError {
             Self::Malformed { .. } => "tuf.malformed",
             Self::WrongType { .. } => "tuf.wrong-type",
             Self::ThresholdNotMet { .. } => "tuf.threshold-not-met",
+            Self::KeyTypeNotEnabled { .. } => "tuf.key-type-not-enabled",
             Self::DuplicateSignature { .. } => "tuf.duplicate-signature",
             Self::DuplicateKey { .. } => "tuf.duplicate-key",
             Self::VersionMismatch { .. } => "tuf.version-mismatch",
@@ -309,6 +328,7 @@ impl TufError {
             | Self::Malformed { step, .. }
             | Self::WrongType { step, .. }
             | Self::ThresholdNotMet { step, .. }
+            | Self::KeyTypeNotEnabled { step, .. }
             | Self::DuplicateSignature { step, .. }
             | Self::DuplicateKey { step, .. }
             | Self::VersionMismatch { step, .. }
@@ -374,6 +394,21 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} metadata from {url} is not signed by enough keys of {signed_by}: \
                  {valid} valid of the {threshold} required; {REMEDY}"
+            ),
+            Self::KeyTypeNotEnabled {
+                step,
+                url,
+                signed_by,
+                valid,
+                threshold,
+                unchecked,
+            } => write!(
+                f,
+                "the {step} metadata from {url} is not signed by enough keys of {signed_by}: \
+                 {valid} valid of the {threshold} required, and the signatures of {unchecked} \
+                 rsa (rsassa-pss-sha256) key(s) could not be checked because this build lacks the \
+                 `{RSA_FEATURE}` cargo feature (rebuild with `--features {RSA_FEATURE}`); \
+                 {REMEDY}"
             ),
             Self::DuplicateSignature { step, url, keyid } => write!(
                 f,
@@ -501,6 +536,14 @@ mod tests {
                 signed_by: "root version 16".into(),
                 valid: 1,
                 threshold: 3,
+            },
+            TufError::KeyTypeNotEnabled {
+                step: s(),
+                url: u(),
+                signed_by: "root version 16".into(),
+                valid: 0,
+                threshold: 1,
+                unchecked: 1,
             },
             TufError::Expired {
                 step: Step::Timestamp,

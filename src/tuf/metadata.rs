@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::canonical::canonicalize;
 use super::error::{Step, TufError};
-use crate::crypto::{HashAlgorithm, KeyAlgorithm, PublicKey};
+use crate::crypto::{CryptoError, HashAlgorithm, KeyAlgorithm, PublicKey};
 use crate::encoding::hex_decode;
 use crate::limits::{MAX_TUF_DELEGATED_ROLES, MAX_TUF_KEYS, MAX_TUF_SIGNATURES};
 use crate::time::{parse_rfc3339, UnixTime};
@@ -40,8 +40,41 @@ pub(crate) struct Signature {
     pub(crate) sig: Option<Vec<u8>>,
 }
 
-/// Keys by keyid. `None` = a key of a type or scheme this client does not count.
-pub(crate) type KeyMap = BTreeMap<String, Option<PublicKey>>;
+/// The TUF signature schemes this client counts (TUF 1.0.34 §4.2 KEYTYPE and SCHEME).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `ecdsa-sha2-nistp256`: DER ECDSA P-256 over SHA-256 of the canonical bytes.
+    EcdsaSha2Nistp256,
+    /// `ed25519`: pure Ed25519 over the canonical bytes.
+    Ed25519,
+    /// `rsassa-pss-sha256` (keytype `rsa`): RSASSA-PSS, SHA-256, MGF1-SHA-256, over the
+    /// canonical bytes (needs the `rsa` cargo feature).
+    RsassaPssSha256,
+}
+
+/// A key this client can count: the key and the scheme its metadata names.
+#[derive(Clone, Debug)]
+pub(crate) struct TufKey {
+    pub(crate) key: PublicKey,
+    pub(crate) scheme: Scheme,
+}
+
+impl TufKey {
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        match self.scheme {
+            // ecdsa-sha2-nistp256: ECDSA over SHA-256, DER signature, high-S accepted;
+            // ed25519: the hash argument is ignored.
+            Scheme::EcdsaSha2Nistp256 | Scheme::Ed25519 => {
+                self.key.verify(HashAlgorithm::Sha256, msg, sig)
+            }
+            Scheme::RsassaPssSha256 => self.key.verify_rsa_pss(HashAlgorithm::Sha256, msg, sig),
+        }
+    }
+}
+
+/// Keys by keyid. `None` = a key of a type or scheme this client does not count, or
+/// whose material does not parse.
+pub(crate) type KeyMap = BTreeMap<String, Option<TufKey>>;
 
 /// `{keyids, threshold}` of a role (TUF §4.3 ROLE).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,7 +125,7 @@ impl Root {
             .keyids
             .iter()
             .filter_map(|id| self.keys.get(id).cloned().flatten())
-            .map(|k| k.spki_der().to_vec())
+            .map(|k| k.key.spki_der().to_vec())
             .collect();
         (set, role.threshold)
     }
@@ -188,13 +221,13 @@ fn check_spec_version(ctx: Ctx<'_>, s: &str) -> Result<(), TufError> {
 
 /// Parses a key object (TUF §4.2 KEY). Keys of a supported type whose material does not
 /// parse, and keys of other types, are kept as `None`: present, never counted.
-fn parse_key(ctx: Ctx<'_>, v: &Value) -> Result<Option<PublicKey>, TufError> {
+fn parse_key(ctx: Ctx<'_>, v: &Value) -> Result<Option<TufKey>, TufError> {
     let m = obj(ctx, v, "key")?;
     let keytype = string(ctx, m, "keytype")?;
     let scheme = string(ctx, m, "scheme")?;
     let keyval = obj(ctx, field(ctx, m, "keyval")?, "keyval")?;
     let public = string(ctx, keyval, "public")?;
-    Ok(match (keytype, scheme) {
+    let (key, scheme) = match (keytype, scheme) {
         // Roots v1–v8 use keytype `ecdsa-sha2-nistp256`, v10+ `ecdsa` (PEM); v9 mixes both.
         ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
             let key = if public.trim_start().starts_with("-----BEGIN") {
@@ -202,15 +235,33 @@ fn parse_key(ctx: Ctx<'_>, v: &Value) -> Result<Option<PublicKey>, TufError> {
             } else {
                 hex_decode(public).and_then(|p| p256_from_sec1(&p))
             };
-            key.filter(|k| k.algorithm() == KeyAlgorithm::EcdsaP256)
+            (
+                key.filter(|k| k.algorithm() == KeyAlgorithm::EcdsaP256),
+                Scheme::EcdsaSha2Nistp256,
+            )
         }
-        ("ed25519", "ed25519") => hex_decode(public).and_then(|raw| {
-            PublicKey::from_ed25519_raw(&raw)
+        ("ed25519", "ed25519") => (
+            hex_decode(public).and_then(|raw| {
+                PublicKey::from_ed25519_raw(&raw)
+                    .ok()
+                    .filter(|k| k.algorithm() == KeyAlgorithm::Ed25519)
+            }),
+            Scheme::Ed25519,
+        ),
+        // TUF §4.2: keytype "rsa", scheme "rsassa-pss-sha256", "PUBLIC is in PEM format
+        // and a string. All RSA keys must be at least 2048 bits." (SubjectPublicKeyInfo,
+        // as securesystemslib writes it). The crate's RSA bounds apply: 2048 to 4096 bits.
+        // Without the `rsa` feature the key parses but no signature counts, and a threshold
+        // it might have met is `tuf.key-type-not-enabled`.
+        ("rsa", "rsassa-pss-sha256") => (
+            PublicKey::from_pem(public)
                 .ok()
-                .filter(|k| k.algorithm() == KeyAlgorithm::Ed25519)
-        }),
-        _ => None,
-    })
+                .filter(|k| matches!(k.algorithm(), KeyAlgorithm::RsaPkcs1v15 { .. })),
+            Scheme::RsassaPssSha256,
+        ),
+        _ => return Ok(None),
+    };
+    Ok(key.map(|key| TufKey { key, scheme }))
 }
 
 /// A P-256 key from a SEC1 point (uncompressed or compressed), wrapped in the fixed
@@ -525,28 +576,47 @@ pub(crate) fn parse<T: RoleType>(ctx: Ctx<'_>, bytes: &[u8]) -> Result<Signed<T>
     })
 }
 
-/// Counts the distinct keys of `role` (looked up in `keys`) with a valid signature.
-///
-/// go-tuf `VerifyDelegate` (#733): each distinct public key counts once, however many
-/// keyids name it; undecodable, empty and invalid signatures are not counted.
-pub(crate) fn count_valid<T>(doc: &Signed<T>, keys: &KeyMap, role: &RoleKeys) -> u64 {
-    let mut seen: BTreeSet<&[u8]> = BTreeSet::new();
+/// The distinct keys of a role with a valid signature, and those whose signature this
+/// build cannot check (RSA without the `rsa` feature).
+struct Tally<'k> {
+    valid: BTreeSet<&'k [u8]>,
+    not_enabled: BTreeSet<&'k [u8]>,
+}
+
+fn tally<'k, T>(doc: &Signed<T>, keys: &'k KeyMap, role: &RoleKeys) -> Tally<'k> {
+    let mut t = Tally {
+        valid: BTreeSet::new(),
+        not_enabled: BTreeSet::new(),
+    };
     for keyid in &role.keyids {
         let (Some(Some(key)), Some(Signature { sig: Some(sig) })) =
             (keys.get(keyid), doc.signatures.get(keyid))
         else {
             continue;
         };
-        // scheme ecdsa-sha2-nistp256: ECDSA over SHA-256 of the canonical bytes, DER
-        // signature, high-S accepted; ed25519: pure Ed25519 over the canonical bytes.
-        if key
-            .verify(HashAlgorithm::Sha256, &doc.canonical, sig)
-            .is_ok()
-        {
-            seen.insert(key.spki_der());
+        match key.verify(&doc.canonical, sig) {
+            Ok(()) => {
+                t.valid.insert(key.key.spki_der());
+            }
+            Err(CryptoError::RsaNotEnabled { .. }) => {
+                t.not_enabled.insert(key.key.spki_der());
+            }
+            Err(_) => {}
         }
     }
-    u64::try_from(seen.len()).unwrap_or(u64::MAX)
+    t
+}
+
+fn len_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Counts the distinct keys of `role` (looked up in `keys`) with a valid signature.
+///
+/// go-tuf `VerifyDelegate` (#733): each distinct public key counts once, however many
+/// keyids name it; undecodable, empty and invalid signatures are not counted.
+pub(crate) fn count_valid<T>(doc: &Signed<T>, keys: &KeyMap, role: &RoleKeys) -> u64 {
+    len_u64(tally(doc, keys, role).valid.len())
 }
 
 /// TUF §5.3.4/§5.4.2/…: a threshold of the role's keys must have signed.
@@ -557,7 +627,19 @@ pub(crate) fn verify_threshold<T>(
     role: &RoleKeys,
     signed_by: impl FnOnce() -> String,
 ) -> Result<(), TufError> {
-    let valid = count_valid(doc, keys, role);
+    let t = tally(doc, keys, role);
+    let valid = len_u64(t.valid.len());
+    if valid < role.threshold && !t.not_enabled.is_empty() {
+        // Only RSA keys can be unavailable in a build (the `rsa` cargo feature).
+        return Err(TufError::KeyTypeNotEnabled {
+            step: ctx.step.clone(),
+            url: ctx.url.to_string(),
+            signed_by: signed_by(),
+            valid,
+            threshold: role.threshold,
+            unchecked: len_u64(t.not_enabled.len()),
+        });
+    }
     if valid < role.threshold {
         return Err(TufError::ThresholdNotMet {
             step: ctx.step.clone(),
@@ -776,6 +858,259 @@ mod tests {
             parse::<Root>(ctx, b)
         });
         assert!(n > 100);
+    }
+
+    /// RSA-PSS keys (TUF §4.2 keytype `rsa`, scheme `rsassa-pss-sha256`), with the
+    /// test-only RSA-2048 key of `testdata/rsa/`.
+    #[cfg(feature = "rsa")]
+    mod rsa_pss {
+        use super::*;
+        use crate::encoding::{base64_encode, hex_encode};
+        use rsa::pkcs8::DecodePrivateKey;
+        use rsa::signature::{RandomizedSigner, SignatureEncoding};
+        use serde_json::json;
+
+        fn file(name: &str) -> Vec<u8> {
+            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/rsa")
+                .join(name);
+            std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"))
+        }
+
+        fn pem(der: &[u8]) -> String {
+            let b64 = base64_encode(der);
+            let lines: Vec<&str> = b64
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            format!(
+                "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+                lines.join("\n")
+            )
+        }
+
+        fn rsa_key_object() -> Value {
+            json!({"keytype": "rsa", "scheme": "rsassa-pss-sha256",
+                   "keyval": {"public": pem(&file("rsa2048.spki.der"))}})
+        }
+
+        /// securesystemslib's signer: PSS with a digest-length salt.
+        fn pss_sign(msg: &[u8]) -> String {
+            let sk =
+                rsa::RsaPrivateKey::from_pkcs8_der(&file("rsa2048-test-only.pk8.der")).unwrap();
+            let sig = rsa::pss::SigningKey::<sha2::Sha256>::new(sk)
+                .sign_with_rng(&mut rand_core::OsRng, msg)
+                .to_vec();
+            hex_encode(&sig)
+        }
+
+        /// A root whose every role is `keys` (by keyid) with `threshold`, signed by
+        /// `sign(keyid, canonical bytes)` for each keyid.
+        fn root(
+            keys: &[(&str, Value)],
+            threshold: u64,
+            sign: impl Fn(&str, &[u8]) -> String,
+        ) -> Vec<u8> {
+            let ids: Vec<&str> = keys.iter().map(|(id, _)| *id).collect();
+            let role = json!({"keyids": ids, "threshold": threshold});
+            let key_map: serde_json::Map<String, Value> = keys
+                .iter()
+                .map(|(id, k)| ((*id).to_string(), k.clone()))
+                .collect();
+            let signed = json!({"_type": "root", "spec_version": "1.0", "version": 1,
+                "expires": "2030-01-01T00:00:00Z", "consistent_snapshot": true,
+                "keys": key_map, "roles": {"root": role, "timestamp": role,
+                "snapshot": role, "targets": role}});
+            let canonical = canonicalize(&signed).unwrap();
+            let sigs: Vec<Value> = ids
+                .iter()
+                .map(|id| json!({"keyid": id, "sig": sign(id, &canonical)}))
+                .collect();
+            serde_json::to_vec(&json!({"signed": signed, "signatures": sigs})).unwrap()
+        }
+
+        fn check(bytes: &[u8]) -> Result<(), TufError> {
+            let step = Step::TrustAnchor;
+            let ctx = Ctx {
+                step: &step,
+                url: "test root",
+            };
+            let r: Signed<Root> = parse(ctx, bytes)?;
+            verify_threshold(ctx, &r, &r.role.keys, &r.role.role("root"), || {
+                "the test root itself".into()
+            })
+        }
+
+        /// `testdata/tuf/rsa-root.json`: made by Python (its own canonical JSON) and
+        /// OpenSSL (`make-rsa-root.py`), an interoperability check of both.
+        #[test]
+        fn openssl_signed_rsa_root_verifies() {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tuf/rsa-root.json");
+            let bytes = std::fs::read(path).unwrap();
+            check(&bytes).unwrap();
+            crate::crypto::test_without_rsa(|| {
+                assert_eq!(
+                    check(&bytes).unwrap_err().code(),
+                    "tuf.key-type-not-enabled"
+                );
+            });
+        }
+
+        #[test]
+        fn valid_rsa_pss_signature_counts() {
+            let bytes = root(&[("rsa", rsa_key_object())], 1, |_, m| pss_sign(m));
+            check(&bytes).unwrap();
+            let step = Step::TrustAnchor;
+            let ctx = Ctx {
+                step: &step,
+                url: "x",
+            };
+            let r: Signed<Root> = parse(ctx, &bytes).unwrap();
+            let k = r.role.keys["rsa"].as_ref().unwrap();
+            assert_eq!(k.scheme, Scheme::RsassaPssSha256);
+            assert_eq!(k.key.spki_der(), file("rsa2048.spki.der"));
+            // Next to an ECDSA key, both count towards a threshold of 2.
+            let p256 = p256::ecdsa::SigningKey::from_slice(&[4; 32]).unwrap();
+            let p256_pem = p256::pkcs8::EncodePublicKey::to_public_key_der(p256.verifying_key())
+                .map(|d| pem(d.as_bytes()))
+                .unwrap();
+            let ec = json!({"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256",
+                            "keyval": {"public": p256_pem}});
+            let sign = |id: &str, m: &[u8]| {
+                if id == "rsa" {
+                    pss_sign(m)
+                } else {
+                    use p256::ecdsa::signature::Signer as _;
+                    let s: p256::ecdsa::Signature = p256.sign(m);
+                    hex_encode(s.to_der().as_bytes())
+                }
+            };
+            let both = root(&[("rsa", rsa_key_object()), ("ec", ec.clone())], 2, sign);
+            check(&both).unwrap();
+            // Without the RSA signature the threshold of 2 is not met.
+            let one = root(&[("rsa", rsa_key_object()), ("ec", ec)], 2, |id, m| {
+                if id == "rsa" {
+                    String::new()
+                } else {
+                    sign(id, m)
+                }
+            });
+            let e = check(&one).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    TufError::ThresholdNotMet {
+                        valid: 1,
+                        threshold: 2,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
+
+        #[test]
+        fn wrong_rsa_signatures_do_not_count() {
+            let not_met = |bytes: &[u8]| {
+                let e = check(bytes).unwrap_err();
+                assert!(
+                    matches!(e, TufError::ThresholdNotMet { valid: 0, .. }),
+                    "{e:?}"
+                );
+            };
+            // Over other bytes.
+            not_met(&root(&[("rsa", rsa_key_object())], 1, |_, m| {
+                pss_sign(&[m, b" "].concat())
+            }));
+            // RSASSA-PKCS1-v1_5 over the right bytes: another scheme.
+            not_met(&root(&[("rsa", rsa_key_object())], 1, |_, m| {
+                let sk =
+                    rsa::RsaPrivateKey::from_pkcs8_der(&file("rsa2048-test-only.pk8.der")).unwrap();
+                let digest = crate::crypto::sha256(m);
+                hex_encode(
+                    &sk.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+                        .unwrap(),
+                )
+            }));
+            // A valid signature with one bit flipped.
+            not_met(&root(&[("rsa", rsa_key_object())], 1, |_, m| {
+                let mut h = pss_sign(m);
+                let flipped = if h.ends_with('0') { "1" } else { "0" };
+                h.pop();
+                h.push_str(flipped);
+                h
+            }));
+        }
+
+        #[test]
+        fn malformed_or_unsupported_rsa_keys_are_kept_but_never_counted() {
+            let with_public = |public: String| {
+                json!({"keytype": "rsa", "scheme": "rsassa-pss-sha256",
+                       "keyval": {"public": public}})
+            };
+            let p256 = p256::ecdsa::SigningKey::from_slice(&[4; 32]).unwrap();
+            let p256_pem = p256::pkcs8::EncodePublicKey::to_public_key_der(p256.verifying_key())
+                .map(|d| pem(d.as_bytes()))
+                .unwrap();
+            let mut wrong_scheme = rsa_key_object();
+            wrong_scheme["scheme"] = json!("rsa-pkcs1v15-sha256");
+            for (what, key) in [
+                ("not PEM", with_public("not a key".into())),
+                (
+                    "truncated",
+                    with_public(pem(&file("rsa2048.spki.der")[..200])),
+                ),
+                ("1024 bits", with_public(pem(&file("rsa1024.spki.der")))),
+                ("an ECDSA key", with_public(p256_pem)),
+                ("PKCS#1 v1.5 scheme", wrong_scheme),
+            ] {
+                let bytes = root(&[("rsa", key)], 1, |_, m| pss_sign(m));
+                let step = Step::TrustAnchor;
+                let ctx = Ctx {
+                    step: &step,
+                    url: "x",
+                };
+                let r: Signed<Root> = parse(ctx, &bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert!(r.role.keys["rsa"].is_none(), "{what}");
+                let e = check(&bytes).unwrap_err();
+                assert_eq!(e.code(), "tuf.threshold-not-met", "{what}");
+            }
+        }
+
+        /// Without the `rsa` feature the key parses but its signature cannot be checked:
+        /// a threshold it might have met is a clear error naming the feature.
+        #[test]
+        fn without_the_feature_the_error_names_it() {
+            let bytes = root(&[("rsa", rsa_key_object())], 1, |_, m| pss_sign(m));
+            crate::crypto::test_without_rsa(|| {
+                let e = check(&bytes).unwrap_err();
+                assert_eq!(e.code(), "tuf.key-type-not-enabled");
+                assert!(
+                    matches!(
+                        &e,
+                        TufError::KeyTypeNotEnabled {
+                            valid: 0,
+                            threshold: 1,
+                            unchecked: 1,
+                            ..
+                        }
+                    ),
+                    "{e:?}"
+                );
+                let text = e.to_string();
+                assert!(text.contains("rsa (rsassa-pss-sha256) key"), "{text}");
+                assert!(text.contains("`rsa` cargo feature"), "{text}");
+                assert!(text.contains("--features rsa"), "{text}");
+                // An RSA key that did not sign is no excuse: the plain threshold error.
+                let unsigned = root(&[("rsa", rsa_key_object())], 1, |_, _| String::new());
+                assert_eq!(
+                    check(&unsigned).unwrap_err().code(),
+                    "tuf.threshold-not-met"
+                );
+            });
+        }
     }
 
     #[test]

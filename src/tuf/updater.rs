@@ -101,11 +101,18 @@ pub struct TargetReport {
     pub from_cache: bool,
 }
 
+/// A targets role as reached from the top-level `targets`: the role names along the
+/// delegation path, `["targets", "parent", …, "role"]`.
+type DelegationPath = Vec<String>;
+
 struct State {
     root: Signed<Root>,
     snapshot: Signed<Snapshot>,
-    /// Top-level `targets` and every delegated role loaded so far.
-    targets: BTreeMap<String, Signed<Targets>>,
+    /// Top-level `targets` and every delegated role loaded so far, each under the
+    /// delegation path it was verified through. A role delegated by two roles is
+    /// verified (and held) once per path, never trusted under a delegator whose keys
+    /// were not checked (TUF §5.6.3).
+    targets: BTreeMap<DelegationPath, Signed<Targets>>,
 }
 
 /// A TUF client for one repository, starting from a trusted `root.json`.
@@ -288,7 +295,7 @@ impl<'a> Updater<'a> {
         self.report.targets_version = targets.common.version;
         self.report.targets_expires = targets.common.expires;
         let mut all = BTreeMap::new();
-        all.insert("targets".to_string(), targets);
+        all.insert(vec!["targets".to_string()], targets);
         self.state = Some(State {
             root,
             snapshot,
@@ -615,10 +622,15 @@ impl<'a> Updater<'a> {
 
     /// TUF §5.6.7: pre-order depth-first search of the delegation graph for `name`.
     fn find_target(&mut self, name: &str) -> Result<TargetFile, TufError> {
-        let mut stack: Vec<(String, String)> = vec![("targets".into(), String::new())];
+        let mut stack: Vec<DelegationPath> = vec![vec!["targets".into()]];
+        // python-tuf `_preorder_depth_first_walk`: each role name is visited once per
+        // search, which also bounds the length of every path.
         let mut visited: BTreeSet<String> = BTreeSet::new();
-        while let Some((role, parent)) = stack.pop() {
-            if visited.contains(&role) {
+        while let Some(path) = stack.pop() {
+            let Some(role) = path.last() else {
+                continue;
+            };
+            if visited.contains(role) {
                 continue;
             }
             if visited.len() >= MAX_TUF_DELEGATIONS {
@@ -626,12 +638,12 @@ impl<'a> Updater<'a> {
                     limit: MAX_TUF_DELEGATIONS,
                 });
             }
-            self.ensure_delegated_role(&role, &parent)?;
+            self.ensure_delegated_role(&path)?;
             visited.insert(role.clone());
             let state = self.state.as_ref().ok_or(TufError::TargetNotFound {
                 name: name.to_string(),
             })?;
-            let Some(targets) = state.targets.get(&role) else {
+            let Some(targets) = state.targets.get(&path) else {
                 continue;
             };
             if let Some(tf) = targets.role.targets.get(name) {
@@ -640,7 +652,9 @@ impl<'a> Updater<'a> {
             let mut children = Vec::new();
             for d in &targets.role.delegations {
                 if delegation_covers(d, name) {
-                    children.push((d.name.clone(), role.clone()));
+                    let mut child = path.clone();
+                    child.push(d.name.clone());
+                    children.push(child);
                     // §5.6.7.2.1: a terminating delegation ends the search after it.
                     if d.terminating {
                         stack.clear();
@@ -655,21 +669,30 @@ impl<'a> Updater<'a> {
         })
     }
 
-    /// Loads and verifies delegated role `role` (delegated by `parent`) if not yet loaded.
-    fn ensure_delegated_role(&mut self, role: &str, parent: &str) -> Result<(), TufError> {
+    /// Loads the last role of `path` and verifies it with the keys and threshold its
+    /// parent (the role before it in `path`) delegates to it, unless that was already
+    /// done for this very path. From the cache or the network alike, the role is checked
+    /// against this delegation: having been verified under another delegator counts for
+    /// nothing (TUF §5.6.3: a threshold of the keys the delegating role lists).
+    fn ensure_delegated_role(&mut self, path: &[String]) -> Result<(), TufError> {
         let Some(state) = self.state.as_ref() else {
             return Ok(());
         };
-        if state.targets.contains_key(role) {
+        if state.targets.contains_key(path) {
             return Ok(());
         }
+        // The top-level `targets` (a path of one) is loaded by `refresh`.
+        let Some((role, parent_path)) = path.split_last().filter(|(_, p)| !p.is_empty()) else {
+            return Ok(());
+        };
+        let parent = parent_path.last().map_or("", String::as_str);
         let step = Step::Delegation {
             role: role.to_string(),
         };
-        let Some(parent_md) = state.targets.get(parent) else {
+        let Some(parent_md) = state.targets.get(parent_path) else {
             return Ok(());
         };
-        let Some(delegation) = parent_md.role.delegations.iter().find(|d| d.name == role) else {
+        let Some(delegation) = parent_md.role.delegations.iter().find(|d| &d.name == role) else {
             return Ok(());
         };
         let keys = parent_md.role.delegation_keys.clone();
@@ -690,7 +713,7 @@ impl<'a> Updater<'a> {
         let loaded =
             self.load_targets_role(role, step, &meta, &keys, &role_keys, consistent, &signed_by)?;
         if let Some(state) = self.state.as_mut() {
-            state.targets.insert(role.to_string(), loaded);
+            state.targets.insert(path.to_vec(), loaded);
         }
         Ok(())
     }

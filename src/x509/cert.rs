@@ -211,9 +211,15 @@ impl ParsedCertificate {
         self.not_before <= t && t <= self.not_after
     }
 
-    /// The subject public key (ECDSA P-256/P-384, Ed25519, or RSA of 2048 to 4096 bits).
+    /// The subject public key (ECDSA P-256/P-384, Ed25519, or RSA of 2048 to 4096 bits),
+    /// usable for verification: an RSA key in a build without the `rsa` cargo feature is
+    /// an unsupported key that names the feature.
     pub fn public_key(&self) -> Result<PublicKey, CertificateError> {
-        PublicKey::from_spki_der(&self.raw.spki).map_err(|e| match e {
+        let key = PublicKey::from_spki_der(&self.raw.spki).and_then(|k| {
+            k.check_usable()?;
+            Ok(k)
+        });
+        key.map_err(|e| match e {
             CryptoError::UnsupportedKey { algorithm } => CertificateError::UnsupportedKey {
                 subject: self.subject_string(),
                 algorithm,
@@ -221,6 +227,10 @@ impl ParsedCertificate {
             CryptoError::UnsupportedRsaKey { bits, detail } => CertificateError::UnsupportedKey {
                 subject: self.subject_string(),
                 algorithm: format!("RSA-{bits}, {detail}"),
+            },
+            e @ CryptoError::RsaNotEnabled { .. } => CertificateError::UnsupportedKey {
+                subject: self.subject_string(),
+                algorithm: e.to_string(),
             },
             other => CertificateError::MalformedKey {
                 subject: self.subject_string(),

@@ -303,11 +303,17 @@ impl fmt::Display for CertificateError {
             }
             Self::UnsupportedKey { subject, algorithm } => write!(
                 f,
-                "certificate {subject} has an unsupported public key ({algorithm}; accepted: ECDSA P-256, ECDSA P-384, Ed25519, RSA with a 2048- to 4096-bit modulus)"
+                "certificate {subject} has an unsupported public key ({algorithm}; accepted: {})",
+                crate::crypto::accepted_keys()
             ),
             Self::UnsupportedSignatureAlgorithm { subject, algorithm } => write!(
                 f,
-                "certificate {subject} is signed with an unsupported algorithm {algorithm} (accepted: ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)"
+                "certificate {subject} is signed with an unsupported algorithm {algorithm} (accepted: ECDSA with SHA-256/384/512, {}Ed25519)",
+                if cfg!(feature = "rsa") {
+                    "RSA PKCS#1 v1.5 with SHA-256/384/512, "
+                } else {
+                    ""
+                }
             ),
             Self::NoTrustedAuthority { at, configured } => write!(
                 f,

@@ -330,7 +330,16 @@ pub fn verify_embedded_scts(
         let key = log
             .public_key
             .as_ref()
-            .ok_or_else(|| SctError::LogKeyUnsupported { log: name() })?;
+            .ok_or_else(|| SctError::LogKeyUnsupported {
+                log: name(),
+                key: log.key_details.clone(),
+            })?;
+        // An RSA log key in a build without the `rsa` cargo feature.
+        key.check_usable()
+            .map_err(|e| SctError::LogKeyUnsupported {
+                log: name(),
+                key: format!("{}; {e}", log.key_details),
+            })?;
         let fits = match key.algorithm() {
             KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 => {
                 (sct.hash_alg, sct.sig_alg) == (HASH_SHA256, SIG_ECDSA)

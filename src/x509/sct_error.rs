@@ -37,10 +37,13 @@ pub enum SctError {
         /// `validFor.end`.
         end: Option<UnixTime>,
     },
-    /// The trusted root's key for this CT log is of a type this verifier cannot use.
+    /// The trusted root's key for this CT log is of a type this verifier cannot use (or
+    /// an RSA key, in a build without the `rsa` cargo feature).
     LogKeyUnsupported {
         /// The log's `baseUrl`.
         log: String,
+        /// The key's `keyDetails`, and why it cannot be used.
+        key: String,
     },
     /// The SCT's hash/signature algorithm pair does not fit the log's key.
     UnsupportedAlgorithm {
@@ -130,9 +133,9 @@ impl fmt::Display for SctError {
                 format_rfc3339(*start),
                 end.map_or_else(|| "now".to_owned(), format_rfc3339)
             ),
-            Self::LogKeyUnsupported { log } => write!(
+            Self::LogKeyUnsupported { log, key } => write!(
                 f,
-                "the trusted root's key for CT log {log} is of an unsupported type"
+                "the trusted root's key for CT log {log} is of an unsupported type ({key})"
             ),
             Self::UnsupportedAlgorithm {
                 log,
@@ -197,7 +200,10 @@ mod tests {
                 start: 1,
                 end: Some(2),
             },
-            SctError::LogKeyUnsupported { log: log() },
+            SctError::LogKeyUnsupported {
+                log: log(),
+                key: "PKIX_RSA_PSS_2048_SHA256".into(),
+            },
             SctError::UnsupportedAlgorithm {
                 log: log(),
                 hash: 4,

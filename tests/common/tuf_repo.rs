@@ -64,6 +64,7 @@ pub struct Key {
 enum KeyKind {
     P256(p256::ecdsa::SigningKey),
     Ed25519(ed25519_dalek::SigningKey),
+    RsaPss(Box<rsa::RsaPrivateKey>),
 }
 
 impl Key {
@@ -98,6 +99,29 @@ impl Key {
         Self::with(public, KeyKind::Ed25519(sk))
     }
 
+    /// The test-only RSA-2048 key of `testdata/rsa/` (`rsa2048-test-only.pk8.der`), as
+    /// TUF §4.2 writes RSA keys: keytype `rsa`, scheme `rsassa-pss-sha256`, PEM SPKI. It
+    /// signs like securesystemslib: PSS, SHA-256, a digest-length salt.
+    pub fn rsa() -> Self {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rsa");
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        let sk = rsa::RsaPrivateKey::from_pkcs8_der(&read("rsa2048-test-only.pk8.der")).unwrap();
+        let b64 = rulepack_verify::encoding::base64_encode(&read("rsa2048.spki.der"));
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        );
+        let public = json!({"keytype": "rsa", "scheme": "rsassa-pss-sha256",
+                            "keyval": {"public": pem}});
+        Self::with(public, KeyKind::RsaPss(Box::new(sk)))
+    }
+
     fn with(public: Value, kind: KeyKind) -> Self {
         Self {
             id: sha256_hex(&canonical(&public)),
@@ -124,6 +148,11 @@ impl Key {
             KeyKind::Ed25519(sk) => {
                 use ed25519_dalek::Signer as _;
                 hex(&sk.sign(msg).to_bytes())
+            }
+            KeyKind::RsaPss(sk) => {
+                use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
+                let signer = rsa::pss::SigningKey::<Sha256>::new((**sk).clone());
+                hex(&signer.sign_with_rng(&mut rand_core::OsRng, msg).to_vec())
             }
         }
     }
@@ -347,9 +376,26 @@ impl Repo {
 
     /// Adds a delegated role from `targets` (keys: one new P-256 key).
     pub fn add_delegation(&mut self, name: &str, paths: &[&str], terminating: bool) -> Key {
+        self.add_delegation_from("targets", name, paths, terminating)
+    }
+
+    /// Adds a delegation from `parent` (`targets` or a delegated role) to `name`, with one
+    /// new P-256 key. A role delegated a second time (from another parent) keeps its
+    /// metadata and its first signer; the new delegation names only the new key.
+    pub fn add_delegation_from(
+        &mut self,
+        parent: &str,
+        name: &str,
+        paths: &[&str],
+        terminating: bool,
+    ) -> Key {
         let k = self.new_key("targets");
-        let d = self
-            .targets
+        let doc = if parent == "targets" {
+            &mut self.targets
+        } else {
+            self.delegated.get_mut(parent).unwrap()
+        };
+        let d = doc
             .as_object_mut()
             .unwrap()
             .entry("delegations")
@@ -360,12 +406,14 @@ impl Repo {
             .unwrap()
             .push(json!({"name": name, "keyids": [k.id.clone()],
             "threshold": 1, "terminating": terminating, "paths": paths}));
-        self.delegated.insert(
-            name.to_string(),
-            json!({"_type": "targets", "spec_version": "1.0", "version": 1,
-                   "expires": rfc3339(NOW + 365 * DAY), "targets": {}}),
-        );
-        self.signers.insert(name.to_string(), vec![k.clone()]);
+        if !self.delegated.contains_key(name) {
+            self.delegated.insert(
+                name.to_string(),
+                json!({"_type": "targets", "spec_version": "1.0", "version": 1,
+                       "expires": rfc3339(NOW + 365 * DAY), "targets": {}}),
+            );
+            self.signers.insert(name.to_string(), vec![k.clone()]);
+        }
         k
     }
 
