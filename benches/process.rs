@@ -1,4 +1,4 @@
-//! Whole-process benchmark (issue 7): `rulepack-verify verify-bundle` on the cosign v3
+//! Whole-process benchmark: `rulepack-verify verify-bundle` on the cosign v3
 //! bundle `testdata/real/bundle_v03.json` with `--trusted-root
 //! testdata/trust/sigstore_trusted_root.json`, as a user runs it: exec, read and parse
 //! the trust root and the bundle, verify, print, exit.

@@ -14,7 +14,7 @@
 //! `index.json` with the annotation `io.rulepack.ref` (the full logical reference without
 //! `oci://`) and `org.opencontainers.image.ref.name` (the tag); each bundle referrer
 //! manifest is listed too, without a tag, and is found through its `subject` field. The
-//! bundles are cosign ≥ v3 new-format bundles (SPEC §5): a DSSE in-toto statement whose
+//! bundles are cosign ≥ v3 new-format bundles (cosign v3 `pkg/oci/remote/write.go`): a DSSE in-toto statement whose
 //! subject is the pack manifest digest, a Rekor v1 `dsse` entry, an RFC 3161 timestamp and
 //! an embedded SCT.
 //!
@@ -557,7 +557,7 @@ checkpoint) and an RFC 3161 timestamp. The signing times are fixed in the past.
 {table}
 The run as a whole fails (non-zero exit), because `verifySignature` is `true` and packs 3
 and 4 do not verify. The `trustedIdentities` entry for `someone/else` illustrates that
-configuration never applies to `ghcr.io/lithastra/…` packs (SPEC §8): pack 1 is checked
+configuration never applies to `ghcr.io/lithastra/…` packs (docs/verification.md, "Trust policy"): pack 1 is checked
 against the compiled-in identity alone.
 
 ## How it was generated

@@ -1,12 +1,12 @@
 //! Writes offline verification cases minted by the virtual Sigstore, in the layout of the
-//! sigstore-conformance suite (SPEC §7):
+//! sigstore-conformance suite (sigstore-conformance `test/assets/bundle-verify`):
 //!
 //! ```text
 //! <out>/<case>[_fail]/{bundle.sigstore.json, trusted_root.json, artifact, identity, issuer, README}
 //! ```
 //!
 //! A case whose name ends in `_fail` must be rejected; every other case must verify with
-//! `identity`/`issuer` as the expected signer (SPEC §8 thresholds and time rules). The
+//! `identity`/`issuer` as the expected signer (docs/verification.md "Thresholds" and "Time"). The
 //! README says what each case exercises. Output is deterministic.
 //!
 //! Usage: `cargo run --example make-offline-testdata -- <out-dir>`
@@ -14,9 +14,9 @@
 //! Cross-check (2026, sigstore-python 4.5.1 `Verifier` with each case's trusted root and
 //! identity): it agrees on 24 of the 28 cases. It accepts `ca-validfor-ended_fail`,
 //! `tlog-validfor-ended_fail` and `ctlog-validfor-not-started_fail` (it does not check
-//! those `validFor` windows at the signing time, which SPEC §8 requires) and rejects
+//! those `validFor` windows at the signing time, which docs/verification.md "Time" requires) and rejects
 //! `v2-timestamp-at-tsa-validfor-end` (it treats the TSA `validFor.end` as exclusive;
-//! SPEC §2 says inclusive, conformance `trust-root-tsa-validity-end-inclusive`).
+//! `sigstore_common.proto` `TimeRange` says inclusive, conformance `trust-root-tsa-validity-end-inclusive`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/common/vsig.rs"]
@@ -42,7 +42,7 @@ const T2020: i64 = 1_590_969_600;
 const T2021: i64 = 1_609_459_200;
 const ARTIFACT: &[u8] = b"rule pack payload\n";
 
-/// First-party signing options: identity, issuer and the GitHub extensions SPEC §8 checks.
+/// First-party signing options: identity, issuer and the GitHub extensions docs/verification.md, "Trust policy" checks.
 fn opts(rekor: RekorMode, content: ContentKind, timestamps: Vec<i64>) -> SignOptions {
     let mut o = SignOptions::new(San::Uri(IDENTITY.into()), ISSUER, T0);
     o.rekor = rekor;
@@ -258,7 +258,7 @@ fn cases() -> Vec<Case> {
     ] {
         out.push(Case { name, readme, bundle, root: root.clone(), artifact });
     }
-    // A token over other bytes than the signature (SPEC §3e: it covers the signature).
+    // A token over other bytes than the signature (sigstore-go `pkg/verify/tsa.go`: it covers the signature).
     let foreign = vs.timestamp(b"not the signature", T0 + 5, true);
     out.push(Case {
         name: "v2-timestamp-over-other-bytes_fail",

@@ -885,6 +885,7 @@ fn pss_salt_len(em: &[u8], em_bits: usize, hash: HashAlgorithm) -> Option<usize>
 }
 
 /// Re-encodes any DER value (used to compare structures byte for byte).
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn to_der<T: Encode>(v: &T) -> Result<Vec<u8>, der::Error> {
     v.to_der()
 }

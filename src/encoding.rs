@@ -143,6 +143,7 @@ pub fn pem_decode_one(text: &str, label: &'static str) -> Result<Vec<u8>, PemErr
 
 /// Encodes DER as PEM with 64-character lines and a trailing newline (RFC 7468 §2),
 /// the form Rekor stores certificates and keys in.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
     let b64 = base64_encode(der);
     let mut s = format!("-----BEGIN {label}-----\n");

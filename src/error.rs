@@ -1,20 +1,22 @@
-//! The crate's error: one variant per verification stage, each wrapping that stage's
-//! own enum. Every error has a stable [`Error::code`] (`<stage>.<reason>`) and a
+//! The crate's error: one variant per stage, each wrapping that stage's own enum, all
+//! defined beside the checks that raise them and collected here. Every error has a
+//! stable [`Error::code`] (`<stage>.<reason>`, listed in `docs/errors.md`) and a
 //! `Display` sentence written for a cluster operator.
 
 use core::fmt;
 
-use crate::bundle::BundleError;
-use crate::config::ConfigError;
-use crate::oci::{ReferenceError, RegistryError};
-use crate::pack::layers::LayerError;
-use crate::policy::PolicyError;
-use crate::rekor::TlogError;
-use crate::signature::SignatureError;
-use crate::timestamp::TimestampError;
-use crate::trust_root::TrustRootError;
-use crate::tuf::TufError;
-use crate::x509::{CertificateError, SctError};
+pub use crate::bundle::BundleError;
+pub use crate::config::ConfigError;
+pub use crate::crypto::CryptoError;
+pub use crate::oci::{DeadlineKind, ReferenceError, RegistryError};
+pub use crate::pack::layers::LayerError;
+pub use crate::policy::{PolicyError, RuleMismatch};
+pub use crate::rekor::TlogError;
+pub use crate::signature::SignatureError;
+pub use crate::timestamp::TimestampError;
+pub use crate::trust_root::TrustRootError;
+pub use crate::tuf::{Step as TufStep, TufError};
+pub use crate::x509::{CertificateError, SctError};
 
 /// Any failure of the verifier, tagged with the stage that caught it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! End to end against a real registry (issue 6): packs signed by the test-only virtual
+//! End to end against a real registry: packs signed by the test-only virtual
 //! Sigstore in cosign's new bundle format are pushed to Debian's `docker-registry`
 //! (TLS with a test CA, htpasswd Basic auth, no referrers API so the `sha256-<hex>`
 //! tag fallback is used), and the CLI binary runs `verify` and `pull` over them with
@@ -1060,7 +1060,7 @@ fn registry_credentials_are_required() {
 /// A mirror is another host: the client must authenticate to it with the mirror host's
 /// own credentials (as containerd's `hosts.toml` and containers-image mirrors do), and
 /// must not send it the credentials stored for the logical registry (`ghcr.io`), which
-/// belong to another host (SPEC §9: credentials only go to the host they are for).
+/// belong to another host (credentials only go to the host they are for).
 #[test]
 fn mirror_uses_the_mirror_hosts_credentials() {
     let Some(fx) = setup() else { return };

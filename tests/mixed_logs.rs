@@ -8,9 +8,9 @@ mod vsig;
 
 use rulepack_verify::bundle::Bundle;
 use rulepack_verify::encoding::base64_encode;
-use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
+use rulepack_verify::policy::{Matcher, Policy};
 use rulepack_verify::trust_root::TrustedRoot;
-use rulepack_verify::verify::{verify, ArtifactDigests};
+use rulepack_verify::verify::{ArtifactDigests, Verifier};
 use serde_json::{json, Value};
 use vsig::{Authority, San, SignOptions, VirtualSigstore};
 
@@ -51,27 +51,24 @@ fn check(
 ) -> Result<(), rulepack_verify::Error> {
     let root = TrustedRoot::from_json(&vs.trusted_root_json())?;
     let bundle = Bundle::from_json(bundle)?;
-    let policy = VerificationPolicy::Identities(vec![IdentityRule::new(
-        Matcher::exact(ISSUER),
-        Matcher::exact(IDENTITY),
-    )]);
-    verify(
-        &bundle,
-        &ArtifactDigests::sha256(artifact),
-        &root,
-        &policy,
-        T0 + 3600,
-    )
-    .map(|v| {
-        assert_eq!(v.tlog_entries.len(), 2);
-        assert_eq!(
-            v.tlog_entries
-                .iter()
-                .map(|e| e.rekor_version)
-                .collect::<Vec<_>>(),
-            [1, 2]
-        );
-    })
+    let policy = Policy::identity(Matcher::exact(ISSUER), Matcher::exact(IDENTITY));
+    Verifier::new(root)
+        .verify(
+            &bundle,
+            &ArtifactDigests::sha256(artifact),
+            &policy,
+            T0 + 3600,
+        )
+        .map(|v| {
+            assert_eq!(v.tlog_entries.len(), 2);
+            assert_eq!(
+                v.tlog_entries
+                    .iter()
+                    .map(|e| e.rekor_version)
+                    .collect::<Vec<_>>(),
+                [1, 2]
+            );
+        })
 }
 
 #[test]
@@ -115,14 +112,10 @@ fn rekor_v1_log_without_set_must_be_valid_at_the_timestamp() {
     let bundle = serde_json::to_vec(&b).unwrap();
     let verify_one = |vs: &VirtualSigstore| {
         let root = TrustedRoot::from_json(&vs.trusted_root_json()).unwrap();
-        let policy = VerificationPolicy::Identities(vec![IdentityRule::new(
-            Matcher::exact(ISSUER),
-            Matcher::exact(IDENTITY),
-        )]);
-        verify(
+        let policy = Policy::identity(Matcher::exact(ISSUER), Matcher::exact(IDENTITY));
+        Verifier::new(root).verify(
             &Bundle::from_json(&bundle).unwrap(),
             &ArtifactDigests::sha256(artifact),
-            &root,
             &policy,
             T0 + 3600,
         )

@@ -108,7 +108,7 @@ impl Fake {
         (self.manifest(Some(tag), OCI_MANIFEST, &m), m.len() as u64)
     }
 
-    /// A cosign-style bundle referrer (SPEC §5) of `subject`; returns its digest.
+    /// A cosign-style bundle referrer (cosign v3 `pkg/oci/remote/write.go`) of `subject`; returns its digest.
     fn bundle_referrer(&self, bundle: &[u8], subject: &Digest, size: u64) -> Digest {
         self.blob(b"{}");
         let b = self.blob(bundle);
@@ -1077,7 +1077,7 @@ fn expected(n: usize, referrers_api: bool, shared_repo: bool) -> Counts {
     }
 }
 
-/// Issue 7: `verify --config` over N packs on one registry makes at most 5 requests per
+/// `verify --config` over N packs on one registry makes at most 5 requests per
 /// pack after the first token (its 401 challenge and token request), and N = 10 costs
 /// exactly 10 times one pack: nothing is fetched twice and concurrent workers share the
 /// challenge and each scope's token.

@@ -76,7 +76,7 @@ fn push_pack(p: &Pusher, repo: &str, tag: &str, rego: &[u8]) -> (Digest, usize) 
     (p.push_manifest(repo, tag, OCI_MANIFEST, &m), m.len())
 }
 
-/// Pushes a cosign-style bundle referrer (SPEC §5) by digest, and the fallback index
+/// Pushes a cosign-style bundle referrer (cosign v3 `pkg/oci/remote/write.go`) by digest, and the fallback index
 /// at `sha256-<hex>` the way cosign/oras do for registries without the API.
 fn push_bundle_referrer(
     p: &Pusher,

@@ -21,7 +21,7 @@ use rulepack_verify::oci::{
     fetch_layers, find_sigstore_bundles, resolve_pack, Digest, OciLayout, Reference,
     SIGSTORE_BUNDLE_V03,
 };
-use rulepack_verify::policy::{first_party_rule, SignerClaims, VerificationPolicy};
+use rulepack_verify::policy::{check_identity, first_party_rule, SignerClaims};
 use rulepack_verify::trust_root::TrustedRoot;
 use serde_json::Value;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -286,8 +286,8 @@ fn layout_bundles_root_and_values_read_back_with_the_crate() {
             source_repository_uri: l.ext.get(&12).map(String::as_str),
             source_repository_ref: l.ext.get(&14).map(String::as_str),
         };
-        let fp_ok = VerificationPolicy::check_identity(std::slice::from_ref(&fp), &claims).is_ok();
-        let tp = VerificationPolicy::check_identity(&third_party, &claims);
+        let fp_ok = check_identity(std::slice::from_ref(&fp), &claims).is_ok();
+        let tp = check_identity(&third_party, &claims);
         match p.pack.expected {
             example::Expected::VerifiedFirstParty => {
                 assert!(fp_ok, "first-party pack must satisfy the compiled-in rule");

@@ -262,7 +262,7 @@ fn body_cases(fx: &mut Fixture) -> Vec<Case> {
             },
         ));
         // Logged: a valid inclusion proof and checkpoint for a body that does not
-        // describe this bundle; only the body binding (SPEC §3d) can reject it.
+        // describe this bundle; only the body binding (rekor `pkg/types/*/entry.go`) can reject it.
         let entry = fx.vs.rekor_v2_entry(&edited_body(&fx.bundle, edit));
         v.push(case(
             format!("body {what} (logged)"),

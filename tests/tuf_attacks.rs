@@ -100,7 +100,7 @@ fn code(r: Result<impl std::fmt::Debug, TufError>) -> TufError {
     match r {
         Ok(v) => panic!("expected an error, got {v:?}"),
         Err(e) => {
-            // Every failure names the remedy (SPEC §8).
+            // Every failure names the remedy (docs/verification.md, "Trust policy").
             let text = e.to_string();
             assert!(text.contains("--trusted-root FILE"), "{text}");
             e

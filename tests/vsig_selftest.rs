@@ -1,7 +1,7 @@
 //! Self-test of the virtual Sigstore (`tests/common/vsig.rs`), independent of the crate's
 //! verifier: certificates, SCTs, RFC 3161 tokens and signatures are checked with the
 //! `openssl` CLI (skipped with a notice when it is missing), Merkle proofs with a separate
-//! implementation of SPEC §3c, and the JSON shapes against real conformance bundles.
+//! implementation of RFC 6962 §2.1.1, and the JSON shapes against real conformance bundles.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(unreachable_pub)] // corpus.rs is shared; its items are used crate-wide
@@ -264,7 +264,7 @@ fn output_is_deterministic() {
 // ---------------------------------------------------------------------------------------
 // Rekor
 
-/// SPEC §3c, written independently of the virtual log.
+/// RFC 6962 §2.1.1 (as in transparency-dev/merkle `proof/verify.go`), written independently of the virtual log.
 fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[Vec<u8>], root: &[u8]) -> bool {
     let h = |p: &[&[u8]]| {
         let mut m = Vec::new();
@@ -1050,7 +1050,7 @@ fn openssl_verifies_every_signature_in_the_bundles() {
         let raw = base64_decode(line).unwrap();
         let (hint, sig) = raw.split_at(4);
         if let RekorMode::V1 { integrated_time } = mode {
-            // SET over the JCS of SPEC §3a, verified with the trusted-root key.
+            // SET over the JCS of rekor `signEntry`, verified with the trusted-root key.
             let msg = format!(
                 r#"{{"body":"{}","integratedTime":{integrated_time},"logID":"{}","logIndex":{}}}"#,
                 e["canonicalizedBody"].as_str().unwrap(),

@@ -1,4 +1,4 @@
-//! Differential target for the variable-time ECDSA verification (`crypto`, issue 7):
+//! Differential target for the variable-time ECDSA verification (`crypto`):
 //! every outcome of `crypto::PublicKey::verify_prehash` (interleaved wNAF, or fixed-base
 //! tables once a key has been used often, in Jacobian coordinates) must equal the
 //! `ecdsa` crate's own `verify_prehash` for P-256 and P-384.

@@ -22,18 +22,11 @@ mod common;
 use libfuzzer_sys::{fuzz_mutator, fuzz_target, fuzzer_mutate};
 use rulepack_verify::bundle::Bundle;
 use rulepack_verify::encoding::{base64_decode_strict, base64_encode};
-use rulepack_verify::verify::verify;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(b) = Bundle::from_json(data) {
-        let _ = verify(
-            &b,
-            common::digest(),
-            common::root(),
-            common::policy(),
-            common::NOW,
-        );
+        let _ = common::verifier().verify(&b, common::digest(), common::policy(), common::NOW);
     }
 });
 

@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use super::{read_file, Args, Failure, UsageError};
-use rulepack_verify::bundle::{Bundle, Content, SignerMaterial};
-use rulepack_verify::encoding::hex_encode;
-use rulepack_verify::oci::{self, Candidate, Reference};
-use rulepack_verify::pack::{self, Tier};
-use rulepack_verify::time::format_rfc3339;
-use rulepack_verify::x509::SigningCertificate;
-use rulepack_verify::{limits, timestamp, Error};
+use crate::bundle::{Bundle, Content, SignerMaterial};
+use crate::encoding::hex_encode;
+use crate::oci::{self, Candidate, Reference};
+use crate::pack::{self, Tier};
+use crate::time::format_rfc3339;
+use crate::x509::SigningCertificate;
+use crate::{limits, timestamp, Error};
 
 pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
     let a = Args::parse(
@@ -189,19 +189,27 @@ fn describe(b: &Bundle, pack: Option<&Reference>) -> String {
                 let _ = writeln!(
                     o,
                     "  _type:          {}",
-                    v["_type"].as_str().unwrap_or("?")
+                    v.get("_type").and_then(|t| t.as_str()).unwrap_or("?")
                 );
                 let _ = writeln!(
                     o,
                     "  predicateType:  {}",
-                    v["predicateType"].as_str().unwrap_or("?")
+                    v.get("predicateType")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("?")
                 );
-                for s in v["subject"].as_array().into_iter().flatten().take(8) {
+                for s in v
+                    .get("subject")
+                    .and_then(|s| s.as_array())
+                    .into_iter()
+                    .flatten()
+                    .take(8)
+                {
                     let _ = writeln!(
                         o,
                         "  subject:        {} {}",
-                        s["name"].as_str().unwrap_or(""),
-                        s["digest"]
+                        s.get("name").and_then(|n| n.as_str()).unwrap_or(""),
+                        s.get("digest").unwrap_or(&serde_json::Value::Null)
                     );
                 }
             }
@@ -240,8 +248,8 @@ fn describe(b: &Bundle, pack: Option<&Reference>) -> String {
                         let _ = writeln!(
                             o,
                             "first-party pack (ghcr.io/lithastra/…): only the compiled-in identity is accepted,\n  issuer {} and {}; trustedIdentities does not apply and cannot widen it",
-                            rulepack_verify::policy::FIRST_PARTY_ISSUER,
-                            rulepack_verify::policy::FIRST_PARTY_IDENTITY_REGEX
+                            crate::policy::FIRST_PARTY_ISSUER,
+                            crate::policy::FIRST_PARTY_IDENTITY_REGEX
                         );
                     }
                     (_, Some(id), Some(iss)) => {
@@ -332,7 +340,7 @@ mod tests {
             re,
             r"^https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/.+$"
         );
-        let m = rulepack_verify::policy::Matcher::regex(re).unwrap();
+        let m = crate::policy::Matcher::regex(re).unwrap();
         assert!(m.matches(
             "https://github.com/acme/rules/.github/workflows/release.yml@refs/tags/v2.0.0"
         ));

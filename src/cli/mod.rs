@@ -9,9 +9,9 @@ mod verify_bundle;
 
 use std::process::ExitCode;
 
+use crate::time::UnixTime;
+use crate::Error;
 pub(crate) use args::{Args, UsageError};
-use rulepack_verify::time::UnixTime;
-use rulepack_verify::Error;
 
 const USAGE: &str = "\
 usage: rulepack-verify <command> [options]      (rulepack-verify <command> --help for one command)
@@ -188,7 +188,7 @@ pub(crate) enum Failure {
     /// A file could not be read.
     Io { path: String, err: std::io::Error },
     /// `pull`'s output directory could not be written (the previous generation stays).
-    Write(rulepack_verify::output::WriteError),
+    Write(crate::output::WriteError),
     /// Verification (or configuration, trust root, registry) failed.
     Verify(Error),
     /// A `verify`/`pull`/`trust-root` run could not be set up (trust root, CA file,
@@ -234,7 +234,7 @@ impl Failure {
 
     /// The one `error[code]: sentence` line, with credentials removed from any URL in it.
     pub(crate) fn line(&self) -> String {
-        rulepack_verify::oci::redact_credentials(&self.raw_line()).into_owned()
+        crate::oci::redact_credentials(&self.raw_line()).into_owned()
     }
 
     fn raw_line(&self) -> String {
@@ -272,7 +272,7 @@ impl Failure {
                 // the values file (config.invalid-regex).
                 Error::Config(_)
                 | Error::Reference(_)
-                | Error::Policy(rulepack_verify::policy::PolicyError::InvalidRegex { .. }) => 2,
+                | Error::Policy(crate::policy::PolicyError::InvalidRegex { .. }) => 2,
                 Error::Tuf(_) => 3,
                 Error::Registry(r) if r.is_unreachable() => 3,
                 _ => 1,

@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use super::trust::{self, TrustArgs, TRUST_OPTIONS};
 use super::{now, read_file_or_stdin, Args, Failure, UsageError};
-use rulepack_verify::config::{self, RulePacks};
-use rulepack_verify::oci::{
+use crate::config::{self, RulePacks};
+use crate::oci::{
     self, ArtifactSource, Deadline, DeadlineKind, Digest, ImageManifest, OciLayout, Reference,
 };
-use rulepack_verify::pack::{self, layers, PackFailure, Tier, VerifiedPack};
-use rulepack_verify::policy::{IdentityRule, Matcher};
-use rulepack_verify::time::format_rfc3339;
-use rulepack_verify::verify::TimeSource;
-use rulepack_verify::{limits, Error};
+use crate::pack::{self, layers, PackFailure, Tier, VerifiedPack};
+use crate::policy::{IdentityRule, Matcher};
+use crate::time::format_rfc3339;
+use crate::verify::TimeSource;
+use crate::{limits, Error};
 
 const VALUED: &[&str] = &[
     "config",
@@ -196,7 +196,7 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
             let mut first_at: Vec<usize> = Vec::with_capacity(cfg.extras.len());
             for (index, r) in cfg.extras.iter().enumerate() {
                 let parsed = Reference::parse(r).map_err(|e| {
-                    Error::from(rulepack_verify::config::ConfigError::Reference {
+                    Error::from(crate::config::ConfigError::Reference {
                         index,
                         reference: r.clone(),
                         reason: e.to_string(),
@@ -276,8 +276,8 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
         if let Some(rest) = url.strip_prefix("http://") {
             // The mirror URL's authority: up to the first '/', '?' or '#'.
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            if !rulepack_verify::oci::plain_http_mirror_allowed(authority, host, &insecure) {
-                return Err(Error::from(rulepack_verify::config::ConfigError::Mirror {
+            if !crate::oci::plain_http_mirror_allowed(authority, host, &insecure) {
+                return Err(Error::from(crate::config::ConfigError::Mirror {
                     registry: host.clone(),
                     reason: format!("{url} is plain http://, allowed only for loopback or a host given with --insecure-registry"),
                 })
@@ -359,7 +359,7 @@ fn one_off_rule(a: &Args) -> Result<Vec<IdentityRule>, Failure> {
 enum Source {
     Layout(OciLayout),
     #[cfg(feature = "online")]
-    Registry(Box<rulepack_verify::oci::RegistryClient>),
+    Registry(Box<crate::oci::RegistryClient>),
 }
 
 pub(super) struct Results {
@@ -420,7 +420,7 @@ fn open_source(plan: &Plan) -> Result<SourceInfo, Failure> {
 
 #[cfg(feature = "online")]
 fn open_registry(plan: &Plan) -> Result<SourceInfo, Failure> {
-    use rulepack_verify::oci::{ClientOptions, RegistryClient};
+    use crate::oci::{ClientOptions, RegistryClient};
     let mut opts = ClientOptions::from_env();
     opts.insecure_registries = plan.insecure.clone();
     if plan.ca_file.is_some() {
@@ -469,9 +469,9 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     let root = if plan.verify_signature {
         let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
-        Some(rulepack_verify::verify::Verifier::new(r.root))
+        Some(crate::verify::Verifier::new(r.root))
     } else {
-        // SPEC §8: the explicit air-gapped mode, said once per run (and once per pack below).
+        // docs/verification.md, "Trust policy": the explicit air-gapped mode, said once per run (and once per pack below).
         eprintln!(
             "warning: signature verification is DISABLED by configuration (rulePacks.verifySignature: false); packs are resolved but NOT verified"
         );
@@ -544,7 +544,7 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
                     reference: r.clone(),
                     digest: None,
                     tier: Tier::of(r),
-                    error: Error::from(rulepack_verify::oci::RegistryError::NoBundle {
+                    error: Error::from(crate::oci::RegistryError::NoBundle {
                         reference: r.to_string(),
                         digest: String::new(),
                     }),
@@ -562,7 +562,7 @@ fn one_pack(
     src: &(dyn ArtifactSource + Sync),
     index: usize,
     r: &Reference,
-    verifier: Option<&rulepack_verify::verify::Verifier>,
+    verifier: Option<&crate::verify::Verifier>,
     plan: &Plan,
     after: &After<'_>,
 ) -> Outcome {
@@ -693,9 +693,12 @@ pub(super) fn report(
             .enumerate()
             .map(|(i, (o, n))| {
                 let mut v = json_pack(o, src, paths.get(i).and_then(Option::as_deref));
-                if let Some((d, note)) = n {
-                    v["tagDigest"] = serde_json::json!(d.map(|d| d.to_string()));
-                    v["note"] = serde_json::json!(note);
+                if let (Some((d, note)), Some(obj)) = (n, v.as_object_mut()) {
+                    obj.insert(
+                        "tagDigest".into(),
+                        serde_json::json!(d.map(|d| d.to_string())),
+                    );
+                    obj.insert("note".into(), serde_json::json!(note));
                 }
                 v
             })
@@ -703,7 +706,7 @@ pub(super) fn report(
         super::json_packs(packs);
         return;
     }
-    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
+    let redact = |s: String| crate::oci::redact_credentials(&s).into_owned();
     let (mut ok, mut unverified, mut failed) = (0, 0, 0);
     for (o, note) in outcomes.iter().zip(&notes) {
         let note = note
@@ -788,7 +791,7 @@ pub(super) fn report(
 
 pub(super) fn json_pack(o: &Outcome, src: &SourceInfo, path: Option<&Path>) -> serde_json::Value {
     use serde_json::{json, Value};
-    let redact = |s: String| rulepack_verify::oci::redact_credentials(&s).into_owned();
+    let redact = |s: String| crate::oci::redact_credentials(&s).into_owned();
     let path = path.map_or(Value::Null, |p| Value::from(p.display().to_string()));
     let mut v = match o {
         Outcome::Verified(v) => {

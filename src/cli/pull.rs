@@ -1,5 +1,5 @@
 //! `pull`: verify every pack, then make the output directory an exact, atomically
-//! switched picture of what this run verified (`rulepack_verify::output`;
+//! switched picture of what this run verified (`crate::output`;
 //! docs/pull.md). Layers are fetched by the verified digest on the verification
 //! workers, so they have the same bounded concurrency.
 
@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use super::packs::{finish, json_pack, plan, report, run, AfterPack, Outcome};
 use super::{now, Failure, UsageError};
-use rulepack_verify::output::{pack_dir_name, OutputDir, WriteError, CURRENT, PACKS};
-use rulepack_verify::pack::layers::{self, LayerError, LayerFile};
-use rulepack_verify::time::format_rfc3339;
-use rulepack_verify::Error;
+use crate::output::{pack_dir_name, OutputDir, WriteError, CURRENT, PACKS};
+use crate::pack::layers::{self, LayerError, LayerFile};
+use crate::time::format_rfc3339;
+use crate::Error;
 
 /// What was written for one pack.
 struct Written {
@@ -210,8 +210,7 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
 /// `path` relative to the generation and each layer's file.
 fn index_entry(o: &Outcome, w: &Written, src: &super::packs::SourceInfo) -> Value {
     let mut v = json_pack(o, src, None);
-    v["path"] = Value::from(format!("{PACKS}/{}", w.name));
-    v["layers"] = w
+    let layers: Value = w
         .files
         .iter()
         .map(|f| {
@@ -221,5 +220,9 @@ fn index_entry(o: &Outcome, w: &Written, src: &super::packs::SourceInfo) -> Valu
             })
         })
         .collect();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("path".into(), Value::from(format!("{PACKS}/{}", w.name)));
+        obj.insert("layers".into(), layers);
+    }
     v
 }

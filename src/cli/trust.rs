@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "online")]
 use super::now;
 use super::{read_file, Args, Failure, UsageError};
-use rulepack_verify::limits;
-use rulepack_verify::time::format_rfc3339;
-use rulepack_verify::trust_root::{CertificateAuthority, TransparencyLog, TrustedRoot};
-use rulepack_verify::Error;
+use crate::limits;
+use crate::time::format_rfc3339;
+use crate::trust_root::{CertificateAuthority, TransparencyLog, TrustedRoot};
+use crate::Error;
 
 /// The trust-root options every command shares.
 pub(crate) const TRUST_OPTIONS: [&str; 3] = ["trusted-root", "tuf-url", "tuf-root"];
@@ -79,7 +79,7 @@ pub(crate) fn load(t: &TrustArgs, config_root: Option<&Path>) -> Result<LoadedRo
 
 #[cfg(feature = "online")]
 fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
-    use rulepack_verify::tuf::{self, CacheLocation, TufOptions};
+    use crate::tuf::{self, CacheLocation, TufOptions};
     let repository_url = match (&t.tuf_url, t.staging) {
         (Some(u), _) => u.clone(),
         (None, true) => tuf::SIGSTORE_STAGING_URL.to_owned(),
@@ -108,11 +108,11 @@ fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
         root,
         source: format!(
             "{} via TUF (root v{}, trusted_root.json {} bytes)",
-            rulepack_verify::oci::redact_credentials(&repository_url),
+            crate::oci::redact_credentials(&repository_url),
             update.report.root_version,
             update.target.length
         ),
-        tuf_report: Some(rulepack_verify::oci::redact_credentials(&update.describe()).into_owned()),
+        tuf_report: Some(crate::oci::redact_credentials(&update.describe()).into_owned()),
     })
 }
 
@@ -148,7 +148,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn window(w: &rulepack_verify::trust_root::ValidityWindow) -> String {
+fn window(w: &crate::trust_root::ValidityWindow) -> String {
     match w.end {
         Some(e) => format!("{} .. {}", format_rfc3339(w.start), format_rfc3339(e)),
         None => format!("{} .. (open)", format_rfc3339(w.start)),
@@ -174,7 +174,7 @@ fn logs(out: &mut String, title: &str, logs: &[TransparencyLog]) {
             "  {}  key {}  logId {}  valid {}",
             l.base_url,
             key,
-            rulepack_verify::encoding::hex_encode(&l.log_id),
+            crate::encoding::hex_encode(&l.log_id),
             window(&l.valid_for)
         );
     }

@@ -3,12 +3,12 @@
 
 use super::trust::{self, TrustArgs, TRUST_OPTIONS};
 use super::{now, read_file, Args, Failure, UsageError};
-use rulepack_verify::bundle::Bundle;
-use rulepack_verify::crypto::PublicKey;
-use rulepack_verify::limits;
-use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
-use rulepack_verify::time::format_rfc3339;
-use rulepack_verify::verify::{self, ArtifactDigests, TimeSource, Verified};
+use crate::bundle::Bundle;
+use crate::crypto::PublicKey;
+use crate::limits;
+use crate::policy::{IdentityRule, Matcher, VerificationPolicy};
+use crate::time::format_rfc3339;
+use crate::verify::{self, ArtifactDigests, TimeSource, Verified};
 
 /// Largest artifact file hashed by `verify-bundle` (1 GiB).
 const MAX_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
@@ -33,7 +33,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
     let policy = policy_from_args(&a)?;
     let root = trust::load(&TrustArgs::from_args(&a)?, None)?.root;
     let bundle_bytes = read_file(bundle_path, limits::MAX_BUNDLE_BYTES)?;
-    let bundle = Bundle::from_json(&bundle_bytes).map_err(rulepack_verify::Error::from)?;
+    let bundle = Bundle::from_json(&bundle_bytes).map_err(crate::Error::from)?;
     let artifact = artifact_digests(target)?;
     let v = verify::Verifier::new(root).verify(&bundle, &artifact, &policy.into(), now())?;
     print_verified(target, &v);
@@ -61,7 +61,7 @@ fn policy_from_args(a: &Args) -> Result<VerificationPolicy, Failure> {
     }
     let identity = match (id, id_re) {
         (Some(s), None) => Matcher::exact(s),
-        (None, Some(r)) => Matcher::regex(r).map_err(rulepack_verify::Error::from)?,
+        (None, Some(r)) => Matcher::regex(r).map_err(crate::Error::from)?,
         _ => {
             return Err(UsageError(
                 "give exactly one of --certificate-identity or --certificate-identity-regexp (or --key)".into(),
@@ -72,7 +72,7 @@ fn policy_from_args(a: &Args) -> Result<VerificationPolicy, Failure> {
     let issuer =
         match (iss, iss_re) {
             (Some(s), None) => Matcher::exact(s),
-            (None, Some(r)) => Matcher::regex(r).map_err(rulepack_verify::Error::from)?,
+            (None, Some(r)) => Matcher::regex(r).map_err(crate::Error::from)?,
             _ => return Err(UsageError(
                 "give exactly one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp"
                     .into(),

@@ -131,8 +131,34 @@ const TIMEOUT_KEYS: &[&str] = &["connect", "request", "pack", "run"];
 const ENTRY_KEYS: &[&str] = &["issuer", "issuerRegexp", "identity", "identityRegexp"];
 
 impl RulePacks {
-    /// Parses a values file. `base_dir` is the directory relative paths are resolved
-    /// against (the values file's own directory).
+    /// Parses a values file (the `rulePacks` section of a Helm-style `values.yaml`,
+    /// `docs/configuration.md`). `base_dir` is the directory relative paths are resolved
+    /// against (the values file's own directory). Everything is validated here: keys,
+    /// types, references, regular expressions (compiled, whole-value matching).
+    ///
+    /// ```
+    /// use rulepack_verify::RulePacks;
+    ///
+    /// let yaml = br#"
+    /// rulePacks:
+    ///   trustedIdentities:
+    ///     - issuer: https://token.actions.githubusercontent.com
+    ///       identityRegexp: https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/v.+
+    ///   extras:
+    ///     - oci://ghcr.io/acme/rules/argo:0.2.0
+    /// "#;
+    /// let config = RulePacks::from_yaml(yaml, std::path::Path::new("."))?;
+    /// assert!(config.verify_signature, "verification is on unless switched off");
+    /// assert_eq!(config.extras, ["oci://ghcr.io/acme/rules/argo:0.2.0"]);
+    /// assert_eq!(config.trusted_identities.len(), 1);
+    ///
+    /// // A rule that names an issuer but no identity would trust every repository of
+    /// // that issuer: refused, naming the entry.
+    /// let open = b"rulePacks:\n  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n";
+    /// let err = RulePacks::from_yaml(open, std::path::Path::new(".")).unwrap_err();
+    /// assert_eq!(err.code(), "config.identity-entry");
+    /// # Ok::<(), rulepack_verify::error::ConfigError>(())
+    /// ```
     pub fn from_yaml(bytes: &[u8], base_dir: &Path) -> Result<Self, ConfigError> {
         if bytes.len() > limits::MAX_CONFIG_BYTES {
             return Err(ConfigError::TooLarge {

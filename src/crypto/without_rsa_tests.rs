@@ -14,7 +14,7 @@ use crate::bundle::Bundle;
 use crate::encoding::base64_encode;
 use crate::policy::{IdentityRule, Matcher, VerificationPolicy};
 use crate::trust_root::{CertificateAuthority, TrustedRoot, ValidityWindow};
-use crate::verify::{verify, ArtifactDigests};
+use crate::verify::{ArtifactDigests, Verifier};
 use crate::x509::ParsedCertificate;
 
 fn file(path: &str) -> Vec<u8> {
@@ -147,7 +147,9 @@ fn verify_real(root: &TrustedRoot, policy: &VerificationPolicy) -> crate::Error 
 fn verify_bundle(json: &[u8], root: &TrustedRoot, policy: &VerificationPolicy) -> crate::Error {
     let bundle = Bundle::from_json(json).unwrap();
     let artifact = ArtifactDigests::of_bytes(&file("real/a.txt"));
-    verify(&bundle, &artifact, root, policy, 1_795_651_200).unwrap_err()
+    Verifier::new(root.clone())
+        .verify(&bundle, &artifact, &policy.clone().into(), 1_795_651_200)
+        .unwrap_err()
 }
 
 fn any_identity() -> VerificationPolicy {

@@ -1,4 +1,4 @@
-//! Registry credentials and the token-auth challenge (SPEC §6 "Token auth";
+//! Registry credentials and the token-auth challenge (OCI distribution-spec and the Docker registry token-auth spec;
 //! distribution `docs/content/spec/auth/token.md`).
 //!
 //! Credentials come only from a Docker config file: `$DOCKER_CONFIG/config.json`, else

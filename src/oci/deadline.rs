@@ -15,6 +15,9 @@ pub struct Deadline {
     total: Duration,
 }
 
+// Without the `online` feature only the CLI's run bookkeeping uses deadlines; the HTTP
+// client reads the rest.
+#[cfg_attr(not(feature = "online"), allow(dead_code))]
 impl Deadline {
     /// `total` from now.
     pub fn after(kind: DeadlineKind, total: Duration) -> Self {

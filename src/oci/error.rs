@@ -18,7 +18,7 @@ pub enum ReferenceError {
     InvalidRegistry {
         /// The reference as given.
         input: String,
-        /// The offending host[:port] part.
+        /// The offending `host[:port]` part.
         registry: String,
     },
     /// There is no repository path after the registry.
@@ -114,21 +114,21 @@ impl std::error::Error for ReferenceError {}
 pub enum RegistryError {
     /// The registry could not be reached (DNS, connection, TLS, proxy, I/O).
     Network {
-        /// The registry endpoint (host[:port]).
+        /// The registry endpoint (`host[:port]`).
         registry: String,
         /// What the transport reported.
         detail: String,
     },
     /// The request did not complete within the configured timeout.
     Timeout {
-        /// The registry endpoint (host[:port]).
+        /// The registry endpoint (`host[:port]`).
         registry: String,
         /// The whole-request timeout, in seconds.
         seconds: u64,
     },
     /// The pack's or the run's deadline passed before the registry's work was done.
     DeadlineExceeded {
-        /// The registry endpoint (host[:port]) being waited for.
+        /// The registry endpoint (`host[:port]`) being waited for.
         registry: String,
         /// Which deadline: the pack's or the run's.
         kind: DeadlineKind,
@@ -147,7 +147,7 @@ pub enum RegistryError {
     },
     /// The registry answered 401 even after the authentication flow.
     Unauthorized {
-        /// The registry (host[:port]).
+        /// The registry (`host[:port]`).
         registry: String,
         /// The repository.
         repository: String,
@@ -156,7 +156,7 @@ pub enum RegistryError {
     },
     /// The registry answered 403 Forbidden.
     Forbidden {
-        /// The registry (host[:port]).
+        /// The registry (`host[:port]`).
         registry: String,
         /// The repository.
         repository: String,
@@ -165,7 +165,7 @@ pub enum RegistryError {
     },
     /// The registry answered 429 Too Many Requests.
     RateLimited {
-        /// The registry (host[:port]).
+        /// The registry (`host[:port]`).
         registry: String,
         /// The repository.
         repository: String,
@@ -174,7 +174,7 @@ pub enum RegistryError {
     },
     /// The token service or challenge could not be used.
     AuthFailed {
-        /// The registry (host[:port]).
+        /// The registry (`host[:port]`).
         registry: String,
         /// What went wrong.
         detail: String,
@@ -188,7 +188,7 @@ pub enum RegistryError {
     },
     /// The manifest, tag or blob does not exist.
     NotFound {
-        /// The registry (host[:port]) or layout directory.
+        /// The registry (`host[:port]`) or layout directory.
         registry: String,
         /// The repository.
         repository: String,
@@ -197,7 +197,7 @@ pub enum RegistryError {
     },
     /// The registry answered with an unexpected HTTP status.
     HttpStatus {
-        /// The registry (host[:port]).
+        /// The registry (`host[:port]`).
         registry: String,
         /// The request path.
         path: String,

@@ -3,8 +3,8 @@
 //! - Redirects are followed here, not by ureq, at most
 //!   [`crate::limits::MAX_HTTP_REDIRECTS`]; `Authorization` is sent only to the origin
 //!   (`scheme://host:port`) of the registry endpoint, so a redirect to blob storage or a
-//!   pagination link to another host never sees credentials (SPEC §9).
-//! - Bodies are read through `take(limit + 1)`: the caps of SPEC §9 are enforced while
+//!   pagination link to another host never sees credentials (`src/limits.rs`; the Docker token-auth spec).
+//! - Bodies are read through `take(limit + 1)`: the caps of `src/limits.rs` are enforced while
 //!   reading, whatever `Content-Length` says.
 //! - Plain HTTP only for registries listed in [`ClientOptions::insecure_registries`], or
 //!   for an endpoint override (mirror) on a loopback address.
@@ -62,7 +62,7 @@ pub struct ClientOptions {
 }
 
 impl Default for ClientOptions {
-    /// No environment is read: anonymous, no proxy, compiled-in roots, SPEC §9 timeouts.
+    /// No environment is read: anonymous, no proxy, compiled-in roots, the default timeouts of `src/limits.rs`.
     fn default() -> Self {
         Self {
             insecure_registries: Vec::new(),
@@ -710,7 +710,7 @@ impl RegistryClient {
             if let Some(a) = accept {
                 req = req.header("Accept", a);
             }
-            // SPEC §9: "Authorization is never sent to a host other than the one that
+            // Credentials: "Authorization is never sent to a host other than the one that
             // issued the challenge": origin = scheme, host and port.
             if let Some(a) = auth {
                 if origin == endpoint.origin_key() {
@@ -1110,7 +1110,7 @@ impl RegistryClient {
             404 => return Ok(None),
             _ => return Err(Self::unexpected(r, &f)),
         }
-        // Digest over the exact bytes received (SPEC §6).
+        // Digest over the exact bytes received (OCI distribution-spec "Pulling manifests").
         let actual = Digest::of(&f.body);
         // distribution-spec: "Docker-Content-Digest ... MUST match the body".
         if let Some(h) = f.header("docker-content-digest") {
@@ -1147,22 +1147,22 @@ impl RegistryClient {
 /// request it makes (tokens, manifests, referrers, blobs, retries and their waits)
 /// ends by the deadline, or fails with [`RegistryError::DeadlineExceeded`].
 #[derive(Clone, Copy, Debug)]
-pub struct Bounded<'a> {
+pub struct BoundedClient<'a> {
     client: &'a RegistryClient,
     deadline: Deadline,
 }
 
 impl RegistryClient {
     /// This client, with every request bounded by `deadline`.
-    pub fn until(&self, deadline: Deadline) -> Bounded<'_> {
-        Bounded {
+    pub fn until(&self, deadline: Deadline) -> BoundedClient<'_> {
+        BoundedClient {
             client: self,
             deadline,
         }
     }
 }
 
-impl ArtifactSource for Bounded<'_> {
+impl ArtifactSource for BoundedClient<'_> {
     fn resolve_manifest(&self, r: &Reference) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         self.client.resolve_manifest_by(r, Some(self.deadline))
     }
@@ -1276,7 +1276,7 @@ impl RegistryClient {
         let (body, actual, _) = self
             .get_manifest(r, &digest.to_string(), &what, dl)?
             .ok_or_else(|| Self::not_found(r, what.clone()))?;
-        // Fetched by digest: SHA-256(body) must equal it (SPEC §6 "Manifests").
+        // Fetched by digest: SHA-256(body) must equal it (OCI distribution-spec "Pulling manifests").
         if &actual != digest {
             return Err(RegistryError::DigestMismatch {
                 what,
@@ -1302,7 +1302,7 @@ impl RegistryClient {
             404 => return Err(Self::not_found(r, what)),
             _ => return Err(Self::unexpected(r, &f)),
         }
-        // SPEC §6 "Blobs": verify SHA-256(body) == digest.
+        // OCI distribution-spec "Pulling blobs": verify SHA-256(body) == digest.
         let actual = Digest::of(&f.body);
         if &actual != digest {
             return Err(RegistryError::DigestMismatch {

@@ -19,13 +19,15 @@ pub(crate) const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.ma
 /// `application/vnd.docker.distribution.manifest.list.v2+json`
 pub(crate) const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// `application/vnd.oci.empty.v1+json`, the `{}` config of artifacts.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 /// The prefix of every Sigstore bundle media type (cosign `pkg/oci/remote/signatures.go`).
 pub const SIGSTORE_BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
-/// The bundle media type cosign v3 writes (SPEC §5).
+/// The bundle media type cosign v3 writes (cosign v3 `pkg/oci/remote/write.go`).
+#[cfg(any(test, feature = "unstable-internals"))]
 pub const SIGSTORE_BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-/// The `Accept` header for manifest requests (SPEC §6 "Manifests").
+/// The `Accept` header for manifest requests (OCI distribution-spec "Pulling manifests").
 #[cfg_attr(not(feature = "online"), allow(dead_code))]
 pub(crate) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
 
@@ -165,7 +167,7 @@ pub(crate) fn check_json_depth(bytes: &[u8], what: &str) -> Result<(), RegistryE
 }
 
 /// Parses a manifest or index. `served_as` is the `Content-Type` (or the descriptor's
-/// media type in a layout); SPEC §6: "Reject the response unless the body's
+/// media type in a layout); OCI distribution-spec: "Reject the response unless the body's
 /// `mediaType` matches `Content-Type`".
 pub fn parse_manifest(
     bytes: &[u8],
@@ -295,7 +297,7 @@ pub(crate) fn is_index_type(t: &str) -> bool {
 pub(crate) mod tests {
     use super::*;
 
-    /// A cosign-style bundle referrer manifest (SPEC §5) for `subject`.
+    /// A cosign-style bundle referrer manifest (cosign v3 `pkg/oci/remote/write.go`) for `subject`.
     pub(crate) fn bundle_referrer(bundle: &[u8], subject: &Digest, subject_size: u64) -> Vec<u8> {
         serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,

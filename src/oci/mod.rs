@@ -22,17 +22,19 @@ mod http;
 pub use deadline::Deadline;
 pub use error::{DeadlineKind, ReferenceError, RegistryError};
 #[cfg(feature = "online")]
-pub use http::{Bounded, ClientOptions, RegistryClient};
-pub use layout::{OciLayout, REF_ANNOTATION as LAYOUT_REF_ANNOTATION};
+pub use http::{BoundedClient, ClientOptions, RegistryClient};
+pub use layout::OciLayout;
+#[cfg(any(test, feature = "unstable-internals"))]
+pub use layout::REF_ANNOTATION as LAYOUT_REF_ANNOTATION;
+pub use manifest::{parse_manifest, Descriptor, ImageManifest, Manifest};
+#[cfg(any(test, feature = "unstable-internals"))]
 pub use manifest::{
-    parse_manifest, Descriptor, ImageIndex, ImageManifest, Manifest, OCI_EMPTY, OCI_INDEX,
-    OCI_MANIFEST, SIGSTORE_BUNDLE_PREFIX, SIGSTORE_BUNDLE_V03,
+    ImageIndex, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_PREFIX, SIGSTORE_BUNDLE_V03,
 };
 pub use reference::{Digest, Reference};
 
 use crate::limits::{
-    MAX_BUNDLES_PER_PACK, MAX_BUNDLE_BYTES, MAX_BUNDLE_BYTES_PER_PACK, MAX_LAYER_BYTES,
-    MAX_PACK_BYTES, MAX_REFERRERS,
+    MAX_BUNDLES_PER_PACK, MAX_BUNDLE_BYTES, MAX_BUNDLE_BYTES_PER_PACK, MAX_REFERRERS,
 };
 use manifest::{is_bundle_type, is_image_manifest_type, is_index_type};
 
@@ -183,13 +185,16 @@ pub fn resolve_pack(
 }
 
 /// Fetches every layer of a pack manifest by digest: each at most
-/// [`MAX_LAYER_BYTES`], all together at most [`MAX_PACK_BYTES`], sizes checked against
+/// [`crate::limits::MAX_LAYER_BYTES`], all together at most
+/// [`crate::limits::MAX_PACK_BYTES`], sizes checked against
 /// the descriptors before fetching and again after.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn fetch_layers(
     src: &dyn ArtifactSource,
     r: &Reference,
     manifest: &ImageManifest,
 ) -> Result<Vec<(Descriptor, Vec<u8>)>, RegistryError> {
+    use crate::limits::{MAX_LAYER_BYTES, MAX_PACK_BYTES};
     let mut total: u64 = 0;
     for l in &manifest.layers {
         if l.size > MAX_LAYER_BYTES {
@@ -345,6 +350,7 @@ pub fn examine_sigstore_bundles<T>(
 /// [`examine_sigstore_bundles`] whose bundle was fetched intact, in order. When there
 /// are candidates but every one was rejected, the first rejection is returned (for
 /// example [`RegistryError::SubjectMismatch`]).
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn find_sigstore_bundles(
     src: &dyn ArtifactSource,
     r: &Reference,

@@ -189,7 +189,7 @@ impl Reference {
         }
     }
 
-    /// SPEC §8 "Two tiers": first-party packs live on `ghcr.io` (any case, port 443
+    /// docs/verification.md "Trust policy": first-party packs live on `ghcr.io` (any case, port 443
     /// allowed) under `lithastra/`. The comparison is on the normalized host and whole
     /// path components, so `ghcr.io/lithastra-evil/x` and `evil.io/ghcr.io/lithastra/x`
     /// are third-party.
@@ -225,7 +225,7 @@ pub(crate) fn normalize_registry(hostport: &str) -> Option<String> {
         return None;
     }
     let port = match port {
-        // The https default port names the same registry (SPEC §8 "default port 443").
+        // The https default port names the same registry (docs/verification.md "Trust policy": default port allowed).
         Some(443) | None => None,
         Some(p) => Some(p),
     };

@@ -118,6 +118,7 @@ fn werr<'a>(
 /// The generation `DIR/current` names, as a path (`DIR/gen-000008`), or `None` when
 /// no run has completed yet. This is how a consumer finds what to load; reading
 /// through `DIR/current/` directly is equivalent.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn current_generation(dir: &Path) -> std::io::Result<Option<PathBuf>> {
     match fs::read_link(dir.join(CURRENT)) {
         Ok(target) => Ok(Some(dir.join(target))),
@@ -234,6 +235,7 @@ impl OutputDir {
     }
 
     /// The directory.
+    #[cfg(any(test, feature = "unstable-internals"))]
     pub fn path(&self) -> &Path {
         &self.dir
     }
@@ -297,6 +299,7 @@ pub struct Generation {
 
 impl Staging<'_> {
     /// The staging directory (`DIR/.staging-…`).
+    #[cfg(any(test, feature = "unstable-internals"))]
     pub fn path(&self) -> &Path {
         &self.path
     }

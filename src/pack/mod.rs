@@ -183,6 +183,63 @@ impl fmt::Display for PackFailure {
     }
 }
 
+/// Verifies rule packs: the tiers' identity rules (the compiled-in first-party rule, the
+/// configured third-party ones) over one [`Verifier`]. Build it once per configuration.
+///
+/// ```
+/// use rulepack_verify::{OciLayout, PackVerifier, Reference, RulePacks, TrustedRoot, Verifier};
+///
+/// // The vendored offline example: an OCI image layout with four packs, the test-only
+/// // Sigstore's trusted root, and a values file that trusts one third-party publisher.
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/offline");
+/// let config = RulePacks::from_yaml(&std::fs::read(dir.join("values.yaml"))?, &dir)?;
+/// let root = TrustedRoot::from_json(&std::fs::read(dir.join("trusted_root.json"))?)?;
+/// let verifier = Verifier::new(root);
+/// let rules = config.trusted_identities.iter().map(|t| t.rule.clone()).collect();
+/// let packs = PackVerifier::new(&verifier, rules);
+/// let layout = OciLayout::open(&dir.join("layout"))?;
+/// let now = 1_795_651_200; // 2026-11-26T00:00:00Z: the caller reads the clock
+///
+/// let eks = Reference::parse("oci://ghcr.io/lithastra/rules/eks:0.1.0")?;
+/// let verified = packs.verify(&layout, &eks, now).map_err(|f| f.error)?;
+/// println!("{} verified as {}", verified.reference, verified.digest);
+///
+/// // Signed by an identity nobody trusts: rejected, and the error says why.
+/// let backdoor = Reference::parse("oci://ghcr.io/mallory/rules/backdoor:1.0.0")?;
+/// let failure = packs.verify(&layout, &backdoor, now).unwrap_err();
+/// assert_eq!(failure.error.code(), "policy.identity-mismatch");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct PackVerifier<'v> {
+    verifier: &'v Verifier,
+    third_party: Vec<IdentityRule>,
+}
+
+impl<'v> PackVerifier<'v> {
+    /// Packs are verified with `verifier`'s trusted root; third-party packs against
+    /// `third_party` (an empty list trusts no third-party pack; first-party packs are
+    /// pinned to the compiled-in identity whatever the list says).
+    pub fn new(verifier: &'v Verifier, third_party: Vec<IdentityRule>) -> Self {
+        Self {
+            verifier,
+            third_party,
+        }
+    }
+
+    /// Resolves `reference` through `source`, finds the Sigstore bundles attached to its
+    /// manifest digest and accepts the pack when one of them verifies, at wall-clock
+    /// `now` (seconds since the Unix epoch).
+    pub fn verify(
+        &self,
+        source: &dyn ArtifactSource,
+        reference: &Reference,
+        now: UnixTime,
+    ) -> Result<VerifiedPack, Box<PackFailure>> {
+        verify_pack(source, reference, self.verifier, &self.third_party, now)
+    }
+}
+
 /// Resolves and verifies one pack at wall-clock `now`, with `verifier`'s trusted root.
 pub fn verify_pack(
     src: &dyn ArtifactSource,

@@ -181,7 +181,7 @@ impl IdentityRule {
 /// A part of an [`IdentityRule`] that matches identities or issuers nobody can have
 /// meant: it loads (the rule is valid), but the caller should warn, once and loudly.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BroadRule {
+pub(crate) struct BroadRule {
     /// `true` for the identity (SAN) matcher, `false` for the issuer matcher.
     pub identity: bool,
     /// The pattern as written.
@@ -237,7 +237,7 @@ impl IdentityRule {
     /// accepts identities or issuers from owners nobody configured (`.*`, `.+`,
     /// `https://github\.com/.*`). Probed with made-up values, so any pattern that admits
     /// them is reported, however it is spelled.
-    pub fn breadth_warnings(&self) -> Vec<BroadRule> {
+    pub(crate) fn breadth_warnings(&self) -> Vec<BroadRule> {
         let mut out = Vec::new();
         for (matcher, identity, probes) in [
             (&self.identity, true, &IDENTITY_PROBES[..]),
@@ -288,33 +288,31 @@ pub enum VerificationPolicy {
     PublicKey(PublicKey),
 }
 
-impl VerificationPolicy {
-    /// Checks certificate claims against an identity policy. Every rule is tried and
-    /// each rejection is reported (sigstore-go reports only the last one).
-    pub fn check_identity(
-        rules: &[IdentityRule],
-        c: &SignerClaims<'_>,
-    ) -> Result<usize, PolicyError> {
-        if rules.is_empty() {
-            return Err(PolicyError::EmptyPolicy);
-        }
-        let mut tried = Vec::with_capacity(rules.len());
-        for (i, r) in rules.iter().enumerate() {
-            match r.mismatch(c) {
-                None => return Ok(i),
-                Some(why) => tried.push(RuleMismatch {
-                    rule: i,
-                    reason: why,
-                    closeness: r.closeness(c),
-                }),
-            }
-        }
-        Err(PolicyError::IdentityMismatch {
-            found_identity: c.identity.to_owned(),
-            found_issuer: c.issuer.to_owned(),
-            tried,
-        })
+/// Checks certificate claims against an identity policy. Every rule is tried and
+/// each rejection is reported (sigstore-go reports only the last one).
+pub fn check_identity(
+    rules: &[IdentityRule],
+    c: &SignerClaims<'_>,
+) -> Result<usize, PolicyError> {
+    if rules.is_empty() {
+        return Err(PolicyError::EmptyPolicy);
     }
+    let mut tried = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        match r.mismatch(c) {
+            None => return Ok(i),
+            Some(why) => tried.push(RuleMismatch {
+                rule: i,
+                reason: why,
+                closeness: r.closeness(c),
+            }),
+        }
+    }
+    Err(PolicyError::IdentityMismatch {
+        found_identity: c.identity.to_owned(),
+        found_issuer: c.issuer.to_owned(),
+        tried,
+    })
 }
 
 /// What a DSSE statement must be, beyond naming the artifact.
@@ -335,13 +333,13 @@ pub enum StatementRequirement {
 /// `NewVerifier`).
 ///
 /// ```
-/// use rulepack_verify::policy::{Matcher, Policy};
+/// use rulepack_verify::{Matcher, Policy};
 ///
 /// let policy = Policy::identity(
 ///     Matcher::exact("https://token.actions.githubusercontent.com"),
 ///     Matcher::regex(r"https://github\.com/acme/rules/\.github/workflows/release\.yml@refs/tags/v.+")?,
 /// );
-/// # Ok::<(), rulepack_verify::policy::PolicyError>(())
+/// # Ok::<(), rulepack_verify::error::PolicyError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -448,7 +446,7 @@ mod tests {
     fn first_party_rule_pins_workflow_repo_and_tag() {
         let rules = [first_party_rule().unwrap()];
         assert_eq!(
-            VerificationPolicy::check_identity(&rules, &claims(GOOD, FIRST_PARTY_ISSUER)),
+            check_identity(&rules, &claims(GOOD, FIRST_PARTY_ISSUER)),
             Ok(0)
         );
         for bad in [
@@ -457,21 +455,21 @@ mod tests {
             "https://github.com/lithastra/kubeatlas-rules/.github/workflows/other.yml@refs/tags/v1",
             "https://github.com/lithastra/kubeatlas-rules/.github/workflows/release.yml@refs/tags/",
         ] {
-            let e = VerificationPolicy::check_identity(&rules, &claims(bad, FIRST_PARTY_ISSUER)).unwrap_err();
+            let e = check_identity(&rules, &claims(bad, FIRST_PARTY_ISSUER)).unwrap_err();
             assert_eq!(e.code(), "policy.identity-mismatch", "{bad}");
         }
-        let e = VerificationPolicy::check_identity(&rules, &claims(GOOD, "https://gitlab.com"))
+        let e = check_identity(&rules, &claims(GOOD, "https://gitlab.com"))
             .unwrap_err();
         assert!(e.to_string().contains("issuer must be exactly"), "{e}");
         // Extension constraints apply when present.
         let mut c = claims(GOOD, FIRST_PARTY_ISSUER);
         c.source_repository_uri = Some("https://github.com/lithastra/kubeatlas-rules-evil");
-        assert!(VerificationPolicy::check_identity(&rules, &c).is_err());
+        assert!(check_identity(&rules, &c).is_err());
         c.source_repository_uri = Some(FIRST_PARTY_SOURCE_REPOSITORY);
         c.source_repository_ref = Some("refs/heads/main");
-        assert!(VerificationPolicy::check_identity(&rules, &c).is_err());
+        assert!(check_identity(&rules, &c).is_err());
         c.source_repository_ref = Some("refs/tags/v1.2.0");
-        assert_eq!(VerificationPolicy::check_identity(&rules, &c), Ok(0));
+        assert_eq!(check_identity(&rules, &c), Ok(0));
     }
 
     #[test]
@@ -480,7 +478,7 @@ mod tests {
             IdentityRule::new(Matcher::exact("https://a"), Matcher::exact("x")),
             IdentityRule::new(Matcher::exact("https://b"), Matcher::regex("y.*").unwrap()),
         ];
-        let e = VerificationPolicy::check_identity(&rules, &claims("z", "https://b")).unwrap_err();
+        let e = check_identity(&rules, &claims("z", "https://b")).unwrap_err();
         let s = e.to_string();
         assert!(
             s.contains("rule 1: issuer must be exactly \"https://a\""),
@@ -488,7 +486,7 @@ mod tests {
         );
         assert!(s.contains("rule 2: identity must be matching /y.*/"), "{s}");
         assert_eq!(
-            VerificationPolicy::check_identity(&[], &claims("z", "https://b")),
+            check_identity(&[], &claims("z", "https://b")),
             Err(PolicyError::EmptyPolicy)
         );
     }
@@ -517,7 +515,7 @@ mod tests {
             ),
         ));
         let found = "https://github.com/acme/rules/.github/workflows/release.yml@refs/heads/main";
-        let e = VerificationPolicy::check_identity(
+        let e = check_identity(
             &rules,
             &claims(found, "https://token.actions.githubusercontent.com"),
         )
@@ -543,7 +541,7 @@ mod tests {
         );
         assert!(one.ends_with("; 257 more rules tried"), "{one}");
         // With few rules, nothing is left out.
-        let e = VerificationPolicy::check_identity(&rules[256..], &claims(found, "https://x"))
+        let e = check_identity(&rules[256..], &claims(found, "https://x"))
             .unwrap_err();
         assert_eq!(e.summary(2).matches("rule ").count(), 2);
         assert!(!e.summary(2).contains("more rule"));

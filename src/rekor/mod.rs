@@ -75,6 +75,7 @@ fn find_log<'r>(root: &'r TrustedRoot, log_id: &[u8]) -> Result<&'r Transparency
 ///   origin is the log's host name, Merkle-verified at the top-level index against the
 ///   checkpoint's size and root hash;
 /// - the entry body describes exactly this bundle's content and verifier.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn verify_entry(
     entry: &TlogEntry,
     bundle_version: BundleVersion,

@@ -12,6 +12,7 @@ mod error;
 mod intoto;
 
 pub use error::SignatureError;
+#[cfg(any(test, feature = "unstable-internals"))]
 pub use intoto::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
 
 use crate::bundle::{pae, Content};

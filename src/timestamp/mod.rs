@@ -161,6 +161,7 @@ fn describe_sid(sid: &SignerId<'_>) -> String {
 /// (`contentType`, `messageDigest`, ESS signing certificate) and the ECDSA or RSA
 /// signature;
 /// finally the certificate chain to a trusted authority at `genTime`.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn verify_timestamp(
     token_der: &[u8],
     signed_bytes: &[u8],

@@ -103,13 +103,16 @@ const EMBEDDED_PUBLIC_GOOD: &[u8] =
 
 /// Lowercase hex SHA-256 of the embedded public-good trusted root, for audit: it must
 /// equal the digest recorded in `testdata/README.md` (checked by a unit test).
+#[cfg(any(test, feature = "unstable-internals"))]
 pub const EMBEDDED_PUBLIC_GOOD_SHA256: &str =
     "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
 
 impl TrustedRoot {
-    /// The Sigstore public-good trusted root embedded at build time (digest
-    /// [`EMBEDDED_PUBLIC_GOOD_SHA256`]). A fallback for offline use: the TUF-obtained
-    /// root is fresher.
+    /// The Sigstore public-good trusted root embedded at build time: crates.io `sigstore`
+    /// 0.15.0 `tests/data/sigstore_trusted_root.json`, sha256
+    /// `6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66` (recorded in
+    /// `testdata/README.md`; a unit test checks both). For tests and offline use: the
+    /// TUF-obtained root is fresher, and the command line never falls back to this one.
     pub fn embedded_public_good() -> Result<TrustedRoot, TrustRootError> {
         Self::from_json(EMBEDDED_PUBLIC_GOOD)
     }

@@ -50,7 +50,7 @@ impl fmt::Display for Step {
 }
 
 /// Why the TUF trust-root update failed. Every variant is fatal: the verifier never falls
-/// back to an older or embedded trust root (SPEC §8).
+/// back to an older or embedded trust root (docs/verification.md, "Trust policy").
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TufError {

@@ -44,7 +44,7 @@ fn agent(connect: Duration, total: Duration, https_only: bool, redirects: u32) -
 }
 
 impl HttpFetcher {
-    /// A fetcher with the crate's default timeouts (SPEC §9: connect 10 s, request 60 s).
+    /// A fetcher with the crate's default timeouts (`src/limits.rs`: connect 10 s, request 60 s).
     pub fn new() -> Self {
         Self::with_timeouts(
             Duration::from_secs(HTTP_CONNECT_TIMEOUT_SECS),

@@ -615,6 +615,7 @@ fn len_u64(n: usize) -> u64 {
 ///
 /// go-tuf `VerifyDelegate` (#733): each distinct public key counts once, however many
 /// keyids name it; undecodable, empty and invalid signatures are not counted.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub(crate) fn count_valid<T>(doc: &Signed<T>, keys: &KeyMap, role: &RoleKeys) -> u64 {
     len_u64(tally(doc, keys, role).valid.len())
 }

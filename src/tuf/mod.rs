@@ -3,7 +3,7 @@
 //! By default the verifier obtains `trusted_root.json` from
 //! `https://tuf-repo-cdn.sigstore.dev` through the TUF 1.0 client workflow, starting
 //! from an embedded `root.json` (v16, from npm `@sigstore/tuf@5.0.1`). Every run refreshes
-//! online; any failure is fatal (SPEC §8): there is no fallback to an embedded or cached
+//! online; any failure is fatal (docs/verification.md, "Outcomes"): there is no fallback to an embedded or cached
 //! trusted root. The local cache only saves downloads and keeps a rollback baseline,
 //! and is re-verified from the embedded root on every load.
 //!
@@ -58,7 +58,8 @@ pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
 /// Where the update keeps its cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CacheLocation {
-    /// [`default_cache_dir`] for the repository (no cache if it cannot be determined).
+    /// `$XDG_CACHE_HOME/rulepack-verify/tuf/<host>/` (else `~/.cache/…`) for the
+    /// repository; no cache if neither can be determined.
     Default,
     /// This directory.
     Dir(PathBuf),
@@ -69,14 +70,35 @@ pub enum CacheLocation {
 /// Which TUF repository to use and how (`--tuf-url`, `--tuf-root`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TufOptions {
-    /// Metadata base URL (default [`SIGSTORE_PUBLIC_GOOD_URL`]).
+    /// Metadata base URL (default `https://tuf-repo-cdn.sigstore.dev`, Sigstore
+    /// public-good).
     pub repository_url: String,
     /// Targets base URL; `None` = `<repository_url>/targets/`.
     pub targets_url: Option<String>,
-    /// The trusted `root.json` to start from; `None` = [`EMBEDDED_SIGSTORE_ROOT`].
+    /// The trusted `root.json` to start from; `None` = the embedded public-good root v16
+    /// (npm `@sigstore/tuf@5.0.1` `seeds.json`).
     pub root: Option<Vec<u8>>,
     /// The cache.
     pub cache: CacheLocation,
+}
+
+impl TufOptions {
+    /// The Sigstore public-good repository from the embedded root v16, with the default
+    /// cache (the same as `TufOptions::default()`).
+    pub fn public_good() -> Self {
+        Self::default()
+    }
+
+    /// The Sigstore staging repository from its embedded root v14, with the default
+    /// cache.
+    pub fn staging() -> Self {
+        Self {
+            repository_url: SIGSTORE_STAGING_URL.to_string(),
+            targets_url: None,
+            root: Some(EMBEDDED_STAGING_ROOT.to_vec()),
+            cache: CacheLocation::Default,
+        }
+    }
 }
 
 impl Default for TufOptions {
@@ -163,7 +185,9 @@ pub fn update_trusted_root(
     })
 }
 
-/// [`update_trusted_root`] over HTTPS with the default [`HttpFetcher`].
+/// [`update_trusted_root`] over HTTPS with the built-in fetcher: ureq + rustls with the
+/// compiled-in Mozilla roots, bodies capped while reading, bounded redirects that may
+/// not leave HTTPS, timeouts from [`crate::limits`].
 #[cfg(feature = "online")]
 pub fn update_trusted_root_online(
     opts: &TufOptions,
@@ -177,6 +201,7 @@ pub fn update_trusted_root_online(
 /// (root, timestamp, snapshot, targets) and, for a root, counts its valid self-signatures.
 /// Returns how many role types accepted the bytes. Not part of the supported API.
 #[doc(hidden)]
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn fuzz_parse_metadata(bytes: &[u8]) -> usize {
     use metadata::{count_valid, parse, Ctx, Root, Snapshot, Targets, Timestamp};
     let step = Step::TrustAnchor;

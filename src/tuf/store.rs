@@ -79,6 +79,7 @@ impl FsStore {
     }
 
     /// The directory.
+    #[cfg(any(test, feature = "unstable-internals"))]
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -8,13 +8,13 @@
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
 pub use crate::policy::StatementRequirement;
-pub use crate::signature::{
-    ArtifactDigests, SignatureError, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1,
-};
+pub use crate::signature::{ArtifactDigests, SignatureError};
+#[cfg(any(test, feature = "unstable-internals"))]
+pub use crate::signature::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
 
 use crate::bundle::{Bundle, Content, SignerMaterial};
 use crate::crypto::PublicKey;
-use crate::policy::{Policy, PolicyError, SignerClaims, VerificationPolicy};
+use crate::policy::{check_identity, Policy, PolicyError, SignerClaims, VerificationPolicy};
 use crate::rekor::{self, LogVerifier, TlogError, VerifiedEntry};
 use crate::signature;
 use crate::time::UnixTime;
@@ -116,10 +116,7 @@ impl Verified {
 /// serves many threads.
 ///
 /// ```
-/// use rulepack_verify::bundle::Bundle;
-/// use rulepack_verify::policy::{Matcher, Policy};
-/// use rulepack_verify::trust_root::TrustedRoot;
-/// use rulepack_verify::verify::{ArtifactDigests, Verifier};
+/// use rulepack_verify::{ArtifactDigests, Bundle, Matcher, Policy, TrustedRoot, Verifier};
 ///
 /// // A real production bundle (crates.io `sigstore` 0.15.0, tests/data/bundle_v03.json):
 /// // cosign's signature over an OCI image manifest, verified against the Sigstore
@@ -220,49 +217,9 @@ impl Verifier {
     }
 }
 
-/// Verifies `bundle` for `artifact` against `root` and `policy` at wall-clock `now`, with
-/// the default (strict) options.
-pub fn verify(
-    bundle: &Bundle,
-    artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    policy: &VerificationPolicy,
-    now: UnixTime,
-) -> Result<Verified, Error> {
-    verify_with(
-        bundle,
-        artifact,
-        root,
-        policy,
-        now,
-        VerifyOptions::default(),
-    )
-}
-
 enum Signer {
     Certificate(Box<SigningCertificate>),
     Key(Box<PublicKey>),
-}
-
-/// [`verify`] with explicit options.
-pub fn verify_with(
-    bundle: &Bundle,
-    artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    policy: &VerificationPolicy,
-    now: UnixTime,
-    opts: VerifyOptions,
-) -> Result<Verified, Error> {
-    verify_inner(
-        bundle,
-        artifact,
-        root,
-        &ChainMemo::default(),
-        policy,
-        now,
-        opts,
-    )
-    .map_err(|r| r.error)
 }
 
 /// The verification steps, in pipeline order: the numbered steps of
@@ -587,7 +544,7 @@ fn verify_inner(
         source_repository_uri: cert.extensions.source_repository_uri.as_deref(),
         source_repository_ref: cert.extensions.source_repository_ref.as_deref(),
     };
-    let matched = VerificationPolicy::check_identity(rules, &claims)
+    let matched = check_identity(rules, &claims)
         .map_err(Rejection::at(Step::IdentityPolicy))?;
 
     Ok(Verified {

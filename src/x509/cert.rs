@@ -207,6 +207,7 @@ impl ParsedCertificate {
 
     /// RFC 5280 §4.1.2.5: "The validity period for a certificate is the period of time
     /// from notBefore through notAfter, inclusive."
+    #[cfg(any(test, feature = "unstable-internals"))]
     pub fn is_valid_at(&self, t: UnixTime) -> bool {
         self.not_before <= t && t <= self.not_after
     }

@@ -566,6 +566,7 @@ fn try_authority(
 /// certificate of the chosen authority's chain.
 ///
 /// When every authority fails, the most specific failure is returned.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn verify_chain(
     leaf: &ParsedCertificate,
     untrusted: &[ParsedCertificate],
@@ -614,6 +615,7 @@ pub fn verify_chain_with_memo(
 /// certificate signature this call has already verified (same certificate DER, same
 /// issuer DER) is not verified again: it does not depend on the time. Nothing is kept
 /// after the call returns.
+#[cfg(any(test, feature = "unstable-internals"))]
 pub fn verify_chain_at_times(
     leaf: &ParsedCertificate,
     untrusted: &[ParsedCertificate],

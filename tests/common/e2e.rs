@@ -1,5 +1,5 @@
 //! End-to-end helpers: build rule packs, sign them with the test-only virtual Sigstore
-//! in cosign's new bundle format (SPEC §5: DSSE in-toto statement over the pack manifest
+//! in cosign's new bundle format (cosign v3 `pkg/oci/remote/write.go`: DSSE in-toto statement over the pack manifest
 //! digest, attached as an OCI referrer), publish them to a real registry or to an OCI
 //! image layout (the conventions of `src/oci/layout.rs`), and run the CLI binary.
 //!
@@ -37,7 +37,7 @@ pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 pub const PACK_ARTIFACT_TYPE: &str = "application/vnd.lithastra.rulepack.v1";
 /// Media type of a Rego layer.
 pub const REGO_LAYER_TYPE: &str = "application/vnd.lithastra.rulepack.rego.v1";
-/// The compiled-in first-party source repository (SPEC §8).
+/// The compiled-in first-party source repository (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_REPO: &str = "lithastra/kubeatlas-rules";
 
 /// The certificate SAN of a GitHub Actions release workflow run:

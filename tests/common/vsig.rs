@@ -3,7 +3,8 @@
 //! `trusted_root.json` from deterministic keys.
 //!
 //! Modelled on sigstore-go `pkg/testing/ca/ca.go` (`VirtualSigstore`). Everything here is
-//! written from the formats in `SPEC.md` §1–§5 and never calls the crate's parsers or
+//! written from the upstream formats (protobuf-specs, rekor, C2SP, Fulcio, RFC 3161, cosign;
+//! see docs/verification.md) and never calls the crate's parsers or
 //! verifiers (so a bug there cannot cancel out a bug here); only hashing, base64/hex/PEM
 //! and RFC 3339 helpers of `rulepack_verify` are used. DER is produced by the small
 //! writer in [`der_w`], so every byte is under the test's control.
@@ -27,16 +28,16 @@ use serde_json::{json, Value};
 pub const DEFAULT_START: i64 = 1_577_836_800;
 /// 2040-01-01T00:00:00Z, the default `notAfter` of the CA and TSA certificates.
 pub const DEFAULT_CERT_END: i64 = 2_208_988_800;
-/// Bundle media type every bundle is written with (SPEC §1: writers MUST use it).
+/// Bundle media type every bundle is written with (`sigstore_bundle.proto`: writers MUST use it).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-/// Trusted-root media type (SPEC §2: the only form sigstore-go accepts).
+/// Trusted-root media type (sigstore-go `pkg/root/trusted_root.go`: the only form it accepts).
 pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 /// Rekor v1 log base URL; its checkpoint key name is the host name.
 pub const REKOR_V1_URL: &str = "https://rekor.vsig.test";
 /// Rekor v1 checkpoint key name (hostname of [`REKOR_V1_URL`]).
 pub const REKOR_V1_NAME: &str = "rekor.vsig.test";
-/// Rekor v1 checkpoint origin (`<host> - <tree id>`, SPEC §3b).
+/// Rekor v1 checkpoint origin (`<host> - <tree id>`, C2SP `tlog-checkpoint`).
 pub const REKOR_V1_ORIGIN: &str = "rekor.vsig.test - 1234";
 /// Rekor v2 log base URL.
 pub const REKOR_V2_URL: &str = "https://log.vsig.test";
@@ -55,7 +56,7 @@ pub const REKOR_V1_FILLER: usize = 5;
 pub const REKOR_V2_FILLER: usize = 3;
 /// `org.opencontainers.image.created` written into referrer manifests (fixed for determinism).
 pub const MANIFEST_CREATED: &str = "2025-01-01T00:00:00Z";
-/// SHA-256 of the empty-JSON config blob `{}` (SPEC §5).
+/// SHA-256 of the empty-JSON config blob `{}` (cosign v3 `pkg/oci/remote/write.go`).
 pub const EMPTY_CONFIG_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
@@ -278,7 +279,7 @@ pub enum San {
     /// `rfc822Name` (email identity providers).
     Email(String),
     /// `otherName` of type 1.3.6.1.4.1.57264.1.7 with a UTF8String value (Fulcio
-    /// "username" identities, SPEC §4).
+    /// "username" identities, `fulcio:docs/certificate-specification.md`).
     OtherName(String),
 }
 
@@ -314,7 +315,7 @@ pub struct SignOptions {
     /// OIDC issuer (extensions 1.3.6.1.4.1.57264.1.1 and .8).
     pub issuer: String,
     /// Further Fulcio extensions `(N, value)` for OID 1.3.6.1.4.1.57264.1.N: N 2–6 are
-    /// written as raw bytes, N ≥ 9 as a DER UTF8String (SPEC §4).
+    /// written as raw bytes, N ≥ 9 as a DER UTF8String (`fulcio:docs/certificate-specification.md`).
     pub extensions: Vec<(u32, String)>,
     /// Leaf `notBefore` (Unix seconds); also the SCT timestamp.
     pub signed_at: i64,
@@ -454,7 +455,7 @@ pub fn jcs(v: &Value) -> String {
     }
 }
 
-/// SPEC §3a: the bytes a Rekor v1 SET signs, i.e. JCS of
+/// rekor `VerifySignedEntryTimestamp`: the bytes a Rekor v1 SET signs, i.e. JCS of
 /// `{"body": b64(body), "integratedTime": t, "logID": hex(log id), "logIndex": i}`.
 pub fn set_message(body: &[u8], integrated_time: i64, log_id: &[u8], log_index: u64) -> Vec<u8> {
     jcs(&json!({
@@ -843,11 +844,11 @@ impl VirtualSigstore {
     pub fn fulcio_intermediate_spki(&self) -> Vec<u8> {
         p384_spki(&self.fulcio_inter_key)
     }
-    /// Rekor v1 log ID: SHA-256(SPKI) (SPEC §3a).
+    /// Rekor v1 log ID: SHA-256(SPKI) (rekor `VerifySignedEntryTimestamp`).
     pub fn rekor_v1_log_id(&self) -> [u8; 32] {
         sha256(&self.rekor_v1_spki())
     }
-    /// Rekor v2 log ID: the full C2SP key ID (SPEC §2, §3e).
+    /// Rekor v2 log ID: the full C2SP key ID (`sigstore_trustroot.proto`; rekor-tiles `CLIENTS.md`).
     pub fn rekor_v2_log_id(&self) -> [u8; 32] {
         c2sp_ed25519_key_id(REKOR_V2_NAME, &self.rekor_v2_key())
     }
@@ -873,7 +874,7 @@ impl VirtualSigstore {
         v
     }
 
-    /// `trusted_root.json` (SPEC §2) for this deployment: CA chain [intermediate, root],
+    /// `trusted_root.json` (`sigstore_trustroot.proto`) for this deployment: CA chain [intermediate, root],
     /// tlogs [Rekor v1 (ECDSA P-256), Rekor v2 (Ed25519, with `checkpointKeyId`)], the CT
     /// log and the TSA chain [leaf, root], each with its configured `validFor`.
     pub fn trusted_root_json(&self) -> Vec<u8> {
@@ -952,7 +953,7 @@ impl VirtualSigstore {
         };
         let inter_spki = self.fulcio_intermediate_spki();
         let mut exts = vec![
-            // SPEC §4: KeyUsage critical digitalSignature only; EKU codeSigning only.
+            // `fulcio:docs/certificate-specification.md`: KeyUsage critical digitalSignature only; EKU codeSigning only.
             ext(oid::KEY_USAGE, true, &[0x03, 0x02, 0x07, 0x80]),
             ext(oid::EKU, false, &seq(&[oid(oid::KP_CODE_SIGNING)])),
             ext(oid::SKI, false, &octets(&key_id(leaf_spki))),
@@ -1107,7 +1108,7 @@ impl VirtualSigstore {
         seq(&[seq(&[int(0)]), content_info])
     }
 
-    /// Appends `body` to the Rekor v1 log and returns the bundle's tlog entry (SPEC §1, §3a–c).
+    /// Appends `body` to the Rekor v1 log and returns the bundle's tlog entry (`sigstore_bundle.proto`; rekor `VerifySignedEntryTimestamp`; RFC 6962 §2.1.1).
     fn rekor_v1_entry(&mut self, body: &[u8], kind: &str, integrated_time: i64) -> Value {
         let index = self.rekor_v1.append(body);
         let log_id = self.rekor_v1_log_id();
@@ -1147,7 +1148,7 @@ impl VirtualSigstore {
         })
     }
 
-    /// Appends `body` to the Rekor v2 log and returns the bundle's tlog entry (SPEC §3b, §3e).
+    /// Appends `body` to the Rekor v2 log and returns the bundle's tlog entry (C2SP `tlog-checkpoint`; rekor-tiles `CLIENTS.md`).
     /// Public so that tests can log a body that does not describe the bundle (a correctly
     /// included, correctly checkpointed entry whose body must still be rejected).
     pub fn rekor_v2_entry(&mut self, body: &[u8]) -> Value {
@@ -1259,7 +1260,7 @@ impl VirtualSigstore {
                 tlog_entries.push(self.rekor_v1_entry(body.as_bytes(), kind, integrated_time));
             }
             RekorMode::V2 => {
-                // hashedrekord 0.0.2; for DSSE the digest is SHA-256(PAE) (SPEC §3d).
+                // hashedrekord 0.0.2; for DSSE the digest is SHA-256(PAE) (rekor `pkg/types/*/entry.go`).
                 let body = jcs(&json!({
                     "apiVersion": "0.0.2", "kind": "hashedrekord",
                     "spec": { "hashedRekordV002": {
@@ -1305,7 +1306,7 @@ impl VirtualSigstore {
     }
 }
 
-/// A cosign referrer manifest (SPEC §5) and the blobs it points to.
+/// A cosign referrer manifest (cosign v3 `pkg/oci/remote/write.go`) and the blobs it points to.
 #[derive(Clone, Debug)]
 pub struct ReferrerManifest {
     /// Manifest JSON bytes (`application/vnd.oci.image.manifest.v1+json`).
@@ -1327,7 +1328,7 @@ pub fn oci_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex_encode(&sha256(data)))
 }
 
-/// Builds the referrer manifest cosign ≥ v3 pushes for a bundle (SPEC §5,
+/// Builds the referrer manifest cosign ≥ v3 pushes for a bundle (cosign v3 `pkg/oci/remote/write.go`,
 /// `WriteAttestationNewBundleFormat`): empty config, one bundle layer, `subject` = the
 /// signed manifest. `dev.sigstore.bundle.content` is `dsse-envelope` (with the statement's
 /// predicateType) when the bundle holds a DSSE envelope, else `message-signature`.

@@ -6,10 +6,10 @@
 use std::sync::OnceLock;
 
 use rulepack_verify::bundle::{Bundle, Content};
-use rulepack_verify::policy::{IdentityRule, Matcher, VerificationPolicy};
+use rulepack_verify::policy::{Matcher, Policy};
 use rulepack_verify::time::UnixTime;
 use rulepack_verify::trust_root::{CertificateAuthority, TrustedRoot};
-use rulepack_verify::verify::ArtifactDigests;
+use rulepack_verify::verify::{ArtifactDigests, Verifier};
 
 /// crates.io `sigstore` 0.15.0 `tests/data/bundle_v03.json` (provenance in testdata/README.md).
 pub const BUNDLE_V03: &[u8] = include_bytes!("../../../testdata/real/bundle_v03.json");
@@ -44,17 +44,20 @@ pub fn digest() -> &'static ArtifactDigests {
 }
 
 /// Exactly the identity and issuer of `BUNDLE_V03`.
-pub fn policy() -> &'static VerificationPolicy {
-    static P: OnceLock<VerificationPolicy> = OnceLock::new();
-    P.get_or_init(|| {
-        VerificationPolicy::Identities(vec![IdentityRule::new(
-            Matcher::exact(ISSUER),
-            Matcher::exact(IDENTITY),
-        )])
-    })
+pub fn policy() -> &'static Policy {
+    static P: OnceLock<Policy> = OnceLock::new();
+    P.get_or_init(|| Policy::identity(Matcher::exact(ISSUER), Matcher::exact(IDENTITY)))
 }
 
-/// The bytes a bundle's signature covers for RFC 3161 (SPEC §3e: the signature bytes).
+/// One verifier for the embedded root, kept across inputs as a long-running user keeps
+/// it (its chain memo holds only the trusted root's own links).
+pub fn verifier() -> &'static Verifier {
+    static V: OnceLock<Verifier> = OnceLock::new();
+    V.get_or_init(|| Verifier::new(root().clone()))
+}
+
+/// The bytes a bundle's signature covers for RFC 3161 (sigstore-go `pkg/verify/tsa.go`:
+/// the signature bytes).
 fn signature_bytes(b: &Bundle) -> Option<Vec<u8>> {
     match &b.content {
         Content::MessageSignature(m) => Some(m.signature.clone()),
