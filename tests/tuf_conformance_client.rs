@@ -8,13 +8,14 @@
 #![cfg(feature = "online")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/example_bin.rs"]
+mod example_bin;
 #[path = "common/tuf_repo.rs"]
 mod tuf_repo;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use serde_json::json;
 use tuf_repo::{rfc3339, Repo, Server};
@@ -22,54 +23,9 @@ use tuf_repo::{rfc3339, Repo, Server};
 /// 2100-01-01T00:00:00Z: the example reads the real clock, so nothing may expire.
 const FAR: i64 = 4_102_444_800;
 
-/// The newest modification time of the files under `dir` (recursively).
-fn newest(dir: &Path) -> SystemTime {
-    let mut t = SystemTime::UNIX_EPOCH;
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        let m = if p.is_dir() {
-            newest(&p)
-        } else {
-            e.metadata().unwrap().modified().unwrap()
-        };
-        t = t.max(m);
-    }
-    t
-}
-
 /// The example binary `cargo test` built, if it is at least as new as every source.
 fn client(test: &str) -> Option<PathBuf> {
-    // target/<profile>/deps/<this test> → target/<profile>/examples/<example>
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("examples").join(format!(
-        "tuf-conformance-client{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sources = newest(&root.join("src")).max(
-        std::fs::metadata(root.join("examples/tuf-conformance-client.rs"))
-            .unwrap()
-            .modified()
-            .unwrap(),
-    );
-    let fresh = std::fs::metadata(&bin)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= sources);
-    if fresh {
-        return Some(bin);
-    }
-    let why = format!(
-        "{test}: {} is missing or older than the sources; `cargo test` (all targets) or \
-         `cargo build --example tuf-conformance-client` builds it",
-        bin.display()
-    );
-    assert!(
-        std::env::var("RULEPACK_REQUIRE_ALL").as_deref() != Ok("1"),
-        "{why}, and RULEPACK_REQUIRE_ALL=1"
-    );
-    eprintln!("SKIP {why}");
-    None
+    example_bin::example_bin("tuf-conformance-client", test)
 }
 
 struct Run {

@@ -223,7 +223,7 @@ enum Signer {
 }
 
 /// The verification steps, in pipeline order: the numbered steps of
-/// `docs/verification.md` (which `tests/docs_steps.rs` keeps in agreement), preceded by
+/// `docs/verification.md` (which `tests/docs.rs` keeps in agreement), preceded by
 /// parsing. A failure at a later step means every earlier step passed, so when several
 /// bundles fail, the one that got furthest is the most informative
 /// ([`Rejection::step`]; webpki's `rank()`, derived from the pipeline instead of a

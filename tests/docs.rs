@@ -1,4 +1,4 @@
-//! The verification steps are numbered once: `docs/verification.md` ("## The steps") and the
+//! Documentation that must agree with the code. The verification steps are numbered once: `docs/verification.md` ("## The steps") and the
 //! `// Step N. Title` comments of `src/verify/mod.rs` must list the same numbers with the
 //! same titles, each step exactly once in the code, and so must `verify::Step`.
 
@@ -93,5 +93,73 @@ fn verification_steps_are_numbered_once() {
     assert_eq!(
         docs, steps,
         "docs/verification.md and verify::Step disagree"
+    );
+}
+
+/// Every citation in the code resolves for an outside auditor: upstream sources (RFC
+/// sections, the Sigstore client spec, protobuf-specs fields, C2SP notes) or the
+/// repository's own docs, never a notebook outside the repository (the "SPEC" notebook) and never
+/// an issue-tracker number.
+#[test]
+fn citations_resolve_inside_the_repository() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "rs" || x == "md" || x == "toml" || x == "sh")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in [
+        "src",
+        "tests",
+        "benches",
+        "examples",
+        "docs",
+        "scripts",
+        "fuzz/fuzz_targets",
+    ] {
+        walk(&root().join(d), &mut files);
+    }
+    for f in [
+        "README.md",
+        "Cargo.toml",
+        "testdata/README.md",
+        "fuzz/README.md",
+    ] {
+        files.push(root().join(f));
+    }
+    let spec = ["SPEC", " §"].concat();
+    let spec_md = ["SPEC", ".md"].concat();
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let lower = line.to_ascii_lowercase();
+            let issue_number = lower.match_indices("issue").any(|(i, _)| {
+                let rest = &lower[i + "issue".len()..];
+                let rest = rest.trim_start_matches([' ', '-', '#']);
+                rest.starts_with(|c: char| c.is_ascii_digit())
+            });
+            if line.contains(&spec) || line.contains(&spec_md) || issue_number {
+                bad.push(format!(
+                    "{}:{}: {}",
+                    f.strip_prefix(root()).unwrap().display(),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "citations an auditor cannot resolve:\n{}",
+        bad.join("\n")
     );
 }
