@@ -57,6 +57,7 @@ pub enum Concurrency {
 
 /// Where a verified signing time came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimeSource {
     /// A verified Rekor v1 SET (integrated time).
     TransparencyLog {
