@@ -13,7 +13,7 @@ mod example_bin;
 #[path = "common/tuf_repo.rs"]
 mod tuf_repo;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
