@@ -11,62 +11,26 @@
 mod e2e;
 #[path = "common/vsig.rs"]
 mod vsig;
+#[path = "common/world.rs"]
+mod world;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use e2e::{
-    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli, temp_dir,
-    BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0,
+    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli, BuiltPack,
+    LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0,
 };
 use vsig::{ContentKind, VirtualSigstore};
+use world::{World, TRUSTED};
 
 /// The offline world: a layout with every failure class, and the trusted root.
-struct World {
-    dir: PathBuf,
-    layout: PathBuf,
-    root: PathBuf,
-    /// `(name, oci:// reference, manifest digest)`.
-    packs: Vec<(&'static str, String, String)>,
-}
-
-impl World {
-    fn pack(&self, name: &str) -> (&str, &str) {
-        let (_, r, d) = self
-            .packs
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .unwrap_or_else(|| panic!("no pack {name}"));
-        (r, d)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.join("home")
-    }
-
-    fn cli(&self, args: &[&str]) -> Run {
-        run_cli(&self.home(), args, &[])
-    }
-
-    /// A values file with `body` as the `rulePacks` section's content.
-    fn values(&self, file: &str, body: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        std::fs::write(&p, format!("image: {{tag: \"1\"}}\nrulePacks:\n{body}")).unwrap();
-        p
-    }
-}
-
-const TRUSTED: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
-
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let dir = temp_dir("cli-errors");
-        std::fs::create_dir_all(dir.join("home")).unwrap();
         let mut vs = VirtualSigstore::new(6_000_002);
         let mut other_vs = VirtualSigstore::new(6_000_003);
-        let root = dir.join("trusted_root.json");
-        std::fs::write(&root, vs.trusted_root_json()).unwrap();
+        let w = World::new("cli-errors", &vs);
         let mut lb = LayoutBuilder::default();
         let mut packs = Vec::new();
         let names = [
@@ -215,14 +179,7 @@ fn world() -> &'static World {
             }
             packs.push((name, format!("oci://{logical}"), pack.digest.clone()));
         }
-        let layout = dir.join("layout");
-        lb.write(&layout);
-        World {
-            dir,
-            layout,
-            root,
-            packs,
-        }
+        w.with_layout(&lb, packs)
     })
 }
 
@@ -658,11 +615,7 @@ fn command_line_tuf_choice_wins_over_config_trusted_root() {
     let (r, _) = w.pack("good");
     let v = w.values(
         "tuf-over-config.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n  extras: [{r}]\n{TRUSTED}",
-            w.root.display(),
-            w.layout.display()
-        ),
+        &w.section(&format!("  extras: [{r}]\n")),
     );
     let run = w.cli(&[
         "verify",
@@ -731,14 +684,7 @@ fn verification_failures_name_pack_digest_and_reason() {
         .iter()
         .map(|(_, r, _)| format!("    - {r}\n"))
         .collect();
-    let v = w.values(
-        "all.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras:\n{extras}",
-            w.root.display(),
-            w.layout.display()
-        ),
-    );
+    let v = w.values("all.yaml", &w.section(&format!("  extras:\n{extras}")));
     let run = w.cli(&[
         "verify",
         "--config",

@@ -11,73 +11,27 @@
 mod e2e;
 #[path = "common/vsig.rs"]
 mod vsig;
+#[path = "common/world.rs"]
+mod world;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use e2e::{
-    gha_identity, gha_sign_options, run_cli, temp_dir, BuiltPack, LayoutBuilder, Run,
-    GITHUB_ISSUER, T0,
+    gha_identity, gha_sign_options, temp_dir, BuiltPack, LayoutBuilder, Run, GITHUB_ISSUER, T0,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
-
-struct World {
-    dir: PathBuf,
-    layout: PathBuf,
-    root: PathBuf,
-    /// `(name, oci:// reference, manifest digest)`.
-    packs: Vec<(&'static str, String, String)>,
-}
-
-impl World {
-    fn pack(&self, name: &str) -> (&str, &str) {
-        let (_, r, d) = self
-            .packs
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .unwrap_or_else(|| panic!("no pack {name}"));
-        (r, d)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.join("home")
-    }
-
-    fn cli(&self, args: &[&str]) -> Run {
-        run_cli(&self.home(), args, &[])
-    }
-
-    /// A values file with `body` as the `rulePacks` section's content.
-    fn values(&self, file: &str, body: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        std::fs::write(&p, format!("image: {{tag: \"1\"}}\nrulePacks:\n{body}")).unwrap();
-        p
-    }
-
-    /// `trustedRoot`, `layout` and the acme identity, plus `extra`.
-    fn section(&self, extra: &str) -> String {
-        format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}{extra}",
-            self.root.display(),
-            self.layout.display()
-        )
-    }
-}
-
-const TRUSTED: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
+use world::{World, TRUSTED};
 
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let dir = temp_dir("input-hardening");
-        std::fs::create_dir_all(dir.join("home")).unwrap();
         let mut vs = VirtualSigstore::new(7_000_001);
-        let root = dir.join("trusted_root.json");
-        std::fs::write(&root, vs.trusted_root_json()).unwrap();
+        let w = World::new("input-hardening", &vs);
         let mut lb = LayoutBuilder::default();
         let mut packs = Vec::new();
         let acme = |at| gha_sign_options("acme/rules", "refs/tags/v1.0.0", at);
@@ -172,14 +126,7 @@ fn world() -> &'static World {
             0,
             Some("acme/rules"),
         );
-        let layout = dir.join("layout");
-        lb.write(&layout);
-        World {
-            dir,
-            layout,
-            root,
-            packs,
-        }
+        w.with_layout(&lb, packs)
     })
 }
 
@@ -241,13 +188,6 @@ fn cli_or_hang(home: &Path, args: &[&str], limit: Duration) -> Option<Run> {
     }
 }
 
-fn verify_config(w: &World, file: &str, body: &str, extra: &[&str]) -> Run {
-    let v = w.values(file, body);
-    let mut args = vec!["verify", "--config", v.to_str().unwrap()];
-    args.extend(extra);
-    w.cli(&args)
-}
-
 // ---- configuration ----
 
 #[test]
@@ -284,8 +224,7 @@ fn tagged_string_does_not_turn_verification_off() {
     let w = world();
     let (good, _) = w.pack("good");
     for value in ["!!str false", "!custom false", "!!binary ZmFsc2U="] {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "tagged.yaml",
             &w.section(&format!("  verifySignature: {value}\n  extras: [{good}]\n")),
             &[],
@@ -299,8 +238,7 @@ fn tagged_string_does_not_turn_verification_off() {
         assert!(!run.stdout.contains("UNVERIFIED"), "{value}: {run}");
     }
     // An explicit !!bool is a boolean.
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "tagged-bool.yaml",
         &w.section(&format!(
             "  verifySignature: !!bool true\n  extras: [{good}]\n"
@@ -348,8 +286,7 @@ fn meaningless_policies_are_refused_and_broad_ones_warned_about_once() {
             "without leading or trailing whitespace",
         ),
     ] {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "empty.yaml",
             &format!("{base}  trustedIdentities:\n{entry}"),
             &[],
@@ -364,9 +301,7 @@ fn meaningless_policies_are_refused_and_broad_ones_warned_about_once() {
     }
     // A rule that trusts every workflow of every repository: loud, once, and it still
     // means what it says (the pack verifies).
-    let run = verify_config(
-        w,
-        "broad.yaml",
+    let run = w.verify_config("broad.yaml",
         &format!("{base}  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: '.*'\n"),
         &[],
     );
@@ -401,8 +336,7 @@ fn duplicate_extras_are_verified_once() {
     let w = world();
     let (good, _) = w.pack("good");
     let again = good.replace("ghcr.io", "GHCR.io:443");
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "dup-extras.yaml",
         &w.section(&format!(
             "  extras:\n    - {good}\n    - {again}\n    - {good}\n"
@@ -445,8 +379,7 @@ fn config_messages_say_exactly_what_is_wrong() {
         ),
     ];
     for (body, code, needle) in cases {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "msg.yaml",
             body,
             &["--trusted-root", w.root.to_str().unwrap()],
@@ -460,7 +393,7 @@ fn config_messages_say_exactly_what_is_wrong() {
     let ids: String = (0..=256)
         .map(|i| format!("    - issuer: https://i{i}\n      identity: x\n"))
         .collect();
-    let run = verify_config(w, "many.yaml", &format!("  trustedIdentities:\n{ids}"), &[]);
+    let run = w.verify_config("many.yaml", &format!("  trustedIdentities:\n{ids}"), &[]);
     assert_eq!(
         run.error_code().as_deref(),
         Some("config.too-large"),
@@ -600,11 +533,7 @@ fn broken_index_entry_affects_no_unrelated_pack() {
     let (junk_first, _) = w.pack("junk-first");
     let v = w.values(
         "broken-entry.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras: [{good}, {junk_first}]\n",
-            w.root.display(),
-            layout.display()
-        ),
+        &w.section_with_layout(&layout, &format!("  extras: [{good}, {junk_first}]\n")),
     );
     let run = w.cli(&["verify", "--config", v.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run}");
@@ -698,8 +627,7 @@ fn junk_bundles_do_not_hide_a_valid_one() {
     let w = world();
     let (r, d) = w.pack("junk-first");
     let (only, _) = w.pack("junk-only");
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "junk.yaml",
         &w.section(&format!("  extras: [{r}, {only}]\n")),
         &["--output", "json"],
@@ -723,8 +651,7 @@ fn junk_bundles_do_not_hide_a_valid_one() {
         );
     }
     // The text line counts them instead of listing 20 sentences.
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "junk-text.yaml",
         &w.section(&format!("  extras: [{only}]\n")),
         &[],
@@ -1137,7 +1064,7 @@ fn failure_lines_stay_readable_with_many_identities() {
         w.root.display(),
         w.layout.display()
     );
-    let run = verify_config(w, "many-ids.yaml", &body, &[]);
+    let run = w.verify_config("many-ids.yaml", &body, &[]);
     assert_eq!(run.code, 1, "{run}");
     let line = run
         .stdout
@@ -1156,7 +1083,7 @@ fn failure_lines_stay_readable_with_many_identities() {
     assert!(line.contains("255 more rules tried"), "{line}");
     assert!(line.contains("--output json"), "{line}");
     // Everything is in the JSON message.
-    let run = verify_config(w, "many-ids.yaml", &body, &["--output", "json"]);
+    let run = w.verify_config("many-ids.yaml", &body, &["--output", "json"]);
     let msg = json(&run)["packs"][0]["error"]["message"]
         .as_str()
         .unwrap()
@@ -1211,11 +1138,7 @@ fn ambiguous_tag_fails_only_its_pack_as_documented() {
     let (moved, _) = w.pack("moved-a");
     let v = w.values(
         "ambiguous.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras: [{good}, {moved}]\n",
-            w.root.display(),
-            layout.display()
-        ),
+        &w.section_with_layout(&layout, &format!("  extras: [{good}, {moved}]\n")),
     );
     let run = w.cli(&[
         "verify",
