@@ -350,23 +350,54 @@ impl std::fmt::Display for Run {
     }
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `rulepack-verify args…` with an empty environment but `HOME` = `home`.
+pub fn cli_command(home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
+    c.env_clear().env("HOME", home).args(args);
+    c
+}
+
 /// Runs `rulepack-verify args…` with a clean environment (no proxies, no
 /// `SSL_CERT_FILE`, `HOME` = `home`, so nothing from the machine leaks in) plus `env`.
 pub fn run_cli(home: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
-    c.env_clear().env("HOME", home).args(args);
+    let mut c = cli_command(home, args);
     if let Some(p) = std::env::var_os("PATH") {
         c.env("PATH", p);
     }
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.output().expect("run rulepack-verify");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    c.output().expect("run rulepack-verify").into()
+}
+
+/// The arguments `verify --config VALUES EXTRA…`.
+pub fn verify_args<'a>(values: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["verify", "--config", values.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The arguments `pull --config VALUES --out OUT EXTRA…`.
+pub fn pull_args<'a>(values: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "pull",
+        "--config",
+        values.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// Reads every regular file under `dir` as `(relative path, bytes)`, sorted.
