@@ -19,10 +19,10 @@ use std::sync::OnceLock;
 
 use e2e::{
     edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli, BuiltPack,
-    LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0,
+    LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0, TRUSTED_ACME,
 };
 use vsig::{ContentKind, VirtualSigstore};
-use world::{World, TRUSTED};
+use world::World;
 
 /// The offline world: a layout with every failure class, and the trusted root.
 fn world() -> &'static World {
@@ -518,7 +518,7 @@ fn trust_root_file_errors() {
     let v = w.values(
         "root-missing.yaml",
         &format!(
-            "  trustedRoot: no-such-root.json\n  layout: {layout}\n  extras: [{r}]\n{TRUSTED}"
+            "  trustedRoot: no-such-root.json\n  layout: {layout}\n  extras: [{r}]\n{TRUSTED_ACME}"
         ),
     );
     let run = w.cli(&["verify", "--config", v.to_str().unwrap()]);
@@ -574,7 +574,7 @@ fn tuf_unreachable_exit_3() {
     let v = w.values(
         "tuf.yaml",
         &format!(
-            "  layout: {}\n  extras: [{r}]\n{TRUSTED}",
+            "  layout: {}\n  extras: [{r}]\n{TRUSTED_ACME}",
             w.layout.display()
         ),
     );

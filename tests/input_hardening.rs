@@ -22,10 +22,11 @@ use std::time::Duration;
 
 use e2e::{
     gha_identity, gha_sign_options, temp_dir, BuiltPack, LayoutBuilder, Run, GITHUB_ISSUER, T0,
+    TRUSTED_ACME,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
-use world::{World, TRUSTED};
+use world::World;
 
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
@@ -777,7 +778,7 @@ fn json_output_for_an_unreachable_trust_root() {
     let v = w.values(
         "json-tuf.yaml",
         &format!(
-            "  layout: {}\n{TRUSTED}  extras: [{good}]\n",
+            "  layout: {}\n{TRUSTED_ACME}  extras: [{good}]\n",
             w.layout.display()
         ),
     );

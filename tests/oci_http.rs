@@ -1002,8 +1002,8 @@ fn publish_signed(
     std::fs::write(
         &values,
         format!(
-            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n{extra}  extras:\n{extras}",
-            e2e::GITHUB_ISSUER
+            "rulePacks:\n  trustedRoot: trusted_root.json\n{}{extra}  extras:\n{extras}",
+            e2e::TRUSTED_ACME
         ),
     )
     .unwrap();

@@ -19,8 +19,8 @@ use std::sync::OnceLock;
 
 use e2e::{
     cli_command, gha_sign_options, pull_args, read_tree, run_cli, temp_dir, verify_args, BuiltPack,
-    LayoutBuilder, Run, Signed, FIRST_PARTY_REPO, GITHUB_ISSUER, OCI_EMPTY, OCI_MANIFEST,
-    PACK_ARTIFACT_TYPE, REGO_LAYER_TYPE, T0,
+    LayoutBuilder, Run, Signed, FIRST_PARTY_REPO, OCI_EMPTY, OCI_MANIFEST, PACK_ARTIFACT_TYPE,
+    REGO_LAYER_TYPE, T0, TRUSTED_ACME,
 };
 use serde_json::{json, Value};
 use vsig::{oci_digest, VirtualSigstore};
@@ -166,9 +166,9 @@ impl World {
             .map(|n| format!("    - {}\n", self.pack(n).reference))
             .collect();
         let trusted = if acme {
-            format!("  trustedIdentities:\n    - issuer: {GITHUB_ISSUER}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n")
+            TRUSTED_ACME
         } else {
-            "  trustedIdentities: []\n".to_owned()
+            "  trustedIdentities: []\n"
         };
         let p = self.dir.join(file);
         std::fs::write(
@@ -809,7 +809,7 @@ fn registry_values(dir: &Path, refs: &[&str]) -> PathBuf {
     let p = dir.join(format!("values-{}.yaml", refs.len()));
     std::fs::write(
         &p,
-        format!("rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {GITHUB_ISSUER}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n  extras:\n{extras}"),
+        format!("rulePacks:\n  trustedRoot: trusted_root.json\n{TRUSTED_ACME}  extras:\n{extras}"),
     )
     .unwrap();
     p

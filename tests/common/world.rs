@@ -13,11 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::e2e::{run_cli, temp_dir, LayoutBuilder, Run};
+use super::e2e::{run_cli, temp_dir, LayoutBuilder, Run, TRUSTED_ACME};
 use super::vsig::VirtualSigstore;
-
-/// A `trustedIdentities` entry (inside `rulePacks`) for acme's release workflow.
-pub const TRUSTED: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
 
 /// The world's files and packs.
 pub struct World {
@@ -96,7 +93,7 @@ impl World {
     /// [`World::section`] over another layout (a changed copy of the world's).
     pub fn section_with_layout(&self, layout: &Path, extra: &str) -> String {
         format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}{extra}",
+            "  trustedRoot: {}\n  layout: {}\n{TRUSTED_ACME}{extra}",
             self.root.display(),
             layout.display()
         )
