@@ -18,8 +18,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use e2e::{
-    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli, BuiltPack,
-    LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0, TRUSTED_ACME,
+    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli,
+    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, SIGSTORE_TUF_ROOT, T0,
+    TRUSTED_ACME,
 };
 use vsig::{ContentKind, VirtualSigstore};
 use world::World;
@@ -291,13 +292,10 @@ fn config_errors_exit_2_and_name_the_key() {
     ];
     for (name, body, code, needles) in cases {
         let v = w.values(&format!("cfg-{name}.yaml"), body);
-        let run = w.cli(&[
-            "verify",
-            "--config",
-            v.to_str().unwrap(),
-            "--trusted-root",
-            w.root.to_str().unwrap(),
-        ]);
+        let run = w.cli(&verify_args(
+            &v,
+            &["--trusted-root", w.root.to_str().unwrap()],
+        ));
         assert_eq!(run.code, 2, "{name}: {run}");
         assert_eq!(run.error_code().as_deref(), Some(*code), "{name}: {run}");
         for n in *needles {
@@ -567,10 +565,6 @@ fn trust_root_file_errors() {
 fn tuf_unreachable_exit_3() {
     let w = world();
     let (r, _) = w.pack("good");
-    let tuf_root = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/tuf/sigstore-root-v16.json"
-    );
     let v = w.values(
         "tuf.yaml",
         &format!(
@@ -578,15 +572,15 @@ fn tuf_unreachable_exit_3() {
             w.layout.display()
         ),
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        tuf_root,
-    ]);
+    let run = w.cli(&verify_args(
+        &v,
+        &[
+            "--tuf-url",
+            "http://127.0.0.1:1",
+            "--tuf-root",
+            SIGSTORE_TUF_ROOT,
+        ],
+    ));
     // Fail closed: no fallback to an embedded root, and no pack is reported verified.
     assert_error(
         &run,
@@ -601,7 +595,7 @@ fn tuf_unreachable_exit_3() {
         "--tuf-url",
         "http://127.0.0.1:1",
         "--tuf-root",
-        tuf_root,
+        SIGSTORE_TUF_ROOT,
     ]);
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
@@ -617,18 +611,15 @@ fn command_line_tuf_choice_wins_over_config_trusted_root() {
         "tuf-over-config.yaml",
         &w.section(&format!("  extras: [{r}]\n")),
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/tuf/sigstore-root-v16.json"
-        ),
-    ]);
+    let run = w.cli(&verify_args(
+        &v,
+        &[
+            "--tuf-url",
+            "http://127.0.0.1:1",
+            "--tuf-root",
+            SIGSTORE_TUF_ROOT,
+        ],
+    ));
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 
@@ -685,13 +676,7 @@ fn verification_failures_name_pack_digest_and_reason() {
         .map(|(_, r, _)| format!("    - {r}\n"))
         .collect();
     let v = w.values("all.yaml", &w.section(&format!("  extras:\n{extras}")));
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     assert_eq!(run.packs().len(), names.len());

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use e2e::{
     cli_command, gha_identity, gha_sign_options, temp_dir, verify_args, BuiltPack, LayoutBuilder,
-    Run, GITHUB_ISSUER, T0, TRUSTED_ACME,
+    Run, GITHUB_ISSUER, SIGSTORE_TUF_ROOT, T0, TRUSTED_ACME,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
@@ -706,10 +706,7 @@ fn json_output_for_an_unreachable_trust_root() {
             "--tuf-url",
             "http://127.0.0.1:1",
             "--tuf-root",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/tuf/sigstore-root-v16.json"
-            ),
+            SIGSTORE_TUF_ROOT,
             "--output",
             "json",
         ],

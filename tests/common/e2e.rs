@@ -39,6 +39,11 @@ pub const PACK_ARTIFACT_TYPE: &str = "application/vnd.lithastra.rulepack.v1";
 pub const REGO_LAYER_TYPE: &str = "application/vnd.lithastra.rulepack.rego.v1";
 /// The compiled-in first-party source repository (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_REPO: &str = "lithastra/kubeatlas-rules";
+/// The production Sigstore TUF root (version 16) vendored in `testdata/tuf`.
+pub const SIGSTORE_TUF_ROOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/tuf/sigstore-root-v16.json"
+);
 /// `trustedIdentities` (inside `rulePacks`) with one entry: acme's release workflow
 /// ([`gha_identity`] of `acme/rules` at any tag).
 pub const TRUSTED_ACME: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
