@@ -19,8 +19,8 @@ use std::sync::OnceLock;
 
 use e2e::{
     edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli,
-    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, SIGSTORE_TUF_ROOT, T0,
-    TRUSTED_ACME,
+    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0, TRUSTED_ACME,
+    UNREACHABLE_TUF,
 };
 use vsig::{ContentKind, VirtualSigstore};
 use world::World;
@@ -565,22 +565,11 @@ fn trust_root_file_errors() {
 fn tuf_unreachable_exit_3() {
     let w = world();
     let (r, _) = w.pack("good");
-    let v = w.values(
+    let run = w.verify_config(
         "tuf.yaml",
-        &format!(
-            "  layout: {}\n  extras: [{r}]\n{TRUSTED_ACME}",
-            w.layout.display()
-        ),
+        &w.tuf_section(&format!("  extras: [{r}]\n")),
+        &UNREACHABLE_TUF,
     );
-    let run = w.cli(&verify_args(
-        &v,
-        &[
-            "--tuf-url",
-            "http://127.0.0.1:1",
-            "--tuf-root",
-            SIGSTORE_TUF_ROOT,
-        ],
-    ));
     // Fail closed: no fallback to an embedded root, and no pack is reported verified.
     assert_error(
         &run,
@@ -589,14 +578,7 @@ fn tuf_unreachable_exit_3() {
         &["http://127.0.0.1:1", "--trusted-root"],
     );
     assert!(!run.stdout.contains("verified"), "{run}");
-    let run = w.cli(&[
-        "trust-root",
-        "update",
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        SIGSTORE_TUF_ROOT,
-    ]);
+    let run = w.cli(&[&["trust-root", "update"][..], &UNREACHABLE_TUF].concat());
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 
@@ -607,19 +589,11 @@ fn tuf_unreachable_exit_3() {
 fn command_line_tuf_choice_wins_over_config_trusted_root() {
     let w = world();
     let (r, _) = w.pack("good");
-    let v = w.values(
+    let run = w.verify_config(
         "tuf-over-config.yaml",
         &w.section(&format!("  extras: [{r}]\n")),
+        &UNREACHABLE_TUF,
     );
-    let run = w.cli(&verify_args(
-        &v,
-        &[
-            "--tuf-url",
-            "http://127.0.0.1:1",
-            "--tuf-root",
-            SIGSTORE_TUF_ROOT,
-        ],
-    ));
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use e2e::{
     cli_command, gha_identity, gha_sign_options, temp_dir, verify_args, BuiltPack, LayoutBuilder,
-    Run, GITHUB_ISSUER, SIGSTORE_TUF_ROOT, T0, TRUSTED_ACME,
+    Run, GITHUB_ISSUER, T0, UNREACHABLE_TUF,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
@@ -693,24 +693,11 @@ fn json_output_is_one_document_for_every_outcome() {
 fn json_output_for_an_unreachable_trust_root() {
     let w = world();
     let (good, _) = w.pack("good");
-    let v = w.values(
+    let run = w.verify_config(
         "json-tuf.yaml",
-        &format!(
-            "  layout: {}\n{TRUSTED_ACME}  extras: [{good}]\n",
-            w.layout.display()
-        ),
+        &w.tuf_section(&format!("  extras: [{good}]\n")),
+        &[&UNREACHABLE_TUF[..], &["--output", "json"]].concat(),
     );
-    let run = w.cli(&verify_args(
-        &v,
-        &[
-            "--tuf-url",
-            "http://127.0.0.1:1",
-            "--tuf-root",
-            SIGSTORE_TUF_ROOT,
-            "--output",
-            "json",
-        ],
-    ));
     assert_eq!(run.code, 3, "{run}");
     let doc = json(&run);
     assert_eq!(doc["error"]["code"], "tuf.unreachable", "{run}");

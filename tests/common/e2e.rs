@@ -44,6 +44,14 @@ pub const SIGSTORE_TUF_ROOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/testdata/tuf/sigstore-root-v16.json"
 );
+/// Options naming a TUF repository nobody answers for (a closed loopback port) with
+/// [`SIGSTORE_TUF_ROOT`] as its root.
+pub const UNREACHABLE_TUF: [&str; 4] = [
+    "--tuf-url",
+    "http://127.0.0.1:1",
+    "--tuf-root",
+    SIGSTORE_TUF_ROOT,
+];
 /// `trustedIdentities` (inside `rulePacks`) with one entry: acme's release workflow
 /// ([`gha_identity`] of `acme/rules` at any tag).
 pub const TRUSTED_ACME: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";

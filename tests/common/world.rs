@@ -85,6 +85,12 @@ impl World {
         self.cli(&args)
     }
 
+    /// `layout` and the acme identity, plus `extra`: no `trustedRoot`, the trust root
+    /// comes through TUF.
+    pub fn tuf_section(&self, extra: &str) -> String {
+        format!("  layout: {}\n{TRUSTED_ACME}{extra}", self.layout.display())
+    }
+
     /// `trustedRoot`, `layout` and the acme identity, plus `extra`.
     pub fn section(&self, extra: &str) -> String {
         self.section_with_layout(&self.layout, extra)
