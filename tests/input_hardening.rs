@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use e2e::{
-    cli_command, gha_identity, gha_sign_options, temp_dir, verify_args, BuiltPack, LayoutBuilder,
-    Run, GITHUB_ISSUER, T0, UNREACHABLE_TUF,
+    cli_command, copy_tree, gha_identity, gha_sign_options, temp_dir, verify_args, BuiltPack,
+    LayoutBuilder, Run, GITHUB_ISSUER, T0, UNREACHABLE_TUF,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
@@ -467,7 +467,7 @@ fn broken_index_entry_affects_no_unrelated_pack() {
 /// the copy's directory and the entries (`manifests`) of its `index.json`.
 fn edited_layout(w: &World, name: &str, edit: impl FnOnce(&Path, &mut Vec<Value>)) -> PathBuf {
     let layout = temp_dir(name).join("layout");
-    copy_dir(&w.layout, &layout);
+    copy_tree(&w.layout, &layout);
     let index_path = layout.join("index.json");
     let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
     edit(&layout, index["manifests"].as_array_mut().unwrap());
@@ -480,19 +480,6 @@ fn blob_path(layout: &Path, digest: &str) -> PathBuf {
     layout
         .join("blobs/sha256")
         .join(digest.strip_prefix("sha256:").unwrap())
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// Bytes this process has read from files so far (Linux `/proc/self/io` `rchar`).

@@ -416,6 +416,21 @@ pub fn pull_args<'a>(values: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<
     args
 }
 
+/// Copies the directory `from` to `to`, recursively (a link to a file is copied as that
+/// file).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 /// Reads every regular file under `dir` as `(relative path, bytes)`, sorted.
 pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(base: &Path, d: &Path, out: &mut Vec<(String, Vec<u8>)>) {
