@@ -595,7 +595,7 @@ fn same_names_other_keys(chain: &[Vec<u8>]) -> Vec<Vec<u8>> {
     use der::Encode;
     use p256::ecdsa::signature::Signer as _;
     let keys: Vec<_> = (0..chain.len())
-        .map(|i| mint::key(0x70 + i as u8))
+        .map(|i| crate::x509::test_support::key(0x70 + i as u8))
         .collect();
     chain
         .iter()
@@ -1036,24 +1036,17 @@ fn every_error_has_a_stage_code_and_a_sentence() {
 // are covered with tokens minted here by a test TSA (P-256 leaf under a P-256 root).
 
 mod mint {
-    use std::str::FromStr;
-    use std::time::Duration;
-
-    use der::asn1::{BitString, GeneralizedTime, OctetString};
+    use der::asn1::OctetString;
     use der::{Decode, Encode};
     use p256::ecdsa::signature::Signer;
-    use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
-    use x509_cert::certificate::{TbsCertificate, Version};
-    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
-    use x509_cert::ext::Extension;
-    use x509_cert::name::Name;
-    use x509_cert::serial_number::SerialNumber;
-    use x509_cert::time::{Time, Validity};
+    use spki::ObjectIdentifier;
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
     use x509_cert::Certificate;
 
-    use crate::crypto::{HashAlgorithm, OID_ECDSA_SHA256, OID_SHA256};
+    use crate::crypto::{HashAlgorithm, OID_SHA256};
     use crate::time::UnixTime;
     use crate::trust_root::{CertificateAuthority, ValidityWindow};
+    use crate::x509::test_support::{ca_extensions, ext, key, mint};
 
     pub(super) const NOT_BEFORE: UnixTime = 1_700_000_000; // 2023-11-14
     pub(super) const NOT_AFTER: UnixTime = 1_900_000_000; // 2030-03-17
@@ -1092,63 +1085,6 @@ mod mint {
         seq(&[&oid(o)])
     }
 
-    fn ext(oid: &str, critical: bool, value: &impl Encode) -> Extension {
-        Extension {
-            extn_id: ObjectIdentifier::new_unwrap(oid),
-            critical,
-            extn_value: OctetString::new(value.to_der().unwrap()).unwrap(),
-        }
-    }
-
-    fn gt(t: UnixTime) -> Time {
-        Time::GeneralTime(
-            GeneralizedTime::from_unix_duration(Duration::from_secs(t as u64)).unwrap(),
-        )
-    }
-
-    pub(super) fn key(seed: u8) -> p256::ecdsa::SigningKey {
-        p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()
-    }
-
-    fn mint(
-        subject: &str,
-        subject_key: &p256::ecdsa::SigningKey,
-        issuer: &str,
-        issuer_key: &p256::ecdsa::SigningKey,
-        serial: u8,
-        extensions: Vec<Extension>,
-    ) -> Vec<u8> {
-        let a = AlgorithmIdentifierOwned {
-            oid: OID_ECDSA_SHA256,
-            parameters: None,
-        };
-        let spki =
-            p256::pkcs8::EncodePublicKey::to_public_key_der(subject_key.verifying_key()).unwrap();
-        let tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: SerialNumber::new(&[0x10, serial]).unwrap(),
-            signature: a.clone(),
-            issuer: Name::from_str(issuer).unwrap(),
-            validity: Validity {
-                not_before: gt(NOT_BEFORE),
-                not_after: gt(NOT_AFTER),
-            },
-            subject: Name::from_str(subject).unwrap(),
-            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki.as_bytes()).unwrap(),
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: Some(extensions),
-        };
-        let sig: p256::ecdsa::Signature = issuer_key.sign(&tbs.to_der().unwrap());
-        Certificate {
-            tbs_certificate: tbs,
-            signature_algorithm: a,
-            signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
-        }
-        .to_der()
-        .unwrap()
-    }
-
     /// A test TSA: root CA and timestamping leaf, and the authority trusting them.
     pub(super) struct Tsa {
         pub(super) leaf: Vec<u8>,
@@ -1164,29 +1100,15 @@ mod mint {
             &root_key,
             "CN=Test Root,O=rulepack",
             &root_key,
-            1,
-            vec![
-                ext(
-                    "2.5.29.19",
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: None,
-                    },
-                ),
-                ext(
-                    "2.5.29.15",
-                    true,
-                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                ),
-            ],
+            (NOT_BEFORE, NOT_AFTER),
+            ca_extensions(),
         );
         let leaf = mint(
             "CN=Test TSA,O=rulepack",
             &leaf_key,
             "CN=Test Root,O=rulepack",
             &root_key,
-            2,
+            (NOT_BEFORE, NOT_AFTER),
             vec![
                 ext(
                     "2.5.29.15",
@@ -1569,7 +1491,7 @@ fn synthetic_tokens_cover_the_remaining_rules() {
 
     // A token from another key with the same names and serial is not the TSA's.
     let mut other = tsa();
-    other.leaf_key = mint::key(9);
+    other.leaf_key = crate::x509::test_support::key(9);
     let forged = token(&other, &Spec::default());
     assert_eq!(
         verify_timestamp(&forged, MESSAGE, auth).unwrap_err().code(),
