@@ -374,20 +374,12 @@ fn fields_match_openssl() {
     // rekor2-timestamp-with-embedded-cert (staging TSA): "Time stamp: Aug  6 18:51:36
     // 2025 GMT", "Serial number: 0x75066F8056D5F464BFA1EE8E134F7D169F0356F2", "Policy
     // OID: 1.3.6.1.4.1.57264.2", "Message data: 68 17 ad 42 ed ee ca c0 ...".
-    let c = case(&cases, WITH_CERT);
-    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
-    assert_eq!(v.gen_time, utc("2025-08-06T18:51:36Z"));
-    assert_eq!(
-        hex_encode(&v.serial),
-        "75066f8056d5f464bfa1ee8e134f7d169f0356f2"
+    fields_of_sigstore_tsa(
+        case(&cases, WITH_CERT),
+        "2025-08-06T18:51:36Z",
+        "75066f8056d5f464bfa1ee8e134f7d169f0356f2",
+        "6817ad42edeecac0",
     );
-    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
-    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
-    let info = parse_timestamp(&c.tokens[0]).unwrap();
-    assert_eq!(info.gen_time, v.gen_time);
-    assert_eq!(info.embedded_certificates, 1);
-    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
-    assert!(hex_encode(&info.imprint).starts_with("6817ad42edeecac0"));
     // Production TSA, bundle_v03.json (vendored): "Time stamp: Apr  9 07:23:29 2026
     // GMT", "Serial number: 0xDB3E11CDB04DDC7040B4FDA10CECFBAA9D0C99BA", no embedded
     // certificate.
@@ -396,6 +388,21 @@ fn fields_match_openssl() {
     if let Some(corpus) = corpus("fields_match_openssl") {
         fields_match_openssl_in_corpus(&corpus);
     }
+}
+
+/// A token of the Sigstore TSA (policy 1.3.6.1.4.1.57264.2, its certificate embedded,
+/// a SHA-256 imprint) with the given genTime, serial and start of the imprint.
+fn fields_of_sigstore_tsa(c: &Case, gen_time: &str, serial: &str, imprint: &str) {
+    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
+    assert_eq!(v.gen_time, utc(gen_time));
+    assert_eq!(hex_encode(&v.serial), serial);
+    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
+    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
+    let info = parse_timestamp(&c.tokens[0]).unwrap();
+    assert_eq!(info.gen_time, v.gen_time);
+    assert_eq!(info.embedded_certificates, 1);
+    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
+    assert!(hex_encode(&info.imprint).starts_with(imprint));
 }
 
 fn fields_of_bundle_v03(c: &Case) {
@@ -416,22 +423,14 @@ fn fields_match_openssl_in_corpus(corpus: &Path) {
     let real = real_cases(corpus);
 
     // rekor2-happy-path: "Time stamp: Jun 12 12:02:20 2025 GMT", "Serial number:
-    // 0x559742C71EDAE5B645233A7AC43A8D033142A5AC", "Policy OID: 1.3.6.1.4.1.57264.2".
-    let c = case(&conf, "rekor2-happy-path");
-    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
-    assert_eq!(v.gen_time, utc("2025-06-12T12:02:20Z"));
-    assert_eq!(
-        hex_encode(&v.serial),
-        "559742c71edae5b645233a7ac43a8d033142a5ac"
+    // 0x559742C71EDAE5B645233A7AC43A8D033142A5AC", "Policy OID: 1.3.6.1.4.1.57264.2",
+    // "Message data: 6d df 31 60 9e 2a 6c 81 ...".
+    fields_of_sigstore_tsa(
+        case(&conf, "rekor2-happy-path"),
+        "2025-06-12T12:02:20Z",
+        "559742c71edae5b645233a7ac43a8d033142a5ac",
+        "6ddf31609e2a6c81",
     );
-    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
-    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
-    let info = parse_timestamp(&c.tokens[0]).unwrap();
-    assert_eq!(info.gen_time, v.gen_time);
-    assert_eq!(info.embedded_certificates, 1);
-    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
-    // "Message data: 6d df 31 60 9e 2a 6c 81 ..."
-    assert!(hex_encode(&info.imprint).starts_with("6ddf31609e2a6c81"));
 
     // Production TSA, bundle_v03.json: "Time stamp: Apr  9 07:23:29 2026 GMT",
     // "Serial number: 0xDB3E11CDB04DDC7040B4FDA10CECFBAA9D0C99BA", no embedded cert.
