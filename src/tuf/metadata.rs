@@ -813,6 +813,33 @@ mod tests {
             }
         }
         assert_eq!(rotations, 7);
+        // Each root's signatures grafted onto its successor's `signed`: where the keyids
+        // are the successor's own root keyids, none of the signatures is valid for it.
+        let mut grafts = 0;
+        for pair in roots.windows(2) {
+            let [(old_bytes, old), (_, new)] = pair else {
+                continue;
+            };
+            let mut doc: Value = serde_json::from_slice(old_bytes).unwrap();
+            let on_new: Value = serde_json::from_slice(&new.raw).unwrap();
+            doc["signed"] = on_new["signed"].clone();
+            let graft: Signed<Root> = parse(ctx, &serde_json::to_vec(&doc).unwrap()).unwrap();
+            let role = new.role.role("root");
+            let named = role
+                .keyids
+                .iter()
+                .filter(|id| graft.signatures.get(*id).is_some_and(|s| s.sig.is_some()))
+                .count();
+            grafts += usize::from(len_u64(named) >= role.threshold);
+            assert_eq!(
+                count_valid(&graft, &new.role.keys, &role),
+                0,
+                "signatures of v{} on v{}",
+                old.common.version,
+                new.common.version
+            );
+        }
+        assert_eq!(grafts, 7);
         // The keys of v9 and later do not sign v5–v8: a threshold error, not a pass.
         let (v9, v8) = (&roots[3].1, &roots[2].1);
         let e = verify_threshold(ctx, v8, &v9.role.keys, &v9.role.role("root"), || {
