@@ -12,9 +12,13 @@ pub use error::{PolicyError, RuleMismatch};
 use crate::crypto::PublicKey;
 use crate::limits;
 
-/// How one certificate field is compared.
+/// How one certificate field is compared: exactly ([`Matcher::exact`]) or by a regular
+/// expression that must match the whole value ([`Matcher::regex`]).
 #[derive(Clone, Debug)]
-pub enum Matcher {
+pub struct Matcher(MatcherKind);
+
+#[derive(Clone, Debug)]
+enum MatcherKind {
     /// Exact, case-sensitive equality.
     Exact(String),
     /// Full-match regular expression.
@@ -31,7 +35,20 @@ pub enum Matcher {
 impl Matcher {
     /// An exact matcher.
     pub fn exact(s: impl Into<String>) -> Self {
-        Self::Exact(s.into())
+        Self(MatcherKind::Exact(s.into()))
+    }
+
+    /// A prefix matcher (only the compiled-in first-party policy uses one).
+    fn prefix(s: impl Into<String>) -> Self {
+        Self(MatcherKind::Prefix(s.into()))
+    }
+
+    /// The regular expression as written, for a regex matcher.
+    fn pattern(&self) -> Option<&str> {
+        match &self.0 {
+            MatcherKind::Regex { pattern, .. } => Some(pattern),
+            MatcherKind::Exact(_) | MatcherKind::Prefix(_) => None,
+        }
     }
 
     /// A full-match regular expression. The pattern is wrapped as `^(?:pattern)$`, so
@@ -49,27 +66,27 @@ impl Matcher {
                 reason: e.to_string(),
             }
         })?;
-        Ok(Self::Regex {
+        Ok(Self(MatcherKind::Regex {
             pattern: pattern.to_owned(),
             compiled,
-        })
+        }))
     }
 
     /// Whether `value` satisfies this matcher.
     pub fn matches(&self, value: &str) -> bool {
-        match self {
-            Self::Exact(s) => s == value,
-            Self::Regex { compiled, .. } => compiled.is_match(value),
-            Self::Prefix(p) => value.starts_with(p.as_str()),
+        match &self.0 {
+            MatcherKind::Exact(s) => s == value,
+            MatcherKind::Regex { compiled, .. } => compiled.is_match(value),
+            MatcherKind::Prefix(p) => value.starts_with(p.as_str()),
         }
     }
 
     /// The literal text every match starts with (for "closest rule" ranking only):
     /// the exact or prefix string, or a pattern's leading literal characters.
     fn literal_prefix(&self) -> String {
-        match self {
-            Self::Exact(s) | Self::Prefix(s) => s.clone(),
-            Self::Regex { pattern, .. } => {
+        match &self.0 {
+            MatcherKind::Exact(s) | MatcherKind::Prefix(s) => s.clone(),
+            MatcherKind::Regex { pattern, .. } => {
                 let mut out = String::new();
                 let mut chars = pattern.strip_prefix('^').unwrap_or(pattern).chars();
                 while let Some(ch) = chars.next() {
@@ -89,10 +106,10 @@ impl Matcher {
     }
 
     fn describe(&self) -> String {
-        match self {
-            Self::Exact(s) => format!("exactly {s:?}"),
-            Self::Regex { pattern, .. } => format!("matching /{pattern}/ (whole value)"),
-            Self::Prefix(p) => format!("starting with {p:?}"),
+        match &self.0 {
+            MatcherKind::Exact(s) => format!("exactly {s:?}"),
+            MatcherKind::Regex { pattern, .. } => format!("matching /{pattern}/ (whole value)"),
+            MatcherKind::Prefix(p) => format!("starting with {p:?}"),
         }
     }
 }
@@ -243,7 +260,7 @@ impl IdentityRule {
             (&self.identity, true, &IDENTITY_PROBES[..]),
             (&self.issuer, false, &ISSUER_PROBES[..]),
         ] {
-            let Matcher::Regex { pattern, .. } = matcher else {
+            let Some(pattern) = matcher.pattern() else {
                 continue;
             };
             if let Some((_, _, what)) = probes
@@ -252,7 +269,7 @@ impl IdentityRule {
             {
                 out.push(BroadRule {
                     identity,
-                    pattern: pattern.clone(),
+                    pattern: pattern.to_owned(),
                     matches: what,
                 });
             }
@@ -275,7 +292,7 @@ pub fn first_party_rule() -> Result<IdentityRule, PolicyError> {
         issuer: Matcher::exact(FIRST_PARTY_ISSUER),
         identity: Matcher::regex(FIRST_PARTY_IDENTITY_REGEX)?,
         source_repository_uri: Some(Matcher::exact(FIRST_PARTY_SOURCE_REPOSITORY)),
-        source_repository_ref: Some(Matcher::Prefix("refs/tags/".into())),
+        source_repository_ref: Some(Matcher::prefix("refs/tags/")),
     })
 }
 
