@@ -132,6 +132,9 @@ fn python_tuf_reference_repository_end_to_end() {
         .any(|p| p == "/metadata/role2.json"));
 }
 
+/// How a served file is altered.
+type Change = dyn Fn(Vec<u8>) -> Vec<u8>;
+
 /// Each real file altered on the way: the check that guards it fires, at its step.
 #[test]
 fn python_tuf_reference_repository_tampered() {
@@ -149,7 +152,7 @@ fn python_tuf_reference_repository_tampered() {
             .replace("2030-01-01T00:00:00Z", "2031-01-01T00:00:00Z")
             .into_bytes()
     };
-    let run = |path: &'static str, change: &dyn Fn(Vec<u8>) -> Vec<u8>, target: Option<&str>| {
+    let run = |path: &'static str, change: &Change, target: Option<&str>| {
         let server = serve(|p, b| if p == path { change(b) } else { b });
         let mut u = updater(&server, &fetcher, NOW);
         match target {
@@ -160,7 +163,7 @@ fn python_tuf_reference_repository_tampered() {
             }
         }
     };
-    let cases: [(&str, &dyn Fn(Vec<u8>) -> Vec<u8>, Option<&str>, Step, &str); 5] = [
+    let cases: [(&str, &Change, Option<&str>, Step, &str); 5] = [
         // A target's content (same length): its SHA-256/SHA-512 from `targets.json`.
         (
             "/targets/file1.txt",
