@@ -1,8 +1,13 @@
-//! The real Sigstore public-good TUF repository, frozen in the shared corpus
-//! (`tuf/sigstore-root-signing`, root-signing@60cf2ce), served on loopback under the
-//! CDN's names and walked offline: root v1 → v15, timestamp v762, snapshot v165,
-//! targets v14, the `registry.npmjs.org` delegation, and `trusted_root.json`.
-//! Skipped with a notice when `RULEPACK_CORPUS` is unset.
+//! The real Sigstore public-good TUF repository, served on loopback under the CDN's
+//! names and walked offline.
+//!
+//! By default on the roots vendored from registry packages (`testdata/tuf/`, provenance in
+//! `testdata/README.md`): public-good v5, v7–v10 and v12–v16, staging v14 → v15. No
+//! package ships Sigstore's timestamp, snapshot or targets metadata, so these walks end at
+//! the timestamp. With `RULEPACK_CORPUS`, the repository frozen in the shared corpus
+//! (`tuf/sigstore-root-signing`, root-signing@60cf2ce): root v1 → v15, timestamp v762,
+//! snapshot v165, targets v14, the `registry.npmjs.org` delegation, and
+//! `trusted_root.json` (the tests that need all of it skip with a notice without it).
 #![cfg(feature = "online")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,6 +23,7 @@ use std::sync::Arc;
 
 use rulepack_verify::tuf::{
     FsStore, HttpFetcher, NoStore, Step, TufError, Updater, EMBEDDED_SIGSTORE_ROOT,
+    EMBEDDED_STAGING_ROOT,
 };
 use tuf_repo::{sha256_hex, Reply, Server};
 
@@ -41,6 +47,45 @@ fn walk(dir: &Path, rel: &str, out: &mut BTreeMap<String, PathBuf>) {
             out.insert(format!("/targets/{rel}{h}.{name}"), e.path());
         }
     }
+}
+
+/// The public-good root versions vendored in `testdata/tuf/` (v6 and v11 are in no
+/// registry package).
+const VENDORED_ROOTS: [u64; 10] = [5, 7, 8, 9, 10, 12, 13, 14, 15, 16];
+
+fn testdata_tuf(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/tuf")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn vendored_root(v: u64) -> Vec<u8> {
+    testdata_tuf(&format!("sigstore-root-v{v}.json"))
+}
+
+/// A loopback repository serving `files` (path → bytes); everything else is 404.
+fn serve_files(files: BTreeMap<String, Vec<u8>>) -> Server {
+    Server::start_with(Arc::new(move |path: &str| match files.get(path) {
+        Some(b) => Reply::Body(b.clone()),
+        None => Reply::Status(404),
+    }))
+}
+
+/// The vendored public-good roots at `/metadata/N.root.json`, as the CDN names them.
+fn serve_vendored_roots() -> Server {
+    serve_files(
+        VENDORED_ROOTS
+            .iter()
+            .map(|&v| (format!("/metadata/{v}.root.json"), vendored_root(v)))
+            .collect(),
+    )
+}
+
+/// The walk ended where the vendored data does: timestamp.json is not there.
+fn assert_stops_at_timestamp(e: &TufError) {
+    assert_eq!(e.step(), Some(&Step::Timestamp), "{e:?}");
+    assert_eq!(e.code(), "tuf.not-found", "{e:?}");
 }
 
 /// The corpus repository served the way tuf-repo-cdn.sigstore.dev serves it.
@@ -67,6 +112,8 @@ fn serve(corpus: &Path) -> (Server, PathBuf) {
     (server, base)
 }
 
+/// Needs the corpus: no registry package ships Sigstore's timestamp, snapshot or targets
+/// metadata. In-repo counterpart: `real_root_chain_v12_to_v16_over_loopback_with_cache`.
 #[test]
 fn real_chain_from_root_v1_to_trusted_root() {
     let Some(corpus) = corpus::corpus_dir("real_chain_from_root_v1_to_trusted_root") else {
@@ -143,13 +190,74 @@ fn real_chain_from_root_v1_to_trusted_root() {
     std::fs::remove_dir_all(&cache).unwrap();
 }
 
+/// The embedded root v16 verifies itself through the Updater, is the final root, and is
+/// exactly the real successor of v15; with the corpus, it also verifies the real
+/// timestamp, snapshot and targets down to `trusted_root.json`.
 #[test]
 fn embedded_root_v16_verifies_itself_and_the_real_top_level_metadata() {
-    let Some(corpus) = corpus::corpus_dir("embedded_root_v16_verifies_itself") else {
+    let server = serve_vendored_roots();
+    let fetcher = HttpFetcher::new();
+    let mut u = Updater::new(
+        EMBEDDED_SIGSTORE_ROOT,
+        &server.metadata_url(),
+        &server.targets_url(),
+        &fetcher,
+        &NoStore,
+        NOW,
+    );
+    assert_stops_at_timestamp(&u.refresh().unwrap_err());
+    let r = u.report();
+    assert_eq!((r.anchor_version, r.root_version), (16, 16));
+    assert!(r.roots_fetched.is_empty());
+    assert_eq!(
+        server.requests(),
+        vec!["/metadata/17.root.json", "/metadata/timestamp.json"]
+    );
+    // From v15, the server's 16.root.json (the embedded bytes) is the next root.
+    assert_eq!(vendored_root(16), EMBEDDED_SIGSTORE_ROOT);
+    let mut u = Updater::new(
+        &vendored_root(15),
+        &server.metadata_url(),
+        &server.targets_url(),
+        &fetcher,
+        &NoStore,
+        NOW,
+    );
+    assert_stops_at_timestamp(&u.refresh().unwrap_err());
+    assert_eq!(u.report().roots_fetched, vec![16]);
+    // One changed character in its signed part and v15's keys no longer sign it.
+    let forged = String::from_utf8(EMBEDDED_SIGSTORE_ROOT.to_vec())
+        .unwrap()
+        .replacen("2027-04-22T19:27:31Z", "2029-04-22T19:27:31Z", 1)
+        .into_bytes();
+    assert_ne!(forged, EMBEDDED_SIGSTORE_ROOT);
+    let server = serve_files(BTreeMap::from([("/metadata/16.root.json".into(), forged)]));
+    let mut u = Updater::new(
+        &vendored_root(15),
+        &server.metadata_url(),
+        &server.targets_url(),
+        &fetcher,
+        &NoStore,
+        NOW,
+    );
+    let e = u.refresh().unwrap_err();
+    assert_eq!(e.step(), Some(&Step::Root { version: 16 }));
+    assert!(
+        matches!(
+            e,
+            TufError::ThresholdNotMet {
+                valid: 0,
+                threshold: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    let Some(corpus) = corpus::corpus_extra("embedded_root_v16_verifies_itself") else {
         return;
     };
     let (server, base) = serve(&corpus);
-    let fetcher = HttpFetcher::new();
     let mut u = Updater::new(
         EMBEDDED_SIGSTORE_ROOT,
         &server.metadata_url(),
@@ -169,6 +277,164 @@ fn embedded_root_v16_verifies_itself_and_the_real_top_level_metadata() {
     );
 }
 
+/// In-repo counterpart of `real_chain_from_root_v1_to_trusted_root`: the real rotations
+/// v12 → v16 over loopback HTTP into a file cache, then a second run that replays the
+/// cache (verifying each root again), and a third with a tampered cache entry.
+#[test]
+fn real_root_chain_v12_to_v16_over_loopback_with_cache() {
+    let server = serve_vendored_roots();
+    let anchor = vendored_root(12);
+    let fetcher = HttpFetcher::new();
+    let cache = std::env::temp_dir().join(format!("rpv-tuf-vendored-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let store = FsStore::new(&cache);
+    let run = || {
+        let mut u = Updater::new(
+            &anchor,
+            &server.metadata_url(),
+            &server.targets_url(),
+            &fetcher,
+            &store,
+            NOW,
+        );
+        assert_stops_at_timestamp(&u.refresh().unwrap_err());
+        u.report().clone()
+    };
+    let r = run();
+    assert_eq!((r.anchor_version, r.root_version), (12, 16));
+    assert_eq!(r.roots_fetched, vec![13, 14, 15, 16]);
+    assert_eq!(
+        server.requests(),
+        [13, 14, 15, 16, 17]
+            .iter()
+            .map(|v| format!("/metadata/{v}.root.json"))
+            .chain(["/metadata/timestamp.json".to_string()])
+            .collect::<Vec<_>>()
+    );
+    for v in 13..=16 {
+        let cached = std::fs::read(cache.join(format!("{v}.root.json"))).unwrap();
+        assert_eq!(cached, vendored_root(v), "v{v}");
+    }
+    assert_eq!(
+        std::fs::read(cache.join("root.json")).unwrap(),
+        EMBEDDED_SIGSTORE_ROOT
+    );
+
+    // Second run: the cached v13–v16 are verified again, only v17 is asked for.
+    server.clear_log();
+    let r = run();
+    assert_eq!(r.root_version, 16);
+    assert!(r.roots_fetched.is_empty());
+    assert!(r.cache_rejected.is_empty(), "{:?}", r.cache_rejected);
+    assert_eq!(
+        server.requests(),
+        vec!["/metadata/17.root.json", "/metadata/timestamp.json"]
+    );
+
+    // A cached v15 with another expiry: rejected, removed, and v15 and v16 downloaded again.
+    let p = cache.join("15.root.json");
+    let tampered = String::from_utf8(std::fs::read(&p).unwrap())
+        .unwrap()
+        .replacen("2026-11-20T13:58:18Z", "2036-11-20T13:58:18Z", 1);
+    std::fs::write(&p, tampered).unwrap();
+    server.clear_log();
+    let r = run();
+    assert_eq!(
+        r.cache_rejected,
+        vec!["15.root.json: tuf.threshold-not-met"]
+    );
+    assert_eq!(r.roots_fetched, vec![15, 16]);
+    assert_eq!(r.root_version, 16);
+    assert_eq!(std::fs::read(&p).unwrap(), vendored_root(15));
+    std::fs::remove_dir_all(&cache).unwrap();
+}
+
+/// The embedded staging root v14 (expired 2026-10-16) rotates to the real staging v15
+/// (crates.io `sigstore-trust-root` 0.15.1), which is valid until 2027-03-13.
+#[test]
+fn embedded_staging_root_v14_rotates_to_the_real_v15() {
+    let server = serve_files(BTreeMap::from([(
+        "/metadata/15.root.json".into(),
+        testdata_tuf("sigstage-root-v15.json"),
+    )]));
+    let fetcher = HttpFetcher::new();
+    // 2026-12-01T00:00:00Z: v14 has expired, v15 has not.
+    let now = rulepack_verify::time::parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
+    let mut u = Updater::new(
+        EMBEDDED_STAGING_ROOT,
+        &server.metadata_url(),
+        &server.targets_url(),
+        &fetcher,
+        &NoStore,
+        now,
+    );
+    assert_stops_at_timestamp(&u.refresh().unwrap_err());
+    let r = u.report();
+    assert_eq!((r.anchor_version, r.root_version), (14, 15));
+    assert_eq!(r.roots_fetched, vec![15]);
+    // Without v15 the expired v14 is the final root: refused.
+    let empty = serve_files(BTreeMap::new());
+    let mut u = Updater::new(
+        EMBEDDED_STAGING_ROOT,
+        &empty.metadata_url(),
+        &empty.targets_url(),
+        &fetcher,
+        &NoStore,
+        now,
+    );
+    let e = u.refresh().unwrap_err();
+    assert_eq!(e.step(), Some(&Step::Root { version: 14 }));
+    assert_eq!(e.code(), "tuf.expired");
+}
+
+/// In-repo counterpart of `real_timestamp_is_rejected_once_expired`: a real final root is
+/// refused from its `expires` on (TUF §5.3.10), and a newer root rescues the walk.
+#[test]
+fn real_final_root_is_rejected_once_expired() {
+    let server = serve_vendored_roots();
+    let fetcher = HttpFetcher::new();
+    let refresh = |anchor: &[u8], now: i64| {
+        let mut u = Updater::new(
+            anchor,
+            &server.metadata_url(),
+            &server.targets_url(),
+            &fetcher,
+            &NoStore,
+            now,
+        );
+        u.refresh().unwrap_err()
+    };
+    // v16 expires 2027-04-22T19:27:31Z: valid one second before, expired from then on.
+    let v16_expires = rulepack_verify::time::parse_rfc3339("2027-04-22T19:27:31Z").unwrap();
+    assert_stops_at_timestamp(&refresh(EMBEDDED_SIGSTORE_ROOT, v16_expires - 1));
+    let e = refresh(EMBEDDED_SIGSTORE_ROOT, v16_expires);
+    assert_eq!(e.step(), Some(&Step::Root { version: 16 }));
+    assert!(matches!(e, TufError::Expired { .. }), "{e:?}");
+    assert!(e.to_string().contains("2027-04-22T19:27:31Z"), "{e}");
+    // After v15 expired (2026-11-20T13:58:18Z), starting from v12: the walk reaches v16
+    // and goes on. Without v16 on the server the same start ends at an expired v15.
+    let after_v15 = rulepack_verify::time::parse_rfc3339("2026-11-20T13:58:18Z").unwrap();
+    assert_stops_at_timestamp(&refresh(&vendored_root(12), after_v15));
+    let up_to_15 = serve_files(
+        (13..=15)
+            .map(|v| (format!("/metadata/{v}.root.json"), vendored_root(v)))
+            .collect(),
+    );
+    let mut u = Updater::new(
+        &vendored_root(12),
+        &up_to_15.metadata_url(),
+        &up_to_15.targets_url(),
+        &fetcher,
+        &NoStore,
+        after_v15,
+    );
+    let e = u.refresh().unwrap_err();
+    assert_eq!(e.step(), Some(&Step::Root { version: 15 }));
+    assert!(e.to_string().contains("2026-11-20T13:58:18Z"), "{e}");
+}
+
+/// Needs the corpus (Sigstore's real timestamp). In-repo counterpart:
+/// `real_final_root_is_rejected_once_expired`.
 #[test]
 fn real_timestamp_is_rejected_once_expired() {
     let Some(corpus) = corpus::corpus_dir("real_timestamp_is_rejected_once_expired") else {

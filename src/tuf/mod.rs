@@ -221,3 +221,47 @@ pub fn fuzz_parse_metadata(bytes: &[u8]) -> usize {
     ok += usize::from(parse::<Targets>(ctx, bytes).is_ok());
     ok
 }
+
+/// Real TUF metadata vendored from registry packages into `testdata/tuf/` (package,
+/// version, file and sha256 of each in `testdata/README.md`), for the unit tests.
+#[cfg(test)]
+pub(crate) mod vendored {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    /// Sigstore public-good `root.json` versions from npm `@sigstore/tuf` and PyPI
+    /// `sigstore`: every version a package ships (v6, v11 and v1–v4 are in none).
+    pub(crate) const PUBLIC_GOOD_ROOTS: &[u64] = &[5, 7, 8, 9, 10, 12, 13, 14, 15, 16];
+
+    /// Sigstore staging `root.json` versions (PyPI `sigstore` 4.5.1, crates.io
+    /// `sigstore-trust-root` 0.15.1).
+    pub(crate) const STAGING_ROOTS: &[u64] = &[14, 15];
+
+    /// The python-tuf reference repository (crates.io `sigstore-tuf` 0.15.1): metadata
+    /// file names under `testdata/tuf/python-tuf-reference/metadata/`.
+    pub(crate) const PYTHON_TUF_METADATA: &[&str] = &[
+        "1.root.json",
+        "timestamp.json",
+        "snapshot.json",
+        "targets.json",
+        "role1.json",
+        "role2.json",
+    ];
+
+    /// `testdata/tuf/<rel>`.
+    pub(crate) fn read(rel: &str) -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/tuf")
+            .join(rel);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Public-good root version `v`.
+    pub(crate) fn public_good_root(v: u64) -> Vec<u8> {
+        read(&format!("sigstore-root-v{v}.json"))
+    }
+
+    /// Staging root version `v`.
+    pub(crate) fn staging_root(v: u64) -> Vec<u8> {
+        read(&format!("sigstage-root-v{v}.json"))
+    }
+}

@@ -877,7 +877,9 @@ mod tests {
     }
 
     /// The real public-good repository through the pure state machine (no HTTP):
-    /// root v1 → v15, timestamp, snapshot, targets, `trusted_root.json`.
+    /// root v1 → v15, timestamp, snapshot, targets, `trusted_root.json`. Needs the corpus:
+    /// no registry package ships Sigstore's timestamp, snapshot or targets metadata;
+    /// `real_root_rotations_without_network_code` runs what packages do ship.
     #[test]
     fn real_sigstore_chain_without_network_code() {
         let Some(corpus) = crate::testutil::corpus_dir("real_sigstore_chain_without_network_code")
@@ -919,6 +921,157 @@ mod tests {
         // The same data a week later is a freeze attack.
         let mut u = Updater::new(&anchor, "m", "t", &fetcher, &NoStore, now + 7 * 86_400);
         assert_eq!(u.refresh().unwrap_err().code(), "tuf.expired");
+    }
+
+    /// A store in memory, to see what the updater persisted.
+    #[derive(Default)]
+    struct MemStore(std::cell::RefCell<BTreeMap<String, Vec<u8>>>);
+
+    impl MetadataStore for MemStore {
+        fn load(&self, name: &str, max_len: u64) -> Option<Vec<u8>> {
+            self.0
+                .borrow()
+                .get(name)
+                .filter(|b| as_u64(b.len()) <= max_len)
+                .cloned()
+        }
+        fn store(&self, name: &str, bytes: &[u8]) -> Result<(), TufError> {
+            self.0.borrow_mut().insert(name.to_string(), bytes.to_vec());
+            Ok(())
+        }
+        fn remove(&self, name: &str) {
+            self.0.borrow_mut().remove(name);
+        }
+    }
+
+    /// The vendored public-good roots as the CDN names them (`m/N.root.json`).
+    fn vendored_root_files() -> BTreeMap<String, Vec<u8>> {
+        use crate::tuf::vendored::{public_good_root, PUBLIC_GOOD_ROOTS};
+        PUBLIC_GOOD_ROOTS
+            .iter()
+            .map(|&v| (format!("m/{v}.root.json"), public_good_root(v)))
+            .collect()
+    }
+
+    /// In-repo counterpart of `real_sigstore_chain_without_network_code`: the real root
+    /// rotations that registry packages ship (v7 → v10, v12 → v16), through the pure
+    /// state machine. No package ships Sigstore's timestamp, snapshot or targets, so
+    /// each walk ends at the timestamp (not found) or at an expired final root.
+    #[test]
+    fn real_root_rotations_without_network_code() {
+        use crate::tuf::vendored::public_good_root;
+        // 2026-08-22T12:00:00Z: v16 is valid (until 2027-04-22), v15 too (2026-11-20).
+        let now = 1_787_400_000;
+        let fetcher = MapFetcher(vendored_root_files());
+
+        // v12 → v13 → v14 → v15 → v16, each persisted; then timestamp.json is not there.
+        let store = MemStore::default();
+        let anchor = public_good_root(12);
+        let mut u = Updater::new(&anchor, "m", "t", &fetcher, &store, now);
+        let e = u.refresh().unwrap_err();
+        assert_eq!((e.step(), e.code()), (Some(&Step::Timestamp), "tuf.not-found"));
+        let r = u.report();
+        assert_eq!((r.anchor_version, r.root_version), (12, 16));
+        assert_eq!(r.roots_fetched, vec![13, 14, 15, 16]);
+        let saved = store.0.borrow().clone();
+        for v in 13..=16 {
+            assert_eq!(saved[&format!("{v}.root.json")], public_good_root(v), "v{v}");
+        }
+        // The last verified root is the embedded one, byte for byte.
+        assert_eq!(saved["root.json"], crate::tuf::EMBEDDED_SIGSTORE_ROOT);
+        assert!(!saved.contains_key("12.root.json"));
+
+        // A second run replays the cache (each root verified again) and asks only for v17.
+        let mut u = Updater::new(&anchor, "m", "t", &fetcher, &store, now);
+        assert_eq!(u.refresh().unwrap_err().code(), "tuf.not-found");
+        assert_eq!(u.report().root_version, 16);
+        assert!(u.report().roots_fetched.is_empty());
+        assert!(u.report().cache_rejected.is_empty());
+
+        // v7 → v8 → v9 → v10 (v7 and v9 re-indented by npm: they verify all the same);
+        // v11 is in no package, so v10 is the final root, long expired (2025-02-19).
+        let mut u = Updater::new(&public_good_root(7), "m", "t", &fetcher, &NoStore, now);
+        let e = u.refresh().unwrap_err();
+        assert_eq!(e.step(), Some(&Step::Root { version: 10 }));
+        assert!(matches!(e, TufError::Expired { .. }), "{e:?}");
+        assert_eq!(u.report().roots_fetched, vec![8, 9, 10]);
+        // One second before v10 expires the same walk gets to the timestamp; at its
+        // `expires` it is expired (TUF §5.3.10: valid only while expires > now).
+        let v10_expires = crate::time::parse_rfc3339("2025-02-19T08:04:32Z").unwrap();
+        for (now, step) in [
+            (v10_expires - 1, Step::Timestamp),
+            (v10_expires, Step::Root { version: 10 }),
+        ] {
+            let mut u = Updater::new(&public_good_root(7), "m", "t", &fetcher, &NoStore, now);
+            assert_eq!(u.refresh().unwrap_err().step(), Some(&step));
+        }
+
+        // The same data after v16 expires (2027-04-22T19:27:31Z) is a freeze attack.
+        let later = crate::time::parse_rfc3339("2027-04-22T19:27:32Z").unwrap();
+        let mut u = Updater::new(&anchor, "m", "t", &fetcher, &NoStore, later);
+        let e = u.refresh().unwrap_err();
+        assert_eq!(e.step(), Some(&Step::Root { version: 16 }));
+        assert_eq!(e.code(), "tuf.expired");
+    }
+
+    /// Real roots served under the wrong names: TUF §5.3.4–§5.3.5 catch each.
+    #[test]
+    fn real_roots_out_of_order_are_rejected() {
+        use crate::tuf::vendored::public_good_root;
+        let now = 1_787_400_000;
+        let run = |anchor: u64, files: &[(u64, u64)]| {
+            let fetcher = MapFetcher(
+                files
+                    .iter()
+                    .map(|(name, v)| (format!("m/{name}.root.json"), public_good_root(*v)))
+                    .collect(),
+            );
+            let mut u = Updater::new(&public_good_root(anchor), "m", "t", &fetcher, &NoStore, now);
+            let e = u.refresh().unwrap_err();
+            (e, u.report().roots_fetched.clone())
+        };
+        // v12 as 11.root.json: v10's keys do sign it (3 of 3), but it skips v11.
+        let (e, fetched) = run(10, &[(11, 12)]);
+        assert!(
+            matches!(
+                e,
+                TufError::VersionMismatch {
+                    expected: 11,
+                    found: 12,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(fetched.is_empty());
+        // v13 again as 14.root.json: a replay of an older root.
+        let (e, fetched) = run(12, &[(13, 13), (14, 13)]);
+        assert!(
+            matches!(
+                e,
+                TufError::Rollback {
+                    trusted: 13,
+                    found: 13,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(fetched, vec![13]);
+        // From v8, v10 as 9.root.json: no key of v8 signed v10 (new keyids since v9).
+        let (e, _) = run(8, &[(9, 10)]);
+        assert!(
+            matches!(
+                e,
+                TufError::ThresholdNotMet {
+                    valid: 0,
+                    threshold: 3,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.step(), Some(&Step::Root { version: 9 }));
     }
 
     #[test]
