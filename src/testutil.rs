@@ -3,52 +3,13 @@
 
 use std::path::PathBuf;
 
-/// The shared corpus (`RULEPACK_CORPUS`), or `None` after printing a skip notice.
-/// Fails the test when `RULEPACK_REQUIRE_ALL=1` and the corpus is missing.
-///
-/// Only for tests whose whole point is the external corpus; a test that checks a
-/// property runs on the vendored fixtures (`testdata/`) and takes the corpus as an
-/// extra through [`corpus_extra`].
-pub(crate) fn corpus_dir(test: &str) -> Option<PathBuf> {
-    let dir = corpus_extra(test);
-    if dir.is_none() {
-        // Written to the stderr handle directly: libtest captures `eprintln!`, and a
-        // skip must be visible in a normal `cargo test` run.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!("SKIPPED {test}: set RULEPACK_CORPUS=../shared/corpus to run it\n").as_bytes(),
-        );
-    }
-    dir
-}
+/// Locating the shared corpus (`RULEPACK_CORPUS`): the integration tests' file, so that
+/// unit and integration tests skip, or fail under `RULEPACK_REQUIRE_ALL=1`, alike.
+#[path = "../tests/common/corpus.rs"]
+#[allow(unreachable_pub)]
+mod corpus;
 
-/// The shared corpus as an extra for a test that already ran on the vendored fixtures:
-/// `Some` when `RULEPACK_CORPUS` is set, `None` (silently: nothing was skipped) when it
-/// is not. With `RULEPACK_REQUIRE_ALL=1` a missing corpus fails the test, so CI cannot
-/// pass without running the corpus part.
-pub(crate) fn corpus_extra(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("RULEPACK_CORPUS") {
-        Some(p) => {
-            let mut p = PathBuf::from(p);
-            if p.is_relative() {
-                p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p);
-            }
-            assert!(
-                p.join("README.md").is_file(),
-                "bad RULEPACK_CORPUS {}",
-                p.display()
-            );
-            Some(p)
-        }
-        None => {
-            assert!(
-                std::env::var("RULEPACK_REQUIRE_ALL").as_deref() != Ok("1"),
-                "{test}: RULEPACK_CORPUS is unset but RULEPACK_REQUIRE_ALL=1"
-            );
-            None
-        }
-    }
-}
+pub(crate) use corpus::{corpus_dir, corpus_extra};
 
 /// `testdata/real/<rel>`: real Sigstore material vendored from registry packages
 /// (origin and sha256 of each file in `testdata/README.md`).

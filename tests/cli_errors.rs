@@ -11,62 +11,27 @@
 mod e2e;
 #[path = "common/vsig.rs"]
 mod vsig;
+#[path = "common/world.rs"]
+mod world;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use e2e::{
-    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli, temp_dir,
-    BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0,
+    edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli,
+    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0, TRUSTED_ACME,
+    UNREACHABLE_TUF,
 };
 use vsig::{ContentKind, VirtualSigstore};
+use world::World;
 
 /// The offline world: a layout with every failure class, and the trusted root.
-struct World {
-    dir: PathBuf,
-    layout: PathBuf,
-    root: PathBuf,
-    /// `(name, oci:// reference, manifest digest)`.
-    packs: Vec<(&'static str, String, String)>,
-}
-
-impl World {
-    fn pack(&self, name: &str) -> (&str, &str) {
-        let (_, r, d) = self
-            .packs
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .unwrap_or_else(|| panic!("no pack {name}"));
-        (r, d)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.join("home")
-    }
-
-    fn cli(&self, args: &[&str]) -> Run {
-        run_cli(&self.home(), args, &[])
-    }
-
-    /// A values file with `body` as the `rulePacks` section's content.
-    fn values(&self, file: &str, body: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        std::fs::write(&p, format!("image: {{tag: \"1\"}}\nrulePacks:\n{body}")).unwrap();
-        p
-    }
-}
-
-const TRUSTED: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
-
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let dir = temp_dir("cli-errors");
-        std::fs::create_dir_all(dir.join("home")).unwrap();
         let mut vs = VirtualSigstore::new(6_000_002);
         let mut other_vs = VirtualSigstore::new(6_000_003);
-        let root = dir.join("trusted_root.json");
-        std::fs::write(&root, vs.trusted_root_json()).unwrap();
+        let w = World::new("cli-errors", &vs);
         let mut lb = LayoutBuilder::default();
         let mut packs = Vec::new();
         let names = [
@@ -215,14 +180,7 @@ fn world() -> &'static World {
             }
             packs.push((name, format!("oci://{logical}"), pack.digest.clone()));
         }
-        let layout = dir.join("layout");
-        lb.write(&layout);
-        World {
-            dir,
-            layout,
-            root,
-            packs,
-        }
+        w.with_layout(&lb, packs)
     })
 }
 
@@ -334,13 +292,10 @@ fn config_errors_exit_2_and_name_the_key() {
     ];
     for (name, body, code, needles) in cases {
         let v = w.values(&format!("cfg-{name}.yaml"), body);
-        let run = w.cli(&[
-            "verify",
-            "--config",
-            v.to_str().unwrap(),
-            "--trusted-root",
-            w.root.to_str().unwrap(),
-        ]);
+        let run = w.cli(&verify_args(
+            &v,
+            &["--trusted-root", w.root.to_str().unwrap()],
+        ));
         assert_eq!(run.code, 2, "{name}: {run}");
         assert_eq!(run.error_code().as_deref(), Some(*code), "{name}: {run}");
         for n in *needles {
@@ -561,7 +516,7 @@ fn trust_root_file_errors() {
     let v = w.values(
         "root-missing.yaml",
         &format!(
-            "  trustedRoot: no-such-root.json\n  layout: {layout}\n  extras: [{r}]\n{TRUSTED}"
+            "  trustedRoot: no-such-root.json\n  layout: {layout}\n  extras: [{r}]\n{TRUSTED_ACME}"
         ),
     );
     let run = w.cli(&["verify", "--config", v.to_str().unwrap()]);
@@ -610,26 +565,11 @@ fn trust_root_file_errors() {
 fn tuf_unreachable_exit_3() {
     let w = world();
     let (r, _) = w.pack("good");
-    let tuf_root = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/tuf/sigstore-root-v16.json"
-    );
-    let v = w.values(
+    let run = w.verify_config(
         "tuf.yaml",
-        &format!(
-            "  layout: {}\n  extras: [{r}]\n{TRUSTED}",
-            w.layout.display()
-        ),
+        &w.tuf_section(&format!("  extras: [{r}]\n")),
+        &UNREACHABLE_TUF,
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        tuf_root,
-    ]);
     // Fail closed: no fallback to an embedded root, and no pack is reported verified.
     assert_error(
         &run,
@@ -638,14 +578,7 @@ fn tuf_unreachable_exit_3() {
         &["http://127.0.0.1:1", "--trusted-root"],
     );
     assert!(!run.stdout.contains("verified"), "{run}");
-    let run = w.cli(&[
-        "trust-root",
-        "update",
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        tuf_root,
-    ]);
+    let run = w.cli(&[&["trust-root", "update"][..], &UNREACHABLE_TUF].concat());
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 
@@ -656,26 +589,11 @@ fn tuf_unreachable_exit_3() {
 fn command_line_tuf_choice_wins_over_config_trusted_root() {
     let w = world();
     let (r, _) = w.pack("good");
-    let v = w.values(
+    let run = w.verify_config(
         "tuf-over-config.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n  extras: [{r}]\n{TRUSTED}",
-            w.root.display(),
-            w.layout.display()
-        ),
+        &w.section(&format!("  extras: [{r}]\n")),
+        &UNREACHABLE_TUF,
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/tuf/sigstore-root-v16.json"
-        ),
-    ]);
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
 }
 
@@ -731,21 +649,8 @@ fn verification_failures_name_pack_digest_and_reason() {
         .iter()
         .map(|(_, r, _)| format!("    - {r}\n"))
         .collect();
-    let v = w.values(
-        "all.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras:\n{extras}",
-            w.root.display(),
-            w.layout.display()
-        ),
-    );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let v = w.values("all.yaml", &w.section(&format!("  extras:\n{extras}")));
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     assert_eq!(run.packs().len(), names.len());

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use e2e::{read_tree, temp_dir, Run};
+use e2e::{copy_tree, read_tree, temp_dir, Run};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const UID: u32 = 65532;
@@ -99,14 +99,20 @@ fn example() -> (Yaml, Yaml) {
     assert_eq!(cm["kind"].as_str(), Some("ConfigMap"));
     assert_eq!(dep["kind"].as_str(), Some("Deployment"));
     let kust = load_yaml("examples/kubernetes/kustomization.yaml").remove(0);
-    let res: Vec<&str> = kust["resources"]
-        .as_vec()
+    assert_eq!(
+        strings(&kust["resources"]),
+        ["configmap.yaml", "deployment.yaml"]
+    );
+    (cm, dep)
+}
+
+/// A YAML sequence of strings.
+fn strings(list: &Yaml) -> Vec<&str> {
+    list.as_vec()
         .unwrap()
         .iter()
-        .map(|r| r.as_str().unwrap())
-        .collect();
-    assert_eq!(res, ["configmap.yaml", "deployment.yaml"]);
-    (cm, dep)
+        .map(|s| s.as_str().unwrap())
+        .collect()
 }
 
 fn mount<'a>(container: &'a Yaml, volume: &str) -> &'a Yaml {
@@ -138,12 +144,7 @@ fn kubernetes_example_is_consistent() {
             Some(false)
         );
     }
-    let args: Vec<&str> = init["args"]
-        .as_vec()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let args = strings(&init["args"]);
     assert_eq!(args[0], "pull");
     let flag = |f: &str| {
         args.iter()
@@ -180,12 +181,7 @@ fn kubernetes_example_is_consistent() {
     assert_ne!(mount(init, "rulepacks")["readOnly"].as_bool(), Some(true));
     assert_eq!(mount(main, "rulepacks")["mountPath"].as_str(), Some(out));
     assert_eq!(mount(main, "rulepacks")["readOnly"].as_bool(), Some(true));
-    let main_args: Vec<&str> = main["args"]
-        .as_vec()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let main_args = strings(&main["args"]);
     assert!(
         main_args.contains(&format!("{out}/current/packs").as_str()),
         "{main_args:?}"
@@ -233,19 +229,6 @@ fn is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(2) == Some("0"))
         })
         .unwrap_or(false)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A fresh root holding exactly the image's files, or `None` (skipped).
@@ -326,12 +309,7 @@ fn in_root(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.output().expect("run chroot");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    c.output().expect("run chroot").into()
 }
 
 fn writable_by_image_user(dir: &Path) {
@@ -347,23 +325,20 @@ fn image_verifies_and_pulls_the_offline_example() {
     copy_tree(&repo_root().join("testdata/offline"), &root.join("offline"));
     writable_by_image_user(&root.join("rulepacks"));
     let run = in_root(&root, &["verify", "--config", "/offline/values.yaml"], &[]);
+    let pull = |out: &str| {
+        in_root(
+            &root,
+            &["pull", "--config", "/offline/values.yaml", "--out", out],
+            &[],
+        )
+    };
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stdout.contains("4 packs: 2 verified, 2 failed"),
         "{run}"
     );
     // The init container's promise: a failing pack fails the run, named with its reason.
-    let run = in_root(
-        &root,
-        &[
-            "pull",
-            "--config",
-            "/offline/values.yaml",
-            "--out",
-            "/rulepacks",
-        ],
-        &[],
-    );
+    let run = pull("/rulepacks");
     assert_eq!(run.code, 1, "{run}");
     for (pack, code) in [
         (
@@ -387,17 +362,7 @@ fn image_verifies_and_pulls_the_offline_example() {
         .count();
     assert_eq!(packs, 2);
     // The root is not writable by the image's user: only the volume is.
-    let run = in_root(
-        &root,
-        &[
-            "pull",
-            "--config",
-            "/offline/values.yaml",
-            "--out",
-            "/elsewhere",
-        ],
-        &[],
-    );
+    let run = pull("/elsewhere");
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("error[io.write-failed]"), "{run}");
 }

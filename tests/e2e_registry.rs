@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use e2e::{
-    gha_identity, gha_sign_options, read_tree, run_cli, temp_dir, write_docker_config, BuiltPack,
-    Run, Signed, FIRST_PARTY_REPO, GITHUB_ISSUER, OCI_INDEX, OCI_MANIFEST, T0,
+    gha_identity, gha_sign_options, pull_args, read_tree, run_cli, temp_dir, verify_args,
+    write_docker_config, BuiltPack, Run, Signed, FIRST_PARTY_REPO, GITHUB_ISSUER, OCI_INDEX,
+    OCI_MANIFEST, T0,
 };
 use registry::{test_registry, Pusher, TestRegistry};
 use rulepack_verify::time::format_rfc3339;
@@ -89,14 +90,15 @@ impl Fixture {
 
     /// Runs the binary with the fixture's `HOME`, `DOCKER_CONFIG` and `--ca-file`.
     fn cli(&self, args: &[&str]) -> Run {
+        self.cli_with_docker_config(&self.dir.join("docker"), args)
+    }
+
+    /// [`Fixture::cli`] with another `DOCKER_CONFIG` directory.
+    fn cli_with_docker_config(&self, docker: &Path, args: &[&str]) -> Run {
         let ca = self.reg.ca.to_str().unwrap().to_owned();
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--ca-file", &ca]);
-        run_cli(
-            &self.dir.join("home"),
-            &all,
-            &[("DOCKER_CONFIG", &self.dir.join("docker"))],
-        )
+        run_cli(&self.dir.join("home"), &all, &[("DOCKER_CONFIG", docker)])
     }
 }
 
@@ -558,13 +560,7 @@ const VERIFY_SET: &[&str] = &[
 fn verify_json_tiers_identities_and_failures() {
     let Some(fx) = setup() else { return };
     let values = fx.values("verify-all.yaml", VERIFY_SET, "");
-    let run = fx.cli(&[
-        "verify",
-        "--config",
-        values.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = fx.cli(&verify_args(&values, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     check_schema(&run);
@@ -692,7 +688,7 @@ fn verify_json_tiers_identities_and_failures() {
 fn verify_text_names_mirror_and_summary() {
     let Some(fx) = setup() else { return };
     let values = fx.values("verify-text.yaml", &["fp-good", "tp-good", "unsigned"], "");
-    let run = fx.cli(&["verify", "--config", values.to_str().unwrap()]);
+    let run = fx.cli(&verify_args(&values, &[]));
     assert_eq!(run.code, 1, "{run}");
     let line = |n: &str| {
         let r = &fx.pack(n).reference;
@@ -722,7 +718,7 @@ fn verify_text_names_mirror_and_summary() {
 
     // Everything verified: exit 0.
     let ok = fx.values("verify-ok.yaml", &["fp-good", "tp-good", "tp-exact"], "");
-    let run = fx.cli(&["verify", "--config", ok.to_str().unwrap()]);
+    let run = fx.cli(&verify_args(&ok, &[]));
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout.contains("3 packs: 3 verified, 0 failed"),
@@ -782,15 +778,7 @@ fn pull_writes_verified_packs_only() {
     ];
     let values = fx.values("pull.yaml", &names, "");
     let out = fx.dir.join("pull-out");
-    let run = fx.cli(&[
-        "pull",
-        "--config",
-        values.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = fx.cli(&pull_args(&values, &out, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     check_schema(&run);
     for n in ["fp-good", "tp-good"] {
@@ -850,13 +838,7 @@ fn pull_writes_verified_packs_only() {
     assert_eq!(index(&out)["packs"].as_array().unwrap().len(), 2);
 
     // Pulling again writes a new generation with the same packs.
-    let again = fx.cli(&[
-        "pull",
-        "--config",
-        values.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let again = fx.cli(&pull_args(&values, &out, &[]));
     assert_eq!(again.code, 1, "{again}");
     assert_eq!(read_tree(&out.join("current/packs")), all);
     assert_eq!(index(&out)["generation"], 2);
@@ -874,15 +856,7 @@ fn pull_rejects_a_tampered_layer() {
         "",
     );
     let out = fx.dir.join("pull-tampered-out");
-    let run = fx.cli(&[
-        "pull",
-        "--config",
-        values.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = fx.cli(&pull_args(&values, &out, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     check_schema(&run);
@@ -914,15 +888,7 @@ fn verify_signature_false_loads_and_says_so() {
     let names = ["fp-good", "unsigned", "tp-evil-repo"];
     let values = fx.values("unverified.yaml", &names, "  verifySignature: false\n");
     let out = fx.dir.join("unverified-out");
-    let run = fx.cli(&[
-        "pull",
-        "--config",
-        values.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = fx.cli(&pull_args(&values, &out, &["--output", "json"]));
     assert_eq!(run.code, 0, "{run}");
     check_schema(&run);
     assert_eq!(
@@ -958,7 +924,7 @@ fn verify_signature_false_loads_and_says_so() {
     assert!(!run.stderr.contains("trust root: "), "{run}");
 
     // Text output says UNVERIFIED for each pack and in the summary.
-    let run = fx.cli(&["verify", "--config", values.to_str().unwrap()]);
+    let run = fx.cli(&verify_args(&values, &[]));
     assert_eq!(run.code, 0, "{run}");
     for n in names {
         let r = &fx.pack(n).reference;
@@ -1034,20 +1000,7 @@ fn registry_credentials_are_required() {
     let values = fx.values("anon.yaml", &["tp-good"], "");
     let empty = fx.dir.join("docker-empty");
     write_docker_config(&empty, &[]);
-    let ca = fx.reg.ca.to_str().unwrap().to_owned();
-    let run = run_cli(
-        &fx.dir.join("home"),
-        &[
-            "verify",
-            "--config",
-            values.to_str().unwrap(),
-            "--ca-file",
-            &ca,
-            "--output",
-            "json",
-        ],
-        &[("DOCKER_CONFIG", &empty)],
-    );
+    let run = fx.cli_with_docker_config(&empty, &verify_args(&values, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     let pk = fx.pack("tp-good");
     let j = run.pack(&pk.reference);
@@ -1077,20 +1030,7 @@ fn mirror_uses_the_mirror_hosts_credentials() {
             ("ghcr.io", "ghcr-user", "ghcr-secret-not-for-the-mirror"),
         ],
     );
-    let ca = fx.reg.ca.to_str().unwrap().to_owned();
-    let run = run_cli(
-        &fx.dir.join("home"),
-        &[
-            "verify",
-            "--config",
-            values.to_str().unwrap(),
-            "--ca-file",
-            &ca,
-            "--output",
-            "json",
-        ],
-        &[("DOCKER_CONFIG", &docker)],
-    );
+    let run = fx.cli_with_docker_config(&docker, &verify_args(&values, &["--output", "json"]));
     for n in ["fp-good", "tp-good"] {
         let j = run.pack(&fx.pack(n).reference);
         assert_eq!(j["status"], "verified", "{n}: {j}\n{run}");

@@ -11,6 +11,8 @@
 mod e2e;
 #[path = "common/vsig.rs"]
 mod vsig;
+#[path = "common/world.rs"]
+mod world;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,74 +21,52 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use e2e::{
-    gha_identity, gha_sign_options, run_cli, temp_dir, BuiltPack, LayoutBuilder, Run,
-    GITHUB_ISSUER, T0,
+    cli_command, copy_tree, gha_identity, gha_sign_options, temp_dir, verify_args, BuiltPack,
+    LayoutBuilder, Run, GITHUB_ISSUER, T0, UNREACHABLE_TUF,
 };
 use serde_json::Value;
 use vsig::VirtualSigstore;
-
-struct World {
-    dir: PathBuf,
-    layout: PathBuf,
-    root: PathBuf,
-    /// `(name, oci:// reference, manifest digest)`.
-    packs: Vec<(&'static str, String, String)>,
-}
-
-impl World {
-    fn pack(&self, name: &str) -> (&str, &str) {
-        let (_, r, d) = self
-            .packs
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .unwrap_or_else(|| panic!("no pack {name}"));
-        (r, d)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.join("home")
-    }
-
-    fn cli(&self, args: &[&str]) -> Run {
-        run_cli(&self.home(), args, &[])
-    }
-
-    /// A values file with `body` as the `rulePacks` section's content.
-    fn values(&self, file: &str, body: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        std::fs::write(&p, format!("image: {{tag: \"1\"}}\nrulePacks:\n{body}")).unwrap();
-        p
-    }
-
-    /// `trustedRoot`, `layout` and the acme identity, plus `extra`.
-    fn section(&self, extra: &str) -> String {
-        format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}{extra}",
-            self.root.display(),
-            self.layout.display()
-        )
-    }
-}
-
-const TRUSTED: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
+use world::World;
 
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let dir = temp_dir("input-hardening");
-        std::fs::create_dir_all(dir.join("home")).unwrap();
         let mut vs = VirtualSigstore::new(7_000_001);
-        let root = dir.join("trusted_root.json");
-        std::fs::write(&root, vs.trusted_root_json()).unwrap();
+        let w = World::new("input-hardening", &vs);
         let mut lb = LayoutBuilder::default();
         let mut packs = Vec::new();
-        let acme = |at| gha_sign_options("acme/rules", "refs/tags/v1.0.0", at);
-        let mut add = |lb: &mut LayoutBuilder,
-                       vs: &mut VirtualSigstore,
-                       name: &'static str,
-                       logical: &str,
-                       junk: usize,
-                       signer: Option<&str>| {
+        // (name, logical reference below ghcr.io/, junk bundles attached first, signer)
+        let specs: [(&'static str, &str, usize, Option<&str>); 8] = [
+            ("good", "acme/rules/good:1.0.0", 0, Some("acme/rules")),
+            ("unsigned", "acme/rules/unsigned:1.0.0", 0, None),
+            (
+                "mallory",
+                "acme/rules/mallory:1.0.0",
+                0,
+                Some("mallory/rules"),
+            ),
+            // 16 junk bundles attached in front of the valid one.
+            (
+                "junk-first",
+                "acme/rules/junk:1.0.0",
+                16,
+                Some("acme/rules"),
+            ),
+            // Only junk, more than the old cap of 16.
+            ("junk-only", "acme/rules/junk-only:1.0.0", 20, None),
+            // Two releases: tag 1.0.0 is A; B (signed) lives at tag 2.0.0.
+            ("moved-a", "acme/rules/moved:1.0.0", 0, Some("acme/rules")),
+            ("moved-b", "acme/rules/moved:2.0.0", 0, Some("acme/rules")),
+            // A first-party pack (signed by acme: inspect must not suggest widening).
+            (
+                "first-party",
+                "lithastra/rules/eks:1.0.0",
+                0,
+                Some("acme/rules"),
+            ),
+        ];
+        for (name, path, junk, signer) in specs {
+            let logical = format!("ghcr.io/{path}");
             let pack = BuiltPack::new(
                 name,
                 &[(
@@ -94,92 +74,16 @@ fn world() -> &'static World {
                     format!("package {}\n", name.replace('-', "_")).as_bytes(),
                 )],
             );
-            lb.pack(logical, &pack);
+            lb.pack(&logical, &pack);
             for i in 0..junk {
                 lb.referrer(&pack.attach(format!("{{\"junk\":{i}}}").into_bytes()));
             }
             if let Some(repo) = signer {
-                lb.referrer(&pack.sign(vs, &gha_sign_options(repo, "refs/tags/v1.0.0", T0)));
+                lb.referrer(&pack.sign(&mut vs, &gha_sign_options(repo, "refs/tags/v1.0.0", T0)));
             }
             packs.push((name, format!("oci://{logical}"), pack.digest.clone()));
-        };
-        let _ = acme;
-        add(
-            &mut lb,
-            &mut vs,
-            "good",
-            "ghcr.io/acme/rules/good:1.0.0",
-            0,
-            Some("acme/rules"),
-        );
-        add(
-            &mut lb,
-            &mut vs,
-            "unsigned",
-            "ghcr.io/acme/rules/unsigned:1.0.0",
-            0,
-            None,
-        );
-        add(
-            &mut lb,
-            &mut vs,
-            "mallory",
-            "ghcr.io/acme/rules/mallory:1.0.0",
-            0,
-            Some("mallory/rules"),
-        );
-        // 16 junk bundles attached in front of the valid one.
-        add(
-            &mut lb,
-            &mut vs,
-            "junk-first",
-            "ghcr.io/acme/rules/junk:1.0.0",
-            16,
-            Some("acme/rules"),
-        );
-        // Only junk, more than the old cap of 16.
-        add(
-            &mut lb,
-            &mut vs,
-            "junk-only",
-            "ghcr.io/acme/rules/junk-only:1.0.0",
-            20,
-            None,
-        );
-        // Two releases: tag 1.0.0 is A; B (signed) lives at tag 2.0.0.
-        add(
-            &mut lb,
-            &mut vs,
-            "moved-a",
-            "ghcr.io/acme/rules/moved:1.0.0",
-            0,
-            Some("acme/rules"),
-        );
-        add(
-            &mut lb,
-            &mut vs,
-            "moved-b",
-            "ghcr.io/acme/rules/moved:2.0.0",
-            0,
-            Some("acme/rules"),
-        );
-        // A first-party pack (signed by acme: inspect must not suggest widening).
-        add(
-            &mut lb,
-            &mut vs,
-            "first-party",
-            "ghcr.io/lithastra/rules/eks:1.0.0",
-            0,
-            Some("acme/rules"),
-        );
-        let layout = dir.join("layout");
-        lb.write(&layout);
-        World {
-            dir,
-            layout,
-            root,
-            packs,
         }
+        w.with_layout(&lb, packs)
     })
 }
 
@@ -190,11 +94,8 @@ fn json(run: &Run) -> Value {
 
 /// Runs the CLI with `stdin` as standard input, killed after 60 s (a hang is a failure).
 fn cli_with_stdin(home: &Path, args: &[&str], stdin: &[u8]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
-    c.env_clear()
-        .env("HOME", home)
-        .args(args)
-        .stdin(Stdio::piped())
+    let mut c = cli_command(home, args);
+    c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
@@ -205,19 +106,12 @@ fn cli_with_stdin(home: &Path, args: &[&str], stdin: &[u8]) -> Run {
     });
     let out = child.wait_with_output().unwrap();
     let _ = writer.join();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    out.into()
 }
 
 /// Runs the CLI and kills it after `limit` (returns `None` on a hang).
 fn cli_or_hang(home: &Path, args: &[&str], limit: Duration) -> Option<Run> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"))
-        .env_clear()
-        .env("HOME", home)
-        .args(args)
+    let mut child = cli_command(home, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -225,12 +119,7 @@ fn cli_or_hang(home: &Path, args: &[&str], limit: Duration) -> Option<Run> {
     let start = std::time::Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
-            let out = child.wait_with_output().unwrap();
-            return Some(Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
+            return Some(child.wait_with_output().unwrap().into());
         }
         if start.elapsed() > limit {
             let _ = child.kill();
@@ -239,13 +128,6 @@ fn cli_or_hang(home: &Path, args: &[&str], limit: Duration) -> Option<Run> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn verify_config(w: &World, file: &str, body: &str, extra: &[&str]) -> Run {
-    let v = w.values(file, body);
-    let mut args = vec!["verify", "--config", v.to_str().unwrap()];
-    args.extend(extra);
-    w.cli(&args)
 }
 
 // ---- configuration ----
@@ -284,8 +166,7 @@ fn tagged_string_does_not_turn_verification_off() {
     let w = world();
     let (good, _) = w.pack("good");
     for value in ["!!str false", "!custom false", "!!binary ZmFsc2U="] {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "tagged.yaml",
             &w.section(&format!("  verifySignature: {value}\n  extras: [{good}]\n")),
             &[],
@@ -299,8 +180,7 @@ fn tagged_string_does_not_turn_verification_off() {
         assert!(!run.stdout.contains("UNVERIFIED"), "{value}: {run}");
     }
     // An explicit !!bool is a boolean.
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "tagged-bool.yaml",
         &w.section(&format!(
             "  verifySignature: !!bool true\n  extras: [{good}]\n"
@@ -348,8 +228,7 @@ fn meaningless_policies_are_refused_and_broad_ones_warned_about_once() {
             "without leading or trailing whitespace",
         ),
     ] {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "empty.yaml",
             &format!("{base}  trustedIdentities:\n{entry}"),
             &[],
@@ -364,9 +243,7 @@ fn meaningless_policies_are_refused_and_broad_ones_warned_about_once() {
     }
     // A rule that trusts every workflow of every repository: loud, once, and it still
     // means what it says (the pack verifies).
-    let run = verify_config(
-        w,
-        "broad.yaml",
+    let run = w.verify_config("broad.yaml",
         &format!("{base}  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: '.*'\n"),
         &[],
     );
@@ -401,8 +278,7 @@ fn duplicate_extras_are_verified_once() {
     let w = world();
     let (good, _) = w.pack("good");
     let again = good.replace("ghcr.io", "GHCR.io:443");
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "dup-extras.yaml",
         &w.section(&format!(
             "  extras:\n    - {good}\n    - {again}\n    - {good}\n"
@@ -445,8 +321,7 @@ fn config_messages_say_exactly_what_is_wrong() {
         ),
     ];
     for (body, code, needle) in cases {
-        let run = verify_config(
-            w,
+        let run = w.verify_config(
             "msg.yaml",
             body,
             &["--trusted-root", w.root.to_str().unwrap()],
@@ -460,7 +335,7 @@ fn config_messages_say_exactly_what_is_wrong() {
     let ids: String = (0..=256)
         .map(|i| format!("    - issuer: https://i{i}\n      identity: x\n"))
         .collect();
-    let run = verify_config(w, "many.yaml", &format!("  trustedIdentities:\n{ids}"), &[]);
+    let run = w.verify_config("many.yaml", &format!("  trustedIdentities:\n{ids}"), &[]);
     assert_eq!(
         run.error_code().as_deref(),
         Some("config.too-large"),
@@ -521,9 +396,7 @@ fn fifo_in_the_layout_does_not_hang() {
         .referrer(&signed);
     let layout = dir.join("layout");
     lb.write(&layout);
-    let blob = layout
-        .join("blobs/sha256")
-        .join(signed.bundle_digest().strip_prefix("sha256:").unwrap());
+    let blob = blob_path(&layout, &signed.bundle_digest());
     std::fs::remove_file(&blob).unwrap();
     match Command::new("mkfifo").arg(&blob).status() {
         Ok(s) if s.success() => {}
@@ -562,66 +435,51 @@ fn fifo_in_the_layout_does_not_hang() {
 #[test]
 fn broken_index_entry_affects_no_unrelated_pack() {
     let w = world();
-    let dir = temp_dir("broken-entry");
-    let layout = dir.join("layout");
-    copy_dir(&w.layout, &layout);
-    let index_path = layout.join("index.json");
-    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
     let junk = b"{\"not\":\"a manifest\"}";
     let junk_digest = vsig::oci_digest(junk);
-    std::fs::write(
-        layout
-            .join("blobs/sha256")
-            .join(junk_digest.strip_prefix("sha256:").unwrap()),
-        junk,
-    )
-    .unwrap();
     let corrupt_digest = vsig::oci_digest(b"corrupt");
-    std::fs::write(
-        layout
-            .join("blobs/sha256")
-            .join(corrupt_digest.strip_prefix("sha256:").unwrap()),
-        b"tampered",
-    )
-    .unwrap();
-    let entries = index["manifests"].as_array_mut().unwrap();
-    for (d, size) in [
-        (vsig::oci_digest(b"missing"), 7),
-        (corrupt_digest, 7),
-        (junk_digest, junk.len()),
-    ] {
-        entries.insert(
-            0,
-            serde_json::json!({"mediaType": e2e::OCI_MANIFEST, "digest": d, "size": size}),
-        );
-    }
-    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let layout = edited_layout(w, "broken-entry", |layout, entries| {
+        std::fs::write(blob_path(layout, &junk_digest), junk).unwrap();
+        std::fs::write(blob_path(layout, &corrupt_digest), b"tampered").unwrap();
+        for (d, size) in [
+            (vsig::oci_digest(b"missing"), 7),
+            (corrupt_digest.clone(), 7),
+            (junk_digest.clone(), junk.len()),
+        ] {
+            entries.insert(
+                0,
+                serde_json::json!({"mediaType": e2e::OCI_MANIFEST, "digest": d, "size": size}),
+            );
+        }
+    });
     let (good, _) = w.pack("good");
     let (junk_first, _) = w.pack("junk-first");
     let v = w.values(
         "broken-entry.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras: [{good}, {junk_first}]\n",
-            w.root.display(),
-            layout.display()
-        ),
+        &w.section_with_layout(&layout, &format!("  extras: [{good}, {junk_first}]\n")),
     );
     let run = w.cli(&["verify", "--config", v.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.stdout.matches("verified    ").count(), 2, "{run}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
+/// A copy of the world's layout in a fresh directory `name`, changed by `edit`: given
+/// the copy's directory and the entries (`manifests`) of its `index.json`.
+fn edited_layout(w: &World, name: &str, edit: impl FnOnce(&Path, &mut Vec<Value>)) -> PathBuf {
+    let layout = temp_dir(name).join("layout");
+    copy_tree(&w.layout, &layout);
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    edit(&layout, index["manifests"].as_array_mut().unwrap());
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    layout
+}
+
+/// Where `layout` keeps the blob `digest` (`sha256:<hex>`).
+fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+    layout
+        .join("blobs/sha256")
+        .join(digest.strip_prefix("sha256:").unwrap())
 }
 
 /// Bytes this process has read from files so far (Linux `/proc/self/io` `rchar`).
@@ -644,9 +502,6 @@ fn layout_work_is_linear_in_its_size() {
         return;
     }
     let w = world();
-    let dir = temp_dir("big-index");
-    let layout = dir.join("layout");
-    copy_dir(&w.layout, &layout);
     let big = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2, "mediaType": e2e::OCI_MANIFEST,
         "config": {"mediaType": e2e::OCI_EMPTY, "digest": vsig::EMPTY_CONFIG_DIGEST, "size": 2},
@@ -654,20 +509,12 @@ fn layout_work_is_linear_in_its_size() {
     }))
     .unwrap();
     let big_digest = vsig::oci_digest(&big);
-    std::fs::write(
-        layout
-            .join("blobs/sha256")
-            .join(big_digest.strip_prefix("sha256:").unwrap()),
-        &big,
-    )
-    .unwrap();
-    let index_path = layout.join("index.json");
-    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
-    let entries = index["manifests"].as_array_mut().unwrap();
-    for _ in 0..400 {
-        entries.push(serde_json::json!({"mediaType": e2e::OCI_MANIFEST, "digest": big_digest, "size": big.len()}));
-    }
-    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let layout = edited_layout(w, "big-index", |layout, entries| {
+        std::fs::write(blob_path(layout, &big_digest), &big).unwrap();
+        for _ in 0..400 {
+            entries.push(serde_json::json!({"mediaType": e2e::OCI_MANIFEST, "digest": big_digest, "size": big.len()}));
+        }
+    });
     let layout_bytes: u64 = e2e::read_tree(&layout)
         .iter()
         .map(|(_, b)| b.len() as u64)
@@ -698,8 +545,7 @@ fn junk_bundles_do_not_hide_a_valid_one() {
     let w = world();
     let (r, d) = w.pack("junk-first");
     let (only, _) = w.pack("junk-only");
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "junk.yaml",
         &w.section(&format!("  extras: [{r}, {only}]\n")),
         &["--output", "json"],
@@ -723,8 +569,7 @@ fn junk_bundles_do_not_hide_a_valid_one() {
         );
     }
     // The text line counts them instead of listing 20 sentences.
-    let run = verify_config(
-        w,
+    let run = w.verify_config(
         "junk-text.yaml",
         &w.section(&format!("  extras: [{only}]\n")),
         &[],
@@ -819,24 +664,12 @@ fn json_output_is_one_document_for_every_outcome() {
         "json-packs.yaml",
         &w.section(&format!("  extras: [{good}, {mallory}]\n")),
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(json(&run)["error"]["code"], "packs.failed", "{run}");
     assert_eq!(json(&run)["packs"].as_array().unwrap().len(), 2);
     let v = w.values("json-ok.yaml", &w.section(&format!("  extras: [{good}]\n")));
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(json(&run)["error"], Value::Null, "{run}");
     let _ = root;
@@ -847,27 +680,11 @@ fn json_output_is_one_document_for_every_outcome() {
 fn json_output_for_an_unreachable_trust_root() {
     let w = world();
     let (good, _) = w.pack("good");
-    let v = w.values(
+    let run = w.verify_config(
         "json-tuf.yaml",
-        &format!(
-            "  layout: {}\n{TRUSTED}  extras: [{good}]\n",
-            w.layout.display()
-        ),
+        &w.tuf_section(&format!("  extras: [{good}]\n")),
+        &[&UNREACHABLE_TUF[..], &["--output", "json"]].concat(),
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--tuf-url",
-        "http://127.0.0.1:1",
-        "--tuf-root",
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/tuf/sigstore-root-v16.json"
-        ),
-        "--output",
-        "json",
-    ]);
     assert_eq!(run.code, 3, "{run}");
     let doc = json(&run);
     assert_eq!(doc["error"]["code"], "tuf.unreachable", "{run}");
@@ -977,13 +794,7 @@ fn tag_and_digest_say_which_governs_and_print_the_digest_once() {
     );
     let line = run.stdout.lines().find(|l| l.contains(&by_digest)).unwrap();
     assert_eq!(line.matches(a).count(), 1, "{line}");
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     let doc = json(&run);
     let p = doc["packs"]
         .as_array()
@@ -1034,15 +845,15 @@ fn credentials_in_urls_are_never_printed() {
         "ghcr.io=http://bob:s3cret@mirror.corp.example:5000",
         "ghcr.io=ftp://bob:s3cret@mirror.corp.example",
     ] {
-        let run = w.cli(&[
-            "verify",
-            "--config",
-            v.to_str().unwrap(),
-            "--trusted-root",
-            w.root.to_str().unwrap(),
-            "--registry-mirror",
-            mirror,
-        ]);
+        let run = w.cli(&verify_args(
+            &v,
+            &[
+                "--trusted-root",
+                w.root.to_str().unwrap(),
+                "--registry-mirror",
+                mirror,
+            ],
+        ));
         assert_eq!(run.code, 2, "{run}");
         assert!(
             !run.stderr.contains("s3cret") && !run.stdout.contains("s3cret"),
@@ -1051,13 +862,10 @@ fn credentials_in_urls_are_never_printed() {
         assert!(run.stderr.contains("***@mirror.corp.example"), "{run}");
     }
     let v = w.values("cred2.yaml", "  mirrors:\n    ghcr.io: ftp://bob:s3cret@mirror.corp.example\n  extras: [oci://ghcr.io/acme/rules:1]\n");
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--trusted-root",
-        w.root.to_str().unwrap(),
-    ]);
+    let run = w.cli(&verify_args(
+        &v,
+        &["--trusted-root", w.root.to_str().unwrap()],
+    ));
     assert_eq!(
         run.error_code().as_deref(),
         Some("config.invalid-mirror"),
@@ -1075,13 +883,7 @@ fn credentials_in_an_unreachable_mirror_url_are_never_printed() {
         &format!("  trustedRoot: {}\n  mirrors:\n    ghcr.io: https://bob:s3cret@127.0.0.1:1\n  extras: [oci://ghcr.io/lithastra/rules/eks:1.0.0]\n", w.root.display()),
     );
     for output in ["text", "json"] {
-        let run = w.cli(&[
-            "verify",
-            "--config",
-            v.to_str().unwrap(),
-            "--output",
-            output,
-        ]);
+        let run = w.cli(&verify_args(&v, &["--output", output]));
         // The client refuses credentials in a mirror URL (or cannot reach it); either
         // way the URL is named without them.
         assert!(run.code == 2 || run.code == 3, "{run}");
@@ -1137,7 +939,7 @@ fn failure_lines_stay_readable_with_many_identities() {
         w.root.display(),
         w.layout.display()
     );
-    let run = verify_config(w, "many-ids.yaml", &body, &[]);
+    let run = w.verify_config("many-ids.yaml", &body, &[]);
     assert_eq!(run.code, 1, "{run}");
     let line = run
         .stdout
@@ -1156,7 +958,7 @@ fn failure_lines_stay_readable_with_many_identities() {
     assert!(line.contains("255 more rules tried"), "{line}");
     assert!(line.contains("--output json"), "{line}");
     // Everything is in the JSON message.
-    let run = verify_config(w, "many-ids.yaml", &body, &["--output", "json"]);
+    let run = w.verify_config("many-ids.yaml", &body, &["--output", "json"]);
     let msg = json(&run)["packs"][0]["error"]["message"]
         .as_str()
         .unwrap()
@@ -1196,34 +998,19 @@ fn verification_off_and_zero_packs_say_what_happened() {
 #[test]
 fn ambiguous_tag_fails_only_its_pack_as_documented() {
     let w = world();
-    let dir = temp_dir("ambiguous-tag");
-    let layout = dir.join("layout");
-    copy_dir(&w.layout, &layout);
-    let index_path = layout.join("index.json");
-    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
     let (_, b) = w.pack("moved-b");
-    let entries = index["manifests"].as_array_mut().unwrap();
-    let mut dup = entries.iter().find(|e| e["digest"] == b).unwrap().clone();
-    dup["annotations"]["io.rulepack.ref"] = "ghcr.io/acme/rules/moved:1.0.0".into();
-    entries.push(dup);
-    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let layout = edited_layout(w, "ambiguous-tag", |_, entries| {
+        let mut dup = entries.iter().find(|e| e["digest"] == b).unwrap().clone();
+        dup["annotations"]["io.rulepack.ref"] = "ghcr.io/acme/rules/moved:1.0.0".into();
+        entries.push(dup);
+    });
     let (good, _) = w.pack("good");
     let (moved, _) = w.pack("moved-a");
     let v = w.values(
         "ambiguous.yaml",
-        &format!(
-            "  trustedRoot: {}\n  layout: {}\n{TRUSTED}  extras: [{good}, {moved}]\n",
-            w.root.display(),
-            layout.display()
-        ),
+        &w.section_with_layout(&layout, &format!("  extras: [{good}, {moved}]\n")),
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        v.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&v, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     let doc = json(&run);
     let packs = doc["packs"].as_array().unwrap();

@@ -648,6 +648,32 @@ fn two_pages_of_referrers() {
     assert_eq!(found.len(), 1);
 }
 
+/// A registry that takes Basic auth as `carol:pw` and answers the authenticated request
+/// for the blob `layer bytes` with a redirect to `http://<target>/blob`; returns it and
+/// its `Authorization` value.
+fn redirecting_to(target: &str) -> (Fake, String) {
+    let target = target.to_owned();
+    let basic = format!("Basic {}", base64_encode(b"carol:pw"));
+    let b2 = basic.clone();
+    let fake = Fake::start(
+        true,
+        Some(Box::new(move |req, _| {
+            let d = Digest::of(b"layer bytes").to_string();
+            // Only authenticated requests are redirected (else the 401 challenge).
+            if req.route().ends_with(&format!("/blobs/{d}"))
+                && req.header("authorization") == Some(b2.as_str())
+            {
+                return Some(
+                    Response::new(307).header("Location", format!("http://{target}/blob")),
+                );
+            }
+            None
+        })),
+    );
+    fake.state.lock().unwrap().basic = Some(basic.clone());
+    (fake, basic)
+}
+
 /// A redirect target (another host) that answers 401 with its own token realm must not
 /// receive the registry's credentials at that realm: only the registry may challenge.
 #[test]
@@ -660,24 +686,7 @@ fn challenge_from_a_redirect_target_gets_no_credentials() {
             format!(r#"Bearer realm="http://{realm_addr}/token",service="x""#),
         )
     });
-    let storage_addr = storage.addr().to_owned();
-    let basic = format!("Basic {}", base64_encode(b"carol:pw"));
-    let b2 = basic.clone();
-    let fake = Fake::start(
-        true,
-        Some(Box::new(move |req, _| {
-            let d = Digest::of(b"layer bytes").to_string();
-            if req.route().ends_with(&format!("/blobs/{d}"))
-                && req.header("authorization") == Some(b2.as_str())
-            {
-                return Some(
-                    Response::new(307).header("Location", format!("http://{storage_addr}/blob")),
-                );
-            }
-            None
-        })),
-    );
-    fake.state.lock().unwrap().basic = Some(basic.clone());
+    let (fake, _) = redirecting_to(storage.addr());
     let dir = docker_config("cfg-redirect-401", fake.addr(), "carol", "pw");
     let client = RegistryClient::new(ClientOptions {
         insecure_registries: vec![
@@ -715,25 +724,7 @@ fn cross_host_redirect_drops_credentials() {
             Response::new(404)
         }
     });
-    let storage_addr = storage.addr().to_owned();
-    let basic = format!("Basic {}", base64_encode(b"carol:pw"));
-    let b2 = basic.clone();
-    let fake = Fake::start(
-        true,
-        Some(Box::new(move |req, _| {
-            let d = Digest::of(b"layer bytes").to_string();
-            // Only authenticated requests are redirected (else the 401 challenge).
-            if req.route().ends_with(&format!("/blobs/{d}"))
-                && req.header("authorization") == Some(b2.as_str())
-            {
-                return Some(
-                    Response::new(307).header("Location", format!("http://{storage_addr}/blob")),
-                );
-            }
-            None
-        })),
-    );
-    fake.state.lock().unwrap().basic = Some(basic.clone());
+    let (fake, basic) = redirecting_to(storage.addr());
     let dir = docker_config("cfg-redirect", fake.addr(), "carol", "pw");
     let client = RegistryClient::new(ClientOptions {
         insecure_registries: vec![fake.addr().to_owned(), storage.addr().to_owned()],
@@ -1002,8 +993,8 @@ fn publish_signed(
     std::fs::write(
         &values,
         format!(
-            "rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n{extra}  extras:\n{extras}",
-            e2e::GITHUB_ISSUER
+            "rulePacks:\n  trustedRoot: trusted_root.json\n{}{extra}  extras:\n{extras}",
+            e2e::TRUSTED_ACME
         ),
     )
     .unwrap();
@@ -1019,15 +1010,10 @@ fn verify_config(
     values: &std::path::Path,
     args: &[&str],
 ) -> e2e::Run {
-    let mut argv = vec![
-        "verify",
-        "--config",
-        values.to_str().unwrap(),
-        "--insecure-registry",
-        fake.addr(),
-        "--output",
-        "json",
-    ];
+    let mut argv = e2e::verify_args(
+        values,
+        &["--insecure-registry", fake.addr(), "--output", "json"],
+    );
     argv.extend_from_slice(args);
     e2e::run_cli(&dir.join("home"), &argv, &[])
 }
@@ -1397,13 +1383,7 @@ fn a_deadline_cuts_a_slow_request_short() {
 /// its requests add up to. (Before: no deadline; the options did not exist.)
 #[test]
 fn pack_deadline_bounds_a_registry_that_answers_slowly() {
-    let fake = Fake::start(
-        true,
-        Some(Box::new(|req, s| {
-            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
-            Some(r.delay(Duration::from_millis(900)))
-        })),
-    );
+    let fake = slow_scoped_bearer(|_| Some(Duration::from_millis(900)));
     // One pack costs 6 requests (challenge, token, manifest, referrers, referrer
     // manifest, bundle), about 5.4 s here; the deadline is 2.5 s. The request timeout
     // (4 s) is longer than the deadline, so the deadline is what ends the pack.
@@ -1461,13 +1441,7 @@ fn pack_deadline_bounds_a_registry_that_answers_slowly() {
 /// run's time, and the packs after it fail without sending a request.
 #[test]
 fn run_deadline_fails_the_packs_it_leaves_no_time_for() {
-    let fake = Fake::start(
-        true,
-        Some(Box::new(|req, s| {
-            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
-            Some(r.delay(Duration::from_millis(700)))
-        })),
-    );
+    let fake = slow_scoped_bearer(|_| Some(Duration::from_millis(700)));
     let (dir, values) = publish_signed(&fake, 3, true, false, "");
     let run = verify_config(
         &fake,
@@ -1500,6 +1474,23 @@ fn run_deadline_fails_the_packs_it_leaves_no_time_for() {
             "a pack started after the run's deadline sent a request"
         );
     }
+}
+
+/// A registry with [`scoped_bearer`] auth that holds each answer back for `delay` of
+/// its request (`None`: answered at once).
+fn slow_scoped_bearer(
+    delay: impl Fn(&Request) -> Option<Duration> + Send + Sync + 'static,
+) -> Fake {
+    Fake::start(
+        true,
+        Some(Box::new(move |req, s| {
+            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
+            Some(match delay(req) {
+                Some(d) => r.delay(d),
+                None => r,
+            })
+        })),
+    )
 }
 
 /// A token with a CR/LF (or anything else RFC 6750 does not allow in a Bearer
@@ -1650,33 +1641,27 @@ fn rate_limited_and_unavailable_answers_are_retried() {
 #[test]
 fn pull_fetches_layers_under_the_pack_deadline() {
     let layer = Digest::of(b"package p0\n").to_string();
-    let fake = Fake::start(
-        true,
-        Some(Box::new(move |req, s| {
-            let r = scoped_bearer()(req, s).unwrap_or_else(|| handle(req, s, ""));
-            if req.route().ends_with(&layer) {
-                return Some(r.delay(Duration::from_secs(6)));
-            }
-            Some(r)
-        })),
-    );
+    let fake = slow_scoped_bearer(move |req| {
+        req.route()
+            .ends_with(&layer)
+            .then_some(Duration::from_secs(6))
+    });
     let (dir, values) = publish_signed(&fake, 1, true, false, "");
     let out = dir.join("out");
     let run = e2e::run_cli(
         &dir.join("home"),
-        &[
-            "pull",
-            "--config",
-            values.to_str().unwrap(),
-            "--insecure-registry",
-            fake.addr(),
-            "--output",
-            "json",
-            "--out",
-            out.to_str().unwrap(),
-            "--pack-timeout",
-            "2s",
-        ],
+        &e2e::pull_args(
+            &values,
+            &out,
+            &[
+                "--insecure-registry",
+                fake.addr(),
+                "--output",
+                "json",
+                "--pack-timeout",
+                "2s",
+            ],
+        ),
         &[],
     );
     assert_eq!(run.code, 3, "{run}");

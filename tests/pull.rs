@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use e2e::{
-    gha_sign_options, read_tree, run_cli, temp_dir, BuiltPack, LayoutBuilder, Run, Signed,
-    FIRST_PARTY_REPO, GITHUB_ISSUER, OCI_EMPTY, OCI_MANIFEST, PACK_ARTIFACT_TYPE, REGO_LAYER_TYPE,
-    T0,
+    cli_command, gha_sign_options, pull_args, read_tree, run_cli, temp_dir, verify_args, BuiltPack,
+    LayoutBuilder, Run, Signed, FIRST_PARTY_REPO, OCI_EMPTY, OCI_MANIFEST, PACK_ARTIFACT_TYPE,
+    REGO_LAYER_TYPE, T0, TRUSTED_ACME,
 };
 use serde_json::{json, Value};
 use vsig::{oci_digest, VirtualSigstore};
@@ -166,9 +166,9 @@ impl World {
             .map(|n| format!("    - {}\n", self.pack(n).reference))
             .collect();
         let trusted = if acme {
-            format!("  trustedIdentities:\n    - issuer: {GITHUB_ISSUER}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n")
+            TRUSTED_ACME
         } else {
-            "  trustedIdentities: []\n".to_owned()
+            "  trustedIdentities: []\n"
         };
         let p = self.dir.join(file);
         std::fs::write(
@@ -187,15 +187,7 @@ impl World {
     }
 
     fn pull(&self, values: &Path, out: &Path) -> Run {
-        self.cli(&[
-            "pull",
-            "--config",
-            values.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--output",
-            "json",
-        ])
+        self.cli(&pull_args(values, out, &["--output", "json"]))
     }
 
     fn out(&self, name: &str) -> PathBuf {
@@ -414,13 +406,7 @@ fn bad_layers_fail_only_their_pack() {
     // Nothing escaped the output directory.
     assert!(!w.dir.join("escape.rego").exists() && !out.join("escape.rego").exists());
     // The text output reports each failure on its own line too.
-    let text = w.cli(&[
-        "pull",
-        "--config",
-        values.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let text = w.cli(&pull_args(&values, &out, &[]));
     assert_eq!(text.code, 1, "{text}");
     assert_eq!(
         text.stdout
@@ -491,13 +477,7 @@ fn output_errors_keep_the_report() {
         );
         assert!(run.stderr.contains(&out.display().to_string()), "{run}");
         // Text output: one line per pack and the summary, then the error.
-        let text = w.cli(&[
-            "pull",
-            "--config",
-            values.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let text = w.cli(&pull_args(&values, &out, &[]));
         assert_eq!(text.code, 2, "{text}");
         assert_eq!(
             text.stdout
@@ -622,13 +602,7 @@ fn verify_checks_layer_blobs_in_a_layout() {
         &["fp", "missing-blob", "damaged-blob"],
         true,
     );
-    let run = w.cli(&[
-        "verify",
-        "--config",
-        values.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = w.cli(&verify_args(&values, &["--output", "json"]));
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.pack(&w.pack("fp").reference)["status"], "verified");
     for (n, cause) in [
@@ -835,7 +809,7 @@ fn registry_values(dir: &Path, refs: &[&str]) -> PathBuf {
     let p = dir.join(format!("values-{}.yaml", refs.len()));
     std::fs::write(
         &p,
-        format!("rulePacks:\n  trustedRoot: trusted_root.json\n  trustedIdentities:\n    - issuer: {GITHUB_ISSUER}\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n  extras:\n{extras}"),
+        format!("rulePacks:\n  trustedRoot: trusted_root.json\n{TRUSTED_ACME}  extras:\n{extras}"),
     )
     .unwrap();
     p
@@ -858,17 +832,11 @@ fn layers_are_fetched_concurrently() {
     let out = dir.join("out");
     let run = run_cli(
         &dir.join("home"),
-        &[
-            "pull",
-            "--config",
-            values.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--insecure-registry",
-            reg.addr(),
-            "--output",
-            "json",
-        ],
+        &pull_args(
+            &values,
+            &out,
+            &["--insecure-registry", reg.addr(), "--output", "json"],
+        ),
         &[],
     );
     assert_eq!(run.code, 0, "{run}");
@@ -898,19 +866,11 @@ fn a_killed_pull_leaves_the_previous_generation() {
     let (a, b, c) = (&packs[0], &packs[1], &packs[2]);
     let out = dir.join("out");
     let pull = |values: &Path| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
-        cmd.env_clear()
-            .env("HOME", dir.join("home"))
-            .args([
-                "pull",
-                "--config",
-                values.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--insecure-registry",
-                reg.addr(),
-            ])
-            .stdout(std::process::Stdio::null())
+        let mut cmd = cli_command(
+            &dir.join("home"),
+            &pull_args(values, &out, &["--insecure-registry", reg.addr()]),
+        );
+        cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         cmd
     };
@@ -948,15 +908,7 @@ fn a_killed_pull_leaves_the_previous_generation() {
 
     let run = run_cli(
         &dir.join("home"),
-        &[
-            "pull",
-            "--config",
-            second.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--insecure-registry",
-            reg.addr(),
-        ],
+        &pull_args(&second, &out, &["--insecure-registry", reg.addr()]),
         &[],
     );
     assert_eq!(run.code, 0, "{run}");

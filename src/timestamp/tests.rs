@@ -374,20 +374,12 @@ fn fields_match_openssl() {
     // rekor2-timestamp-with-embedded-cert (staging TSA): "Time stamp: Aug  6 18:51:36
     // 2025 GMT", "Serial number: 0x75066F8056D5F464BFA1EE8E134F7D169F0356F2", "Policy
     // OID: 1.3.6.1.4.1.57264.2", "Message data: 68 17 ad 42 ed ee ca c0 ...".
-    let c = case(&cases, WITH_CERT);
-    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
-    assert_eq!(v.gen_time, utc("2025-08-06T18:51:36Z"));
-    assert_eq!(
-        hex_encode(&v.serial),
-        "75066f8056d5f464bfa1ee8e134f7d169f0356f2"
+    fields_of_sigstore_tsa(
+        case(&cases, WITH_CERT),
+        "2025-08-06T18:51:36Z",
+        "75066f8056d5f464bfa1ee8e134f7d169f0356f2",
+        "6817ad42edeecac0",
     );
-    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
-    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
-    let info = parse_timestamp(&c.tokens[0]).unwrap();
-    assert_eq!(info.gen_time, v.gen_time);
-    assert_eq!(info.embedded_certificates, 1);
-    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
-    assert!(hex_encode(&info.imprint).starts_with("6817ad42edeecac0"));
     // Production TSA, bundle_v03.json (vendored): "Time stamp: Apr  9 07:23:29 2026
     // GMT", "Serial number: 0xDB3E11CDB04DDC7040B4FDA10CECFBAA9D0C99BA", no embedded
     // certificate.
@@ -396,6 +388,21 @@ fn fields_match_openssl() {
     if let Some(corpus) = corpus("fields_match_openssl") {
         fields_match_openssl_in_corpus(&corpus);
     }
+}
+
+/// A token of the Sigstore TSA (policy 1.3.6.1.4.1.57264.2, its certificate embedded,
+/// a SHA-256 imprint) with the given genTime, serial and start of the imprint.
+fn fields_of_sigstore_tsa(c: &Case, gen_time: &str, serial: &str, imprint: &str) {
+    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
+    assert_eq!(v.gen_time, utc(gen_time));
+    assert_eq!(hex_encode(&v.serial), serial);
+    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
+    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
+    let info = parse_timestamp(&c.tokens[0]).unwrap();
+    assert_eq!(info.gen_time, v.gen_time);
+    assert_eq!(info.embedded_certificates, 1);
+    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
+    assert!(hex_encode(&info.imprint).starts_with(imprint));
 }
 
 fn fields_of_bundle_v03(c: &Case) {
@@ -416,22 +423,14 @@ fn fields_match_openssl_in_corpus(corpus: &Path) {
     let real = real_cases(corpus);
 
     // rekor2-happy-path: "Time stamp: Jun 12 12:02:20 2025 GMT", "Serial number:
-    // 0x559742C71EDAE5B645233A7AC43A8D033142A5AC", "Policy OID: 1.3.6.1.4.1.57264.2".
-    let c = case(&conf, "rekor2-happy-path");
-    let v = verify_timestamp(&c.tokens[0], &c.signature, &c.authorities).unwrap();
-    assert_eq!(v.gen_time, utc("2025-06-12T12:02:20Z"));
-    assert_eq!(
-        hex_encode(&v.serial),
-        "559742c71edae5b645233a7ac43a8d033142a5ac"
+    // 0x559742C71EDAE5B645233A7AC43A8D033142A5AC", "Policy OID: 1.3.6.1.4.1.57264.2",
+    // "Message data: 6d df 31 60 9e 2a 6c 81 ...".
+    fields_of_sigstore_tsa(
+        case(&conf, "rekor2-happy-path"),
+        "2025-06-12T12:02:20Z",
+        "559742c71edae5b645233a7ac43a8d033142a5ac",
+        "6ddf31609e2a6c81",
     );
-    assert_eq!(v.policy, "1.3.6.1.4.1.57264.2");
-    assert_eq!(v.tsa_subject, "CN=sigstore-tsa,O=sigstore.dev");
-    let info = parse_timestamp(&c.tokens[0]).unwrap();
-    assert_eq!(info.gen_time, v.gen_time);
-    assert_eq!(info.embedded_certificates, 1);
-    assert_eq!(info.imprint_algorithm, HashAlgorithm::Sha256);
-    // "Message data: 6d df 31 60 9e 2a 6c 81 ..."
-    assert!(hex_encode(&info.imprint).starts_with("6ddf31609e2a6c81"));
 
     // Production TSA, bundle_v03.json: "Time stamp: Apr  9 07:23:29 2026 GMT",
     // "Serial number: 0xDB3E11CDB04DDC7040B4FDA10CECFBAA9D0C99BA", no embedded cert.
@@ -595,7 +594,7 @@ fn same_names_other_keys(chain: &[Vec<u8>]) -> Vec<Vec<u8>> {
     use der::Encode;
     use p256::ecdsa::signature::Signer as _;
     let keys: Vec<_> = (0..chain.len())
-        .map(|i| mint::key(0x70 + i as u8))
+        .map(|i| crate::x509::test_support::key(0x70 + i as u8))
         .collect();
     chain
         .iter()
@@ -1036,24 +1035,17 @@ fn every_error_has_a_stage_code_and_a_sentence() {
 // are covered with tokens minted here by a test TSA (P-256 leaf under a P-256 root).
 
 mod mint {
-    use std::str::FromStr;
-    use std::time::Duration;
-
-    use der::asn1::{BitString, GeneralizedTime, OctetString};
+    use der::asn1::OctetString;
     use der::{Decode, Encode};
     use p256::ecdsa::signature::Signer;
-    use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
-    use x509_cert::certificate::{TbsCertificate, Version};
-    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
-    use x509_cert::ext::Extension;
-    use x509_cert::name::Name;
-    use x509_cert::serial_number::SerialNumber;
-    use x509_cert::time::{Time, Validity};
+    use spki::ObjectIdentifier;
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
     use x509_cert::Certificate;
 
-    use crate::crypto::{HashAlgorithm, OID_ECDSA_SHA256, OID_SHA256};
+    use crate::crypto::{HashAlgorithm, OID_SHA256};
     use crate::time::UnixTime;
     use crate::trust_root::{CertificateAuthority, ValidityWindow};
+    use crate::x509::test_support::{ca_extensions, ext, key, mint};
 
     pub(super) const NOT_BEFORE: UnixTime = 1_700_000_000; // 2023-11-14
     pub(super) const NOT_AFTER: UnixTime = 1_900_000_000; // 2030-03-17
@@ -1092,63 +1084,6 @@ mod mint {
         seq(&[&oid(o)])
     }
 
-    fn ext(oid: &str, critical: bool, value: &impl Encode) -> Extension {
-        Extension {
-            extn_id: ObjectIdentifier::new_unwrap(oid),
-            critical,
-            extn_value: OctetString::new(value.to_der().unwrap()).unwrap(),
-        }
-    }
-
-    fn gt(t: UnixTime) -> Time {
-        Time::GeneralTime(
-            GeneralizedTime::from_unix_duration(Duration::from_secs(t as u64)).unwrap(),
-        )
-    }
-
-    pub(super) fn key(seed: u8) -> p256::ecdsa::SigningKey {
-        p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()
-    }
-
-    fn mint(
-        subject: &str,
-        subject_key: &p256::ecdsa::SigningKey,
-        issuer: &str,
-        issuer_key: &p256::ecdsa::SigningKey,
-        serial: u8,
-        extensions: Vec<Extension>,
-    ) -> Vec<u8> {
-        let a = AlgorithmIdentifierOwned {
-            oid: OID_ECDSA_SHA256,
-            parameters: None,
-        };
-        let spki =
-            p256::pkcs8::EncodePublicKey::to_public_key_der(subject_key.verifying_key()).unwrap();
-        let tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: SerialNumber::new(&[0x10, serial]).unwrap(),
-            signature: a.clone(),
-            issuer: Name::from_str(issuer).unwrap(),
-            validity: Validity {
-                not_before: gt(NOT_BEFORE),
-                not_after: gt(NOT_AFTER),
-            },
-            subject: Name::from_str(subject).unwrap(),
-            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki.as_bytes()).unwrap(),
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: Some(extensions),
-        };
-        let sig: p256::ecdsa::Signature = issuer_key.sign(&tbs.to_der().unwrap());
-        Certificate {
-            tbs_certificate: tbs,
-            signature_algorithm: a,
-            signature: BitString::from_bytes(sig.to_der().as_bytes()).unwrap(),
-        }
-        .to_der()
-        .unwrap()
-    }
-
     /// A test TSA: root CA and timestamping leaf, and the authority trusting them.
     pub(super) struct Tsa {
         pub(super) leaf: Vec<u8>,
@@ -1164,29 +1099,15 @@ mod mint {
             &root_key,
             "CN=Test Root,O=rulepack",
             &root_key,
-            1,
-            vec![
-                ext(
-                    "2.5.29.19",
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: None,
-                    },
-                ),
-                ext(
-                    "2.5.29.15",
-                    true,
-                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                ),
-            ],
+            (NOT_BEFORE, NOT_AFTER),
+            ca_extensions(),
         );
         let leaf = mint(
             "CN=Test TSA,O=rulepack",
             &leaf_key,
             "CN=Test Root,O=rulepack",
             &root_key,
-            2,
+            (NOT_BEFORE, NOT_AFTER),
             vec![
                 ext(
                     "2.5.29.15",
@@ -1569,7 +1490,7 @@ fn synthetic_tokens_cover_the_remaining_rules() {
 
     // A token from another key with the same names and serial is not the TSA's.
     let mut other = tsa();
-    other.leaf_key = mint::key(9);
+    other.leaf_key = crate::x509::test_support::key(9);
     let forged = token(&other, &Spec::default());
     assert_eq!(
         verify_timestamp(&forged, MESSAGE, auth).unwrap_err().code(),

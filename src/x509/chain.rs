@@ -719,7 +719,7 @@ mod tests {
     use crate::time::parse_rfc3339;
     use crate::trust_root::ValidityWindow;
     use crate::x509::test_support::{
-        authorities, bundle_certs, conformance_case, ext, happy_path_v01, integrated_time, json,
+        authorities, bundle_certs, ca_extensions, conformance_case, ext, happy_path_v01, integrated_time, json,
         key, mint, production_leaf_cases, vendored_case, MintedFulcio,
     };
     use serde_json::Value;
@@ -1306,13 +1306,6 @@ mod tests {
         ext("2.5.29.37", false, &ExtendedKeyUsage(oids.to_vec()))
     }
 
-    fn ca_exts() -> Vec<x509_cert::ext::Extension> {
-        vec![
-            bc(true, None),
-            ku(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-        ]
-    }
-
     fn pki(
         root_exts: Vec<x509_cert::ext::Extension>,
         int_exts: Vec<x509_cert::ext::Extension>,
@@ -1370,7 +1363,7 @@ mod tests {
     /// a fresh memo each time.
     #[test]
     fn chain_memo_keeps_only_trusted_links_and_gives_the_same_results() {
-        let p = pki(ca_exts(), ca_exts());
+        let p = pki(ca_extensions(), ca_extensions());
         let ca = authority(vec![p.intermediate.clone(), p.root.clone()]);
         let memo = ChainMemo::default();
         assert_eq!(memo.verified_links(), 0);
@@ -1418,7 +1411,7 @@ mod tests {
 
     #[test]
     fn chain_memo_never_answers_for_other_bytes() {
-        let p = pki(ca_exts(), ca_exts());
+        let p = pki(ca_extensions(), ca_extensions());
         let good = leaf(good_leaf_exts());
         // An intermediate with the same names and key that the root did NOT sign.
         let bad_int = mint(
@@ -1427,7 +1420,7 @@ mod tests {
             "CN=root",
             &key(7),
             (T - YEAR, T + YEAR),
-            ca_exts(),
+            ca_extensions(),
         );
         let memo = ChainMemo::default();
         let run = |a: &CertificateAuthority| {
@@ -1465,7 +1458,7 @@ mod tests {
 
     #[test]
     fn synthetic_good_chain_verifies() {
-        let p = pki(ca_exts(), ca_exts());
+        let p = pki(ca_extensions(), ca_extensions());
         let v = check(&p, &leaf(good_leaf_exts())).unwrap();
         assert_eq!(v.path.len(), 3);
         // keyUsage is optional on the leaf; the EKU is not.
@@ -1478,7 +1471,7 @@ mod tests {
 
     #[test]
     fn synthetic_leaf_rules() {
-        let p = pki(ca_exts(), ca_exts());
+        let p = pki(ca_extensions(), ca_extensions());
         let with = |extra: x509_cert::ext::Extension| {
             let mut e = good_leaf_exts();
             e.push(extra);
@@ -1525,56 +1518,56 @@ mod tests {
         // Intermediate without basicConstraints / with cA false.
         let no_bc = vec![ku(KeyUsages::KeyCertSign)];
         assert_eq!(
-            code(check(&pki(ca_exts(), no_bc), &lf)),
+            code(check(&pki(ca_extensions(), no_bc), &lf)),
             "certificate.issuer-not-ca"
         );
         let not_ca = vec![bc(false, None), ku(KeyUsages::KeyCertSign)];
         assert_eq!(
-            code(check(&pki(ca_exts(), not_ca), &lf)),
+            code(check(&pki(ca_extensions(), not_ca), &lf)),
             "certificate.issuer-not-ca"
         );
         // keyUsage without keyCertSign.
         let no_sign = vec![bc(true, None), ku(KeyUsages::DigitalSignature)];
         assert_eq!(
-            code(check(&pki(ca_exts(), no_sign), &lf)),
+            code(check(&pki(ca_extensions(), no_sign), &lf)),
             "certificate.issuer-key-usage-invalid"
         );
         // keyUsage absent on a CA is allowed.
         assert_eq!(
-            code(check(&pki(ca_exts(), vec![bc(true, None)]), &lf)),
+            code(check(&pki(ca_extensions(), vec![bc(true, None)]), &lf)),
             "ok"
         );
         // Root pathLen 0 with an intermediate below it; intermediate pathLen 0 is fine.
         let root_pl0 = vec![bc(true, Some(0)), ku(KeyUsages::KeyCertSign)];
         assert_eq!(
-            code(check(&pki(root_pl0, ca_exts()), &lf)),
+            code(check(&pki(root_pl0, ca_extensions()), &lf)),
             "certificate.path-len-exceeded"
         );
         let root_pl1 = vec![bc(true, Some(1)), ku(KeyUsages::KeyCertSign)];
         let int_pl0 = vec![bc(true, Some(0)), ku(KeyUsages::KeyCertSign)];
         assert_eq!(code(check(&pki(root_pl1, int_pl0), &lf)), "ok");
         // Name constraints in any form.
-        let mut nc = ca_exts();
+        let mut nc = ca_extensions();
         nc.push(ext("2.5.29.30", false, &der::asn1::Null));
         assert_eq!(
-            code(check(&pki(ca_exts(), nc), &lf)),
+            code(check(&pki(ca_extensions(), nc), &lf)),
             "certificate.name-constraints-unsupported"
         );
         // CA EKU must allow the leaf's purpose (as the Fulcio intermediate's codeSigning does).
-        let mut ts_only = ca_exts();
+        let mut ts_only = ca_extensions();
         ts_only.push(eku(&[EKU_TIME_STAMPING]));
         assert_eq!(
-            code(check(&pki(ca_exts(), ts_only), &lf)),
+            code(check(&pki(ca_extensions(), ts_only), &lf)),
             "certificate.issuer-eku-mismatch"
         );
-        let mut cs = ca_exts();
+        let mut cs = ca_extensions();
         cs.push(eku(&[EKU_CODE_SIGNING]));
-        assert_eq!(code(check(&pki(ca_exts(), cs), &lf)), "ok");
+        assert_eq!(code(check(&pki(ca_extensions(), cs), &lf)), "ok");
     }
 
     #[test]
     fn synthetic_wrong_issuer_and_expired_ca() {
-        let p = pki(ca_exts(), ca_exts());
+        let p = pki(ca_extensions(), ca_extensions());
         // Right issuer name, wrong key.
         let forged = ParsedCertificate::from_der(&mint(
             "",
@@ -1595,7 +1588,7 @@ mod tests {
                 "CN=root",
                 &key(1),
                 (T - YEAR, T - 1),
-                ca_exts(),
+                ca_extensions(),
             ),
         };
         let e = check(&old, &leaf(good_leaf_exts())).unwrap_err();

@@ -14,7 +14,7 @@ mod fulcio;
 mod sct;
 mod sct_error;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use cert::ParsedCertificate;
 pub use chain::{

@@ -179,6 +179,27 @@ pub(crate) fn ext(oid: &str, critical: bool, value: &impl Encode) -> Extension {
     }
 }
 
+/// The extensions of a CA certificate (RFC 5280 §4.2.1.9, §4.2.1.3): basicConstraints
+/// cA with no path length, keyUsage keyCertSign and cRLSign, both critical.
+pub(crate) fn ca_extensions() -> Vec<Extension> {
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+    vec![
+        ext(
+            "2.5.29.19",
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: None,
+            },
+        ),
+        ext(
+            "2.5.29.15",
+            true,
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        ),
+    ]
+}
+
 /// A deterministic P-256 key.
 pub(crate) fn key(seed: u8) -> p256::ecdsa::SigningKey {
     p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap()
@@ -357,9 +378,7 @@ impl MintedFulcio {
 
     fn new(root_spki: &[u8], signer: &Signer<'_>) -> Self {
         use x509_cert::ext::pkix::name::GeneralName;
-        use x509_cert::ext::pkix::{
-            BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
-        };
+        use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
         let t: UnixTime = 1_720_000_000; // 2024-07-03T09:46:40Z
         let root_name = "CN=minted-fulcio-test-root,O=rulepack-verify test";
         let root = mint_signed(
@@ -368,21 +387,7 @@ impl MintedFulcio {
             root_name,
             signer,
             (t - 86_400, t + 365 * 86_400),
-            vec![
-                ext(
-                    "2.5.29.19",
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: None,
-                    },
-                ),
-                ext(
-                    "2.5.29.15",
-                    true,
-                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                ),
-            ],
+            ca_extensions(),
         );
         let leaf_key = key(30);
         let leaf_spki =

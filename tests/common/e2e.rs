@@ -39,6 +39,22 @@ pub const PACK_ARTIFACT_TYPE: &str = "application/vnd.lithastra.rulepack.v1";
 pub const REGO_LAYER_TYPE: &str = "application/vnd.lithastra.rulepack.rego.v1";
 /// The compiled-in first-party source repository (docs/verification.md, "Trust policy").
 pub const FIRST_PARTY_REPO: &str = "lithastra/kubeatlas-rules";
+/// The production Sigstore TUF root (version 16) vendored in `testdata/tuf`.
+pub const SIGSTORE_TUF_ROOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/tuf/sigstore-root-v16.json"
+);
+/// Options naming a TUF repository nobody answers for (a closed loopback port) with
+/// [`SIGSTORE_TUF_ROOT`] as its root.
+pub const UNREACHABLE_TUF: [&str; 4] = [
+    "--tuf-url",
+    "http://127.0.0.1:1",
+    "--tuf-root",
+    SIGSTORE_TUF_ROOT,
+];
+/// `trustedIdentities` (inside `rulePacks`) with one entry: acme's release workflow
+/// ([`gha_identity`] of `acme/rules` at any tag).
+pub const TRUSTED_ACME: &str = "  trustedIdentities:\n    - issuer: https://token.actions.githubusercontent.com\n      identityRegexp: ^https://github\\.com/acme/rules/\\.github/workflows/release\\.yml@refs/tags/.+$\n";
 
 /// The certificate SAN of a GitHub Actions release workflow run:
 /// `https://github.com/<repo>/.github/workflows/release.yml@<git_ref>`.
@@ -350,22 +366,68 @@ impl std::fmt::Display for Run {
     }
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `rulepack-verify args…` with an empty environment but `HOME` = `home`.
+pub fn cli_command(home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
+    c.env_clear().env("HOME", home).args(args);
+    c
+}
+
 /// Runs `rulepack-verify args…` with a clean environment (no proxies, no
 /// `SSL_CERT_FILE`, `HOME` = `home`, so nothing from the machine leaks in) plus `env`.
 pub fn run_cli(home: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rulepack-verify"));
-    c.env_clear().env("HOME", home).args(args);
+    let mut c = cli_command(home, args);
     if let Some(p) = std::env::var_os("PATH") {
         c.env("PATH", p);
     }
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.output().expect("run rulepack-verify");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    c.output().expect("run rulepack-verify").into()
+}
+
+/// The arguments `verify --config VALUES EXTRA…`.
+pub fn verify_args<'a>(values: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["verify", "--config", values.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The arguments `pull --config VALUES --out OUT EXTRA…`.
+pub fn pull_args<'a>(values: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "pull",
+        "--config",
+        values.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Copies the directory `from` to `to`, recursively (a link to a file is copied as that
+/// file).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
     }
 }
 
