@@ -794,14 +794,10 @@ fn slow_response_times_out() {
         ..ClientOptions::default()
     })
     .unwrap();
-    let t = Instant::now();
+    // Answered after 4 s with a body that is no manifest: only the 1 s timeout gives
+    // this code.
     let e = client.resolve(&fake.reference("pack/eks:1")).unwrap_err();
     assert_eq!(e.code(), "registry.timeout", "{e}");
-    assert!(
-        t.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        t.elapsed()
-    );
 }
 
 #[test]
@@ -1250,16 +1246,14 @@ fn dead_registry_costs_one_timeout_not_one_per_pack() {
         ..ClientOptions::default()
     })
     .unwrap();
-    let t0 = Instant::now();
     let results = resolve_concurrently(&client, &silent.addr, 4);
-    let took = t0.elapsed();
     for (code, _) in &results {
         assert_eq!(code, "registry.timeout");
     }
-    // One request waited out the timeout; the others learned that the registry is down.
+    // One request waited out the timeout; the others learned that the registry is down
+    // and sent nothing (the old code sent 4, one after the other, each waiting out the
+    // timeout).
     assert_eq!(silent.arrivals().len(), 1, "{:?}", silent.arrivals());
-    // Generous: the old code took 4 timeouts.
-    assert!(took < 3 * timeout, "4 packs took {took:?}");
 }
 
 /// When the first contact with a registry takes longer than `first_contact_wait`, the
@@ -1358,15 +1352,15 @@ fn a_deadline_cuts_a_slow_request_short() {
         })),
     );
     let client = fake.client(ClientOptions::default());
-    let t0 = Instant::now();
     let deadline = Deadline::after(DeadlineKind::Pack, Duration::from_secs(1));
     let e = client
         .until(deadline)
         .resolve(&fake.reference("acme/a:1"))
         .unwrap_err();
+    // The registry answers 404 after 5 s, well inside the 60 s request timeout: only the
+    // deadline cutting the request short gives this code.
     assert_eq!(e.code(), "registry.deadline-exceeded", "{e}");
     assert!(e.to_string().contains("pack's deadline of 1 s"), "{e}");
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     // Once passed, nothing more is sent.
     let n = fake.server.log().len();
     let e = client
@@ -1629,9 +1623,11 @@ fn rate_limited_and_unavailable_answers_are_retried() {
         .unwrap_err();
     assert_eq!(e.code(), "registry.rate-limited", "{e}");
     assert_eq!(count("deadline"), 1);
+    // A behavioural bound, not a timing measurement: failing at once takes
+    // milliseconds, waiting for the retry would take the whole 2 s deadline.
     assert!(
         t0.elapsed() < Duration::from_secs(2),
-        "it waited past the deadline"
+        "it waited for a retry the deadline left no time for"
     );
 }
 
