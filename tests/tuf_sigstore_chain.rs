@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rulepack_verify::tuf::{
-    FsStore, HttpFetcher, NoStore, Step, TufError, Updater, EMBEDDED_SIGSTORE_ROOT,
+    FsStore, HttpFetcher, MetadataStore, NoStore, Step, TufError, Updater, EMBEDDED_SIGSTORE_ROOT,
     EMBEDDED_STAGING_ROOT,
 };
 use tuf_repo::{sha256_hex, Reply, Server};
@@ -83,6 +83,39 @@ fn serve_vendored_roots() -> Server {
 }
 
 /// The walk ended where the vendored data does: timestamp.json is not there.
+/// An updater from `anchor` for the repository `server` serves.
+fn updater<'a>(
+    anchor: &[u8],
+    server: &Server,
+    fetcher: &'a HttpFetcher,
+    store: &'a dyn MetadataStore,
+    now: i64,
+) -> Updater<'a> {
+    Updater::new(
+        anchor,
+        &server.metadata_url(),
+        &server.targets_url(),
+        fetcher,
+        store,
+        now,
+    )
+}
+
+/// `e` is a threshold failure with no valid signature of the 3 required.
+fn assert_no_valid_signature(e: &TufError) {
+    assert!(
+        matches!(
+            e,
+            TufError::ThresholdNotMet {
+                valid: 0,
+                threshold: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
 fn assert_stops_at_timestamp(e: &TufError) {
     assert_eq!(e.step(), Some(&Step::Timestamp), "{e:?}");
     assert_eq!(e.code(), "tuf.not-found", "{e:?}");
@@ -125,14 +158,7 @@ fn real_chain_from_root_v1_to_trusted_root() {
     let cache = std::env::temp_dir().join(format!("rpv-tuf-real-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
     let store = FsStore::new(&cache);
-    let mut u = Updater::new(
-        &anchor,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &store,
-        NOW,
-    );
+    let mut u = updater(&anchor, &server, &fetcher, &store, NOW);
     u.refresh().unwrap();
     let (bytes, target) = u.download_target("trusted_root.json").unwrap();
     assert_eq!(
@@ -171,14 +197,7 @@ fn real_chain_from_root_v1_to_trusted_root() {
 
     // A second run replays the cached roots (re-verified) and reuses the cache.
     server.clear_log();
-    let mut u = Updater::new(
-        &anchor,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &store,
-        NOW,
-    );
+    let mut u = updater(&anchor, &server, &fetcher, &store, NOW);
     u.refresh().unwrap();
     let (again, t) = u.download_target("trusted_root.json").unwrap();
     assert_eq!(again, bytes);
@@ -197,14 +216,7 @@ fn real_chain_from_root_v1_to_trusted_root() {
 fn embedded_root_v16_verifies_itself_and_the_real_top_level_metadata() {
     let server = serve_vendored_roots();
     let fetcher = HttpFetcher::new();
-    let mut u = Updater::new(
-        EMBEDDED_SIGSTORE_ROOT,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        NOW,
-    );
+    let mut u = updater(EMBEDDED_SIGSTORE_ROOT, &server, &fetcher, &NoStore, NOW);
     assert_stops_at_timestamp(&u.refresh().unwrap_err());
     let r = u.report();
     assert_eq!((r.anchor_version, r.root_version), (16, 16));
@@ -215,14 +227,7 @@ fn embedded_root_v16_verifies_itself_and_the_real_top_level_metadata() {
     );
     // From v15, the server's 16.root.json (the embedded bytes) is the next root.
     assert_eq!(vendored_root(16), EMBEDDED_SIGSTORE_ROOT);
-    let mut u = Updater::new(
-        &vendored_root(15),
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        NOW,
-    );
+    let mut u = updater(&vendored_root(15), &server, &fetcher, &NoStore, NOW);
     assert_stops_at_timestamp(&u.refresh().unwrap_err());
     assert_eq!(u.report().roots_fetched, vec![16]);
     // One changed character in its signed part and v15's keys no longer sign it.
@@ -232,40 +237,16 @@ fn embedded_root_v16_verifies_itself_and_the_real_top_level_metadata() {
         .into_bytes();
     assert_ne!(forged, EMBEDDED_SIGSTORE_ROOT);
     let server = serve_files(BTreeMap::from([("/metadata/16.root.json".into(), forged)]));
-    let mut u = Updater::new(
-        &vendored_root(15),
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        NOW,
-    );
+    let mut u = updater(&vendored_root(15), &server, &fetcher, &NoStore, NOW);
     let e = u.refresh().unwrap_err();
     assert_eq!(e.step(), Some(&Step::Root { version: 16 }));
-    assert!(
-        matches!(
-            e,
-            TufError::ThresholdNotMet {
-                valid: 0,
-                threshold: 3,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_no_valid_signature(&e);
 
     let Some(corpus) = corpus::corpus_extra("embedded_root_v16_verifies_itself") else {
         return;
     };
     let (server, base) = serve(&corpus);
-    let mut u = Updater::new(
-        EMBEDDED_SIGSTORE_ROOT,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        NOW,
-    );
+    let mut u = updater(EMBEDDED_SIGSTORE_ROOT, &server, &fetcher, &NoStore, NOW);
     u.refresh().unwrap();
     let r = u.report();
     assert_eq!((r.anchor_version, r.root_version), (16, 16));
@@ -289,14 +270,7 @@ fn real_root_chain_v12_to_v16_over_loopback_with_cache() {
     let _ = std::fs::remove_dir_all(&cache);
     let store = FsStore::new(&cache);
     let run = || {
-        let mut u = Updater::new(
-            &anchor,
-            &server.metadata_url(),
-            &server.targets_url(),
-            &fetcher,
-            &store,
-            NOW,
-        );
+        let mut u = updater(&anchor, &server, &fetcher, &store, NOW);
         assert_stops_at_timestamp(&u.refresh().unwrap_err());
         u.report().clone()
     };
@@ -360,28 +334,14 @@ fn embedded_staging_root_v14_rotates_to_the_real_v15() {
     let fetcher = HttpFetcher::new();
     // 2026-12-01T00:00:00Z: v14 has expired, v15 has not.
     let now = rulepack_verify::time::parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
-    let mut u = Updater::new(
-        EMBEDDED_STAGING_ROOT,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        now,
-    );
+    let mut u = updater(EMBEDDED_STAGING_ROOT, &server, &fetcher, &NoStore, now);
     assert_stops_at_timestamp(&u.refresh().unwrap_err());
     let r = u.report();
     assert_eq!((r.anchor_version, r.root_version), (14, 15));
     assert_eq!(r.roots_fetched, vec![15]);
     // Without v15 the expired v14 is the final root: refused.
     let empty = serve_files(BTreeMap::new());
-    let mut u = Updater::new(
-        EMBEDDED_STAGING_ROOT,
-        &empty.metadata_url(),
-        &empty.targets_url(),
-        &fetcher,
-        &NoStore,
-        now,
-    );
+    let mut u = updater(EMBEDDED_STAGING_ROOT, &empty, &fetcher, &NoStore, now);
     let e = u.refresh().unwrap_err();
     assert_eq!(e.step(), Some(&Step::Root { version: 14 }));
     assert_eq!(e.code(), "tuf.expired");
@@ -394,14 +354,7 @@ fn real_final_root_is_rejected_once_expired() {
     let server = serve_vendored_roots();
     let fetcher = HttpFetcher::new();
     let refresh = |anchor: &[u8], now: i64| {
-        let mut u = Updater::new(
-            anchor,
-            &server.metadata_url(),
-            &server.targets_url(),
-            &fetcher,
-            &NoStore,
-            now,
-        );
+        let mut u = updater(anchor, &server, &fetcher, &NoStore, now);
         u.refresh().unwrap_err()
     };
     // v16 expires 2027-04-22T19:27:31Z: valid one second before, expired from then on.
@@ -420,14 +373,7 @@ fn real_final_root_is_rejected_once_expired() {
             .map(|v| (format!("/metadata/{v}.root.json"), vendored_root(v)))
             .collect(),
     );
-    let mut u = Updater::new(
-        &vendored_root(12),
-        &up_to_15.metadata_url(),
-        &up_to_15.targets_url(),
-        &fetcher,
-        &NoStore,
-        after_v15,
-    );
+    let mut u = updater(&vendored_root(12), &up_to_15, &fetcher, &NoStore, after_v15);
     let e = u.refresh().unwrap_err();
     assert_eq!(e.step(), Some(&Step::Root { version: 15 }));
     assert!(e.to_string().contains("2026-11-20T13:58:18Z"), "{e}");
@@ -445,14 +391,7 @@ fn real_timestamp_is_rejected_once_expired() {
     let fetcher = HttpFetcher::new();
     // 2026-08-28T19:25:56Z is the timestamp's expiry: one second later it is frozen data.
     let now = rulepack_verify::time::parse_rfc3339("2026-08-28T19:25:57Z").unwrap();
-    let mut u = Updater::new(
-        &anchor,
-        &server.metadata_url(),
-        &server.targets_url(),
-        &fetcher,
-        &NoStore,
-        now,
-    );
+    let mut u = updater(&anchor, &server, &fetcher, &NoStore, now);
     let e = u.refresh().unwrap_err();
     assert_eq!(e.step(), Some(&Step::Timestamp));
     assert!(matches!(e, TufError::Expired { .. }), "{e:?}");
