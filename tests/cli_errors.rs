@@ -19,8 +19,8 @@ use std::sync::OnceLock;
 
 use e2e::{
     edit_bundle, flip_base64, flip_base64_last, gha_identity, gha_sign_options, run_cli,
-    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, T0, TRUSTED_ACME,
-    UNREACHABLE_TUF,
+    verify_args, BuiltPack, LayoutBuilder, Run, Signed, GITHUB_ISSUER, SIGSTORE_TUF_ROOT, T0,
+    TRUSTED_ACME, UNREACHABLE_TUF,
 };
 use vsig::{ContentKind, VirtualSigstore};
 use world::World;
@@ -580,6 +580,62 @@ fn tuf_unreachable_exit_3() {
     assert!(!run.stdout.contains("verified"), "{run}");
     let run = w.cli(&[&["trust-root", "update"][..], &UNREACHABLE_TUF].concat());
     assert_error(&run, 3, "tuf.unreachable", &["http://127.0.0.1:1"]);
+}
+
+/// The run's deadline bounds the TUF refresh of the trust root too: a TUF repository that
+/// accepts connections and never answers ends the run when the deadline passes, with its
+/// own code, instead of after the 60 s request timeout (`tuf.unreachable`).
+#[cfg(feature = "online")]
+#[test]
+fn run_deadline_bounds_the_tuf_refresh() {
+    use std::io::Read as _;
+    let w = world();
+    let (r, _) = w.pack("good");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = requests.clone();
+    // Read each request, answer nothing; the connections are held until the test ends.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            if conn.read(&mut buf).unwrap_or(0) > 0 {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            held.push(conn);
+        }
+    });
+    let run = w.verify_config(
+        "tuf-deadline.yaml",
+        &w.tuf_section(&format!("  extras: [{r}]\n")),
+        &[
+            "--tuf-url",
+            &url,
+            "--tuf-root",
+            SIGSTORE_TUF_ROOT,
+            "--run-timeout",
+            "1s",
+        ],
+    );
+    assert_error(
+        &run,
+        3,
+        "tuf.deadline-exceeded",
+        &[
+            &url,
+            "run's deadline of 1 s",
+            "--run-timeout",
+            "--trusted-root",
+        ],
+    );
+    assert!(!run.stdout.contains("verified"), "{run}");
+    // The first request was sent and cut short; nothing was sent after the deadline.
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "{run}"
+    );
 }
 
 /// A TUF repository chosen on the command line wins over the config's `trustedRoot`: the

@@ -467,7 +467,14 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     let started = Instant::now();
     let run_deadline = Deadline::new(started, DeadlineKind::Run, plan.run_timeout);
     let root = if plan.verify_signature {
-        let r = trust::load(&plan.trust, plan.config_root.as_deref()).map_err(Failure::setup)?;
+        // The TUF refresh is network work of this run: the run's deadline bounds it too.
+        let bounds = trust::TufBounds {
+            connect: plan.connect_timeout,
+            request: plan.request_timeout,
+            run: Some((started, plan.run_timeout)),
+        };
+        let r = trust::load(&plan.trust, plan.config_root.as_deref(), &bounds)
+            .map_err(Failure::setup)?;
         eprintln!("trust root: {}", r.source);
         Some(crate::verify::Verifier::new(r.root))
     } else {

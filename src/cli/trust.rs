@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[cfg(feature = "online")]
 use super::now;
@@ -18,6 +19,27 @@ use crate::Error;
 
 /// The trust-root options every command shares.
 pub(crate) const TRUST_OPTIONS: [&str; 3] = ["trusted-root", "tuf-url", "tuf-root"];
+
+/// The network bounds of a TUF refresh: each request's timeouts and, for `verify` and
+/// `pull`, the run's deadline (docs/configuration.md, "Jobs, timeouts and deadlines").
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "online"), allow(dead_code))]
+pub(crate) struct TufBounds {
+    pub(crate) connect: Duration,
+    pub(crate) request: Duration,
+    /// When the run started, and its deadline.
+    pub(crate) run: Option<(Instant, Duration)>,
+}
+
+impl Default for TufBounds {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(limits::HTTP_CONNECT_TIMEOUT_SECS),
+            request: Duration::from_secs(limits::HTTP_REQUEST_TIMEOUT_SECS),
+            run: None,
+        }
+    }
+}
 
 /// Trust-root choice from the command line (and, for `verify --config`, the config).
 #[derive(Debug, Default)]
@@ -55,8 +77,12 @@ pub(crate) struct LoadedRoot {
 }
 
 /// Loads the trust root. `config_root` is the config's `trustedRoot`, used when no flag
-/// overrides it.
-pub(crate) fn load(t: &TrustArgs, config_root: Option<&Path>) -> Result<LoadedRoot, Failure> {
+/// overrides it; `bounds` limits the TUF refresh in time.
+pub(crate) fn load(
+    t: &TrustArgs,
+    config_root: Option<&Path>,
+    bounds: &TufBounds,
+) -> Result<LoadedRoot, Failure> {
     // A trust choice on the command line (a file, or a TUF repository) wins over the
     // config's `trustedRoot`; it is never silently ignored.
     let cli_chose_tuf = t.tuf_url.is_some() || t.tuf_root.is_some() || t.staging;
@@ -74,12 +100,12 @@ pub(crate) fn load(t: &TrustArgs, config_root: Option<&Path>) -> Result<LoadedRo
             tuf_report: None,
         });
     }
-    load_tuf(t)
+    load_tuf(t, bounds)
 }
 
 #[cfg(feature = "online")]
-fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
-    use crate::tuf::{self, CacheLocation, TufOptions};
+fn load_tuf(t: &TrustArgs, bounds: &TufBounds) -> Result<LoadedRoot, Failure> {
+    use crate::tuf::{self, CacheLocation, HttpFetcher, TufOptions};
     let repository_url = match (&t.tuf_url, t.staging) {
         (Some(u), _) => u.clone(),
         (None, true) => tuf::SIGSTORE_STAGING_URL.to_owned(),
@@ -102,7 +128,11 @@ fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
         root,
         cache: CacheLocation::Default,
     };
-    let update = tuf::update_trusted_root_online(&opts, now()).map_err(Error::from)?;
+    let mut fetcher = HttpFetcher::with_timeouts(bounds.connect, bounds.request);
+    if let Some((start, total)) = bounds.run {
+        fetcher = fetcher.until(start, total);
+    }
+    let update = tuf::update_trusted_root(&opts, &fetcher, now()).map_err(Error::from)?;
     let root = TrustedRoot::from_json(&update.trusted_root_json).map_err(Error::from)?;
     Ok(LoadedRoot {
         root,
@@ -117,7 +147,7 @@ fn load_tuf(t: &TrustArgs) -> Result<LoadedRoot, Failure> {
 }
 
 #[cfg(not(feature = "online"))]
-fn load_tuf(_t: &TrustArgs) -> Result<LoadedRoot, Failure> {
+fn load_tuf(_t: &TrustArgs, _bounds: &TufBounds) -> Result<LoadedRoot, Failure> {
     Err(UsageError(
         "this build has no network support (built without the `online` feature), so the public-good trust root cannot be fetched through TUF; pass --trusted-root FILE".into(),
     )
@@ -143,7 +173,7 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
         )
         .into());
     }
-    let loaded = load(&t, None).map_err(Failure::setup)?;
+    let loaded = load(&t, None, &TufBounds::default()).map_err(Failure::setup)?;
     print!("{}", describe_root(&loaded));
     Ok(())
 }

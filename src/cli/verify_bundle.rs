@@ -31,7 +31,12 @@ pub(crate) fn run(argv: &[String]) -> Result<(), Failure> {
         .one("bundle")?
         .ok_or_else(|| UsageError("--bundle FILE is required".into()))?;
     let policy = policy_from_args(&a)?;
-    let root = trust::load(&TrustArgs::from_args(&a)?, None)?.root;
+    let root = trust::load(
+        &TrustArgs::from_args(&a)?,
+        None,
+        &trust::TufBounds::default(),
+    )?
+    .root;
     let bundle_bytes = read_file(bundle_path, limits::MAX_BUNDLE_BYTES)?;
     let bundle = Bundle::from_json(&bundle_bytes).map_err(crate::Error::from)?;
     let artifact = artifact_digests(target)?;

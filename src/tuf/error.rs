@@ -63,6 +63,16 @@ pub enum TufError {
         /// What the network layer reported.
         detail: String,
     },
+    /// The run's deadline (`rulePacks.timeouts.run`, `--run-timeout`) passed before the
+    /// trust root was obtained.
+    DeadlineExceeded {
+        /// Step that was fetching (or about to).
+        step: Step,
+        /// URL fetched.
+        url: String,
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
     /// The repository answered with an HTTP status other than 200 (or 403/404 where a
     /// missing file is allowed).
     HttpStatus {
@@ -292,6 +302,7 @@ impl TufError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unreachable { .. } => "tuf.unreachable",
+            Self::DeadlineExceeded { .. } => "tuf.deadline-exceeded",
             Self::HttpStatus { .. } => "tuf.http-status",
             Self::NotFound { .. } => "tuf.not-found",
             Self::TooLarge { .. } => "tuf.too-large",
@@ -322,6 +333,7 @@ impl TufError {
     pub fn step(&self) -> Option<&Step> {
         match self {
             Self::Unreachable { step, .. }
+            | Self::DeadlineExceeded { step, .. }
             | Self::HttpStatus { step, .. }
             | Self::NotFound { step, .. }
             | Self::TooLarge { step, .. }
@@ -355,6 +367,10 @@ impl fmt::Display for TufError {
             Self::Unreachable { step, url, detail } => write!(
                 f,
                 "trust root unreachable: fetching the {step} from {url} failed ({detail}); {REMEDY}"
+            ),
+            Self::DeadlineExceeded { step, url, seconds } => write!(
+                f,
+                "trust root not obtained in time: the run's deadline of {seconds} s passed while fetching the {step} from {url} (rulePacks.timeouts.run, --run-timeout); {REMEDY}"
             ),
             Self::HttpStatus { step, url, status } => write!(
                 f,
@@ -524,6 +540,11 @@ mod tests {
                 step: s(),
                 url: u(),
                 detail: "dns".into(),
+            },
+            TufError::DeadlineExceeded {
+                step: s(),
+                url: u(),
+                seconds: 300,
             },
             TufError::HttpStatus {
                 step: s(),

@@ -40,6 +40,12 @@ pub enum FetchError {
         /// What happened.
         detail: String,
     },
+    /// The deadline the fetcher runs under (the run's, `rulePacks.timeouts.run`) passed
+    /// before or while fetching.
+    DeadlineExceeded {
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
 }
 
 impl fmt::Display for FetchError {
@@ -50,6 +56,9 @@ impl fmt::Display for FetchError {
             Self::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             Self::InvalidUrl { detail } => write!(f, "refused URL: {detail}"),
             Self::Unreachable { detail } => f.write_str(detail),
+            Self::DeadlineExceeded { seconds } => {
+                write!(f, "the run's deadline of {seconds} s passed")
+            }
         }
     }
 }

@@ -4,15 +4,27 @@
 //! `http://` is accepted only for loopback hosts (local test repositories).
 
 use std::io::Read as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::fetch::{FetchError, Fetched, Fetcher};
-use crate::limits::{HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS};
+use crate::limits::{
+    HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS, MAX_TIMEOUT_SECS,
+};
 
 /// An HTTP(S) fetcher for TUF repositories.
 pub struct HttpFetcher {
     https: ureq::Agent,
     loopback: ureq::Agent,
+    connect: Duration,
+    total: Duration,
+    deadline: Option<RunDeadline>,
+}
+
+/// The instant every fetch must be over by, and the setting it came from.
+#[derive(Clone, Copy, Debug)]
+struct RunDeadline {
+    at: Instant,
+    seconds: u64,
 }
 
 impl core::fmt::Debug for HttpFetcher {
@@ -58,6 +70,51 @@ impl HttpFetcher {
             https: agent(connect, total, true, MAX_HTTP_REDIRECTS),
             // Loopback test servers: no redirects at all.
             loopback: agent(connect, total, false, 0),
+            connect,
+            total,
+            deadline: None,
+        }
+    }
+
+    /// This fetcher under the run's deadline: `total` counted from `start`. Every
+    /// request's timeouts are cut to the time left, and once it has passed a fetch fails
+    /// with [`FetchError::DeadlineExceeded`] without sending anything.
+    pub fn until(mut self, start: Instant, total: Duration) -> Self {
+        self.deadline = Some(RunDeadline {
+            // An unrepresentable instant (a huge `total`): the largest accepted setting.
+            at: start
+                .checked_add(total)
+                .or_else(|| start.checked_add(Duration::from_secs(MAX_TIMEOUT_SECS)))
+                .unwrap_or(start),
+            seconds: total.as_secs().max(1),
+        });
+        self
+    }
+
+    /// The timeouts of the next request, cut to the deadline (and whether they were
+    /// cut); `Err` once it has passed.
+    fn timeouts(&self) -> Result<(Duration, Duration, bool), FetchError> {
+        let Some(d) = self.deadline else {
+            return Ok((self.connect, self.total, false));
+        };
+        let left = d.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(FetchError::DeadlineExceeded { seconds: d.seconds });
+        }
+        Ok((
+            self.connect.min(left),
+            self.total.min(left),
+            left < self.connect || left < self.total,
+        ))
+    }
+
+    /// `e`, or the deadline when a cut timeout is what ended the request.
+    fn or_deadline(&self, cut: bool, e: FetchError) -> FetchError {
+        match self.deadline {
+            Some(d) if cut && Instant::now() >= d.at => {
+                FetchError::DeadlineExceeded { seconds: d.seconds }
+            }
+            _ => e,
         }
     }
 }
@@ -97,12 +154,23 @@ impl Fetcher for HttpFetcher {
                 detail: "only https:// (or plain http:// to a loopback address) is allowed".into(),
             });
         };
-        let mut resp = agent.get(url).call().map_err(|e| match e {
-            ureq::Error::StatusCode(status) => status_error(status),
-            other => FetchError::Unreachable {
-                detail: other.to_string(),
-            },
-        })?;
+        let (connect, total, cut) = self.timeouts()?;
+        let mut resp = agent
+            .get(url)
+            .config()
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(total))
+            .build()
+            .call()
+            .map_err(|e| match e {
+                ureq::Error::StatusCode(status) => status_error(status),
+                other => self.or_deadline(
+                    cut,
+                    FetchError::Unreachable {
+                        detail: other.to_string(),
+                    },
+                ),
+            })?;
         let status = resp.status().as_u16();
         if status != 200 {
             return Err(status_error(status));
@@ -112,8 +180,13 @@ impl Fetcher for HttpFetcher {
             .as_reader()
             .take(max_len.saturating_add(1))
             .read_to_end(&mut bytes)
-            .map_err(|e| FetchError::Unreachable {
-                detail: format!("reading the body failed: {e}"),
+            .map_err(|e| {
+                self.or_deadline(
+                    cut,
+                    FetchError::Unreachable {
+                        detail: format!("reading the body failed: {e}"),
+                    },
+                )
             })?;
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_len {
             return Err(FetchError::TooLarge { limit: max_len });
@@ -158,5 +231,20 @@ mod tests {
             f.fetch("file:///etc/passwd", 10),
             Err(FetchError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_passed_deadline_sends_nothing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/1.root.json", listener.local_addr().unwrap());
+        let started = Instant::now();
+        let f = HttpFetcher::new().until(started, Duration::ZERO);
+        assert_eq!(
+            f.fetch(&url, 10),
+            Err(FetchError::DeadlineExceeded { seconds: 1 })
+        );
+        // No connection was attempted.
+        assert!(listener.accept().is_err());
     }
 }

@@ -805,6 +805,7 @@ fn fetch_error(step: &Step, url: &str, e: FetchError) -> TufError {
         FetchError::TooLarge { limit } => TufError::TooLarge { step, url, limit },
         FetchError::InvalidUrl { detail } => TufError::InvalidUrl { url, detail },
         FetchError::Unreachable { detail } => TufError::Unreachable { step, url, detail },
+        FetchError::DeadlineExceeded { seconds } => TufError::DeadlineExceeded { step, url, seconds },
         #[allow(unreachable_patterns)]
         other => TufError::Unreachable {
             step,
