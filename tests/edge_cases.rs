@@ -1110,3 +1110,38 @@ fn time_sources_are_reported() {
     assert!(v.tlog_entries[0].integrated_time.is_none());
     assert!(v.tlog_entries[0].checkpoint.is_some());
 }
+
+/// A policy that requires a `cosign sign` statement refuses a bare message signature by
+/// the trusted signer at step 2 (content binding), through the library as through the
+/// pack verifier; the same bundle verifies under the default statement requirement, and a
+/// `cosign sign` DSSE bundle verifies under both.
+#[test]
+fn cosign_statement_policy_refuses_a_message_signature() {
+    use rulepack_verify::policy::{Policy, StatementRequirement};
+    use rulepack_verify::verify::{Step, Verifier};
+    let mut vs = VirtualSigstore::new(230);
+    let root = TrustedRoot::from_json(&vs.trusted_root_json()).unwrap();
+    let artifact = ArtifactDigests::of_bytes(ARTIFACT);
+    let verifier = Verifier::new(root);
+    let any = Policy::from(policy(IDENTITY, ISSUER));
+    let cosign = any.clone().with_statement(StatementRequirement::CosignSign);
+    for (content, cosign_ok) in [
+        (ContentKind::MessageSignature, false),
+        (ContentKind::CosignDsse, true),
+    ] {
+        let bundle = vs.sign(sha256(ARTIFACT), &opts(v1(T0 + 30), content, vec![]));
+        let bundle = Bundle::from_json(&bundle).unwrap();
+        assert!(
+            verifier.verify(&bundle, &artifact, &any, NOW).is_ok(),
+            "{content:?} under the default requirement"
+        );
+        match verifier.verify_traced(&bundle, &artifact, &cosign, NOW) {
+            Ok(_) => assert!(cosign_ok, "{content:?} passed a cosign-sign policy"),
+            Err(r) => {
+                assert!(!cosign_ok, "{content:?}: {}", r.error);
+                assert_eq!(r.step, Step::ContentBinding);
+                assert_eq!(r.error.code(), "signature.not-cosign-statement");
+            }
+        }
+    }
+}

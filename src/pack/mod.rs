@@ -10,11 +10,11 @@ pub mod layers;
 
 use core::fmt;
 
-use crate::bundle::{Bundle, Content};
+use crate::bundle::Bundle;
 use crate::oci::{self, ArtifactSource, Candidate, Digest, FoundBundle, ImageManifest, Reference};
 use crate::policy::{first_party_rule, IdentityRule, Policy, StatementRequirement};
 use crate::time::UnixTime;
-use crate::verify::{self, ArtifactDigests, Rejection, Step, Verified, Verifier};
+use crate::verify::{ArtifactDigests, Rejection, Step, Verified, Verifier};
 use crate::Error;
 
 /// The two trust tiers (docs/verification.md, "Trust policy").
@@ -349,11 +349,5 @@ fn verify_one(
             error: e.into(),
         })
     })?;
-    if !matches!(bundle.content, Content::Dsse(_)) {
-        return Err(Box::new(Rejection {
-            step: Step::ContentBinding,
-            error: verify::SignatureError::NotCosignStatement.into(),
-        }));
-    }
     verifier.verify_traced(&bundle, artifact, policy, now)
 }

@@ -114,7 +114,7 @@ pub(crate) enum Signed<'a> {
 /// the artifact's digest (sigstore_common.proto: messageDigest is a hint, but sigstore-go
 /// and sigstore-python require it to equal the artifact digest; conformance
 /// message-digest-mismatch / wrong-material); a DSSE payload must be an in-toto statement
-/// naming the artifact, of the kind `statement` requires.
+/// naming the artifact, of the kind `statement` requires (which may require DSSE).
 pub(crate) fn bind_content<'a>(
     content: &'a Content,
     artifact: &'a ArtifactDigests,
@@ -122,6 +122,11 @@ pub(crate) fn bind_content<'a>(
     statement: StatementRequirement,
 ) -> Result<Signed<'a>, SignatureError> {
     match content {
+        // A `cosign sign` statement is a DSSE envelope; a bare message signature (a
+        // `cosign sign-blob`) is not one, whoever signed it.
+        Content::MessageSignature(_) if statement == StatementRequirement::CosignSign => {
+            Err(SignatureError::NotCosignStatement)
+        }
         Content::MessageSignature(ms) => {
             let alg = ms
                 .message_digest
