@@ -100,15 +100,10 @@ impl fmt::Display for Error {
             Self::Timestamp(e) => write!(f, "RFC 3161 timestamp rejected: {e}"),
             Self::Signature(e) => write!(f, "signature rejected: {e}"),
             Self::Policy(e) => write!(f, "signer not trusted: {e}"),
-            // Registry and TUF messages may quote URLs with credentials in them
-            // (mirrors, token realms, redirects): never print those.
-            Self::Registry(e) => f.write_str(&crate::oci::redact_credentials(&e.to_string())),
+            // Registry and TUF errors take credentials out of the URLs they quote.
+            Self::Registry(e) => write!(f, "{e}"),
             Self::Reference(e) => write!(f, "{e}"),
-            Self::Tuf(e) => write!(
-                f,
-                "trust root update failed: {}",
-                crate::oci::redact_credentials(&e.to_string())
-            ),
+            Self::Tuf(e) => write!(f, "trust root update failed: {e}"),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
             Self::Layers(e) => write!(f, "pack content unusable: {e}"),
         }
@@ -163,3 +158,39 @@ from_stage!(
     ConfigError => Config,
     LayerError => Layers,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Credentials in a quoted URL are taken out by the stage error itself, so neither the
+    /// one-line report nor a walk down `source()` (as `anyhow`'s `{:#}` does) prints them.
+    #[test]
+    fn no_printed_form_carries_credentials() {
+        let url = "https://robot:s3cret@mirror.example/v2/";
+        let errors = [
+            Error::Registry(crate::oci::RegistryError::Network {
+                registry: "mirror.example".into(),
+                detail: format!("GET {url} failed"),
+            }),
+            Error::Tuf(TufError::Unreachable {
+                step: TufStep::Timestamp,
+                url: format!("{url}timestamp.json"),
+                detail: "refused".into(),
+            }),
+        ];
+        for e in errors {
+            let mut texts = vec![e.to_string()];
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                texts.push(c.to_string());
+                cause = c.source();
+            }
+            assert!(texts.len() >= 2, "{texts:?}");
+            for t in texts {
+                assert!(!t.contains("s3cret") && !t.contains("robot"), "{t}");
+                assert!(t.contains("mirror.example"), "{t}");
+            }
+        }
+    }
+}

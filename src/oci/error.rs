@@ -397,40 +397,43 @@ impl RegistryError {
     }
 }
 
-impl fmt::Display for RegistryError {
+/// The sentence as built, before credentials are taken out of any URL in it.
+struct Unredacted<'a>(&'a RegistryError);
+
+impl fmt::Display for Unredacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Network { registry, detail } => {
+        match self.0 {
+            RegistryError::Network { registry, detail } => {
                 write!(f, "could not reach registry {registry}: {detail}")
             }
-            Self::Timeout { registry, seconds } => write!(
+            RegistryError::Timeout { registry, seconds } => write!(
                 f,
                 "registry {registry} did not answer within {seconds} s"
             ),
-            Self::DeadlineExceeded { registry, kind: DeadlineKind::Pack, seconds } => write!(
+            RegistryError::DeadlineExceeded { registry, kind: DeadlineKind::Pack, seconds } => write!(
                 f,
                 "the rule pack's deadline of {seconds} s passed while waiting for registry {registry} (rulePacks.timeouts.pack, --pack-timeout)"
             ),
-            Self::DeadlineExceeded { registry, kind: DeadlineKind::Run, seconds } => write!(
+            RegistryError::DeadlineExceeded { registry, kind: DeadlineKind::Run, seconds } => write!(
                 f,
                 "the run's deadline of {seconds} s passed before this pack's work with registry {registry} was done (rulePacks.timeouts.run, --run-timeout)"
             ),
-            Self::ClientConfig { detail } => {
+            RegistryError::ClientConfig { detail } => {
                 write!(f, "the registry client configuration is unusable: {detail}")
             }
-            Self::InsecureNotAllowed { url } => write!(
+            RegistryError::InsecureNotAllowed { url } => write!(
                 f,
                 "refusing plain HTTP for {url}: mark the registry as insecure explicitly if that is intended"
             ),
-            Self::Unauthorized { registry, repository, scope } => write!(
+            RegistryError::Unauthorized { registry, repository, scope } => write!(
                 f,
                 "registry {registry} refused access to repository {repository} (401 unauthorized, scope {scope}); check the credentials in the Docker config file"
             ),
-            Self::Forbidden { registry, repository, scope } => write!(
+            RegistryError::Forbidden { registry, repository, scope } => write!(
                 f,
                 "registry {registry} forbids access to repository {repository} (403 forbidden, scope {scope})"
             ),
-            Self::RateLimited { registry, repository, retry_after } => {
+            RegistryError::RateLimited { registry, repository, retry_after } => {
                 write!(
                     f,
                     "registry {registry} is rate-limiting requests for repository {repository} (429 too many requests)"
@@ -440,88 +443,96 @@ impl fmt::Display for RegistryError {
                     None => Ok(()),
                 }
             }
-            Self::AuthFailed { registry, detail } => {
+            RegistryError::AuthFailed { registry, detail } => {
                 write!(f, "authentication with registry {registry} failed: {detail}")
             }
-            Self::InvalidCredentialsFile { path, detail } => {
+            RegistryError::InvalidCredentialsFile { path, detail } => {
                 write!(f, "the Docker config file {path} cannot be used: {detail}")
             }
-            Self::NotFound { registry, repository, what } => write!(
+            RegistryError::NotFound { registry, repository, what } => write!(
                 f,
                 "{what} was not found in repository {repository} on {registry}"
             ),
-            Self::HttpStatus { registry, path, status } => write!(
+            RegistryError::HttpStatus { registry, path, status } => write!(
                 f,
                 "registry {registry} answered {path} with unexpected HTTP status {status}"
             ),
-            Self::BadRedirect { from, detail } => {
+            RegistryError::BadRedirect { from, detail } => {
                 write!(f, "redirect from {from} not followed: {detail}")
             }
-            Self::TooLarge { what, limit } => {
+            RegistryError::TooLarge { what, limit } => {
                 write!(f, "{what} is larger than the limit of {limit} bytes")
             }
-            Self::DigestMismatch { what, expected, actual } => write!(
+            RegistryError::DigestMismatch { what, expected, actual } => write!(
                 f,
                 "{what} does not match its digest: expected {expected}, got {actual}"
             ),
-            Self::SizeMismatch { what, expected, actual } => write!(
+            RegistryError::SizeMismatch { what, expected, actual } => write!(
                 f,
                 "{what} has {actual} bytes but its descriptor says {expected}"
             ),
-            Self::InvalidDigest { what, value } => write!(
+            RegistryError::InvalidDigest { what, value } => write!(
                 f,
                 "{what} has the digest {value:?}, which is not sha256: followed by 64 lowercase hex digits"
             ),
-            Self::InvalidManifest { what, detail } => write!(f, "{what} is malformed: {detail}"),
-            Self::MediaTypeMismatch { what, header, body } => write!(
+            RegistryError::InvalidManifest { what, detail } => write!(f, "{what} is malformed: {detail}"),
+            RegistryError::MediaTypeMismatch { what, header, body } => write!(
                 f,
                 "{what} was served as {header} but declares media type {body}"
             ),
-            Self::UnsupportedMediaType { what, media_type } => {
+            RegistryError::UnsupportedMediaType { what, media_type } => {
                 write!(f, "{what} has the unsupported media type {media_type}")
             }
-            Self::IndexNotSupported { reference, digest } => write!(
+            RegistryError::IndexNotSupported { reference, digest } => write!(
                 f,
                 "{reference} resolves to an image index ({digest}), but a rule pack must be a single image manifest"
             ),
-            Self::FallbackNotIndex { tag, media_type } => write!(
+            RegistryError::FallbackNotIndex { tag, media_type } => write!(
                 f,
                 "the referrers fallback tag {tag} holds {media_type}, not an image index, so no signatures can be listed through it"
             ),
-            Self::FallbackIsSubject { tag } => write!(
+            RegistryError::FallbackIsSubject { tag } => write!(
                 f,
                 "the referrers fallback tag {tag} resolves to the signed artifact itself, not to a list of its referrers"
             ),
-            Self::SubjectMismatch { referrer, expected, actual } => write!(
+            RegistryError::SubjectMismatch { referrer, expected, actual } => write!(
                 f,
                 "the referrer {referrer} is attached to {actual}, not to {expected}"
             ),
-            Self::InvalidBundleReferrer { referrer, bundle_layers } => write!(
+            RegistryError::InvalidBundleReferrer { referrer, bundle_layers } => write!(
                 f,
                 "the Sigstore bundle referrer {referrer} has {bundle_layers} bundle layers; exactly one is required"
             ),
-            Self::TooManyReferrers { limit } => {
+            RegistryError::TooManyReferrers { limit } => {
                 write!(f, "the artifact has more than {limit} referrers")
             }
-            Self::TooManyReferrerPages { limit } => write!(
+            RegistryError::TooManyReferrerPages { limit } => write!(
                 f,
                 "the registry's referrers list continues past {limit} pages"
             ),
-            Self::TooManyLayers { limit } => {
+            RegistryError::TooManyLayers { limit } => {
                 write!(f, "the rule pack has more than {limit} layers")
             }
-            Self::NoBundle { reference, digest } => write!(
+            RegistryError::NoBundle { reference, digest } => write!(
                 f,
                 "no Sigstore bundle is attached to {reference}@{digest}"
             ),
-            Self::LegacySignatureOnly { reference, tag } => write!(
+            RegistryError::LegacySignatureOnly { reference, tag } => write!(
                 f,
                 "{reference} has only a legacy cosign signature (tag {tag}); legacy signatures are not accepted, re-sign with cosign v3 (Sigstore bundle format)"
             ),
-            Self::InvalidLayout { path, detail } => {
+            RegistryError::InvalidLayout { path, detail } => {
                 write!(f, "the OCI image layout at {path} is invalid: {detail}")
             }
         }
+    }
+}
+
+// Messages may quote URLs with credentials in them (mirrors, token realms, redirects,
+// a `--tuf-url`): they are never printed, whoever prints the error.
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::oci::redact_credentials(&Unredacted(self).to_string()))
     }
 }
 

@@ -361,37 +361,40 @@ impl TufError {
     }
 }
 
-impl fmt::Display for TufError {
+/// The sentence as built, before credentials are taken out of any URL in it.
+struct Unredacted<'a>(&'a TufError);
+
+impl fmt::Display for Unredacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unreachable { step, url, detail } => write!(
+        match self.0 {
+            TufError::Unreachable { step, url, detail } => write!(
                 f,
                 "trust root unreachable: fetching the {step} from {url} failed ({detail}); {REMEDY}"
             ),
-            Self::DeadlineExceeded { step, url, seconds } => write!(
+            TufError::DeadlineExceeded { step, url, seconds } => write!(
                 f,
                 "trust root not obtained in time: the run's deadline of {seconds} s passed while fetching the {step} from {url} (rulePacks.timeouts.run, --run-timeout); {REMEDY}"
             ),
-            Self::HttpStatus { step, url, status } => write!(
+            TufError::HttpStatus { step, url, status } => write!(
                 f,
                 "trust root unreachable: the TUF repository answered HTTP {status} for the {step} at {url}; {REMEDY}"
             ),
-            Self::NotFound { step, url, status } => write!(
+            TufError::NotFound { step, url, status } => write!(
                 f,
                 "the TUF repository has no {step} at {url} (HTTP {status}); {REMEDY}"
             ),
-            Self::TooLarge { step, url, limit } => write!(
+            TufError::TooLarge { step, url, limit } => write!(
                 f,
                 "the {step} at {url} is larger than the {limit} bytes allowed (endless-data attack?); {REMEDY}"
             ),
-            Self::InvalidUrl { url, detail } => {
+            TufError::InvalidUrl { url, detail } => {
                 write!(f, "refusing TUF repository URL {url}: {detail}")
             }
-            Self::Malformed { step, url, detail } => write!(
+            TufError::Malformed { step, url, detail } => write!(
                 f,
                 "the {step} metadata from {url} is malformed: {detail}; {REMEDY}"
             ),
-            Self::WrongType {
+            TufError::WrongType {
                 step,
                 url,
                 expected,
@@ -400,7 +403,7 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} metadata from {url} has _type {found:?}, expected {expected:?}; {REMEDY}"
             ),
-            Self::ThresholdNotMet {
+            TufError::ThresholdNotMet {
                 step,
                 url,
                 signed_by,
@@ -411,7 +414,7 @@ impl fmt::Display for TufError {
                 "the {step} metadata from {url} is not signed by enough keys of {signed_by}: \
                  {valid} valid of the {threshold} required; {REMEDY}"
             ),
-            Self::KeyTypeNotEnabled {
+            TufError::KeyTypeNotEnabled {
                 step,
                 url,
                 signed_by,
@@ -426,11 +429,11 @@ impl fmt::Display for TufError {
                  `{RSA_FEATURE}` cargo feature (rebuild with `--features {RSA_FEATURE}`); \
                  {REMEDY}"
             ),
-            Self::DuplicateSignature { step, url, keyid } => write!(
+            TufError::DuplicateSignature { step, url, keyid } => write!(
                 f,
                 "the {step} metadata from {url} carries two signatures by key {keyid}; {REMEDY}"
             ),
-            Self::DuplicateKey {
+            TufError::DuplicateKey {
                 step,
                 url,
                 role,
@@ -439,7 +442,7 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} metadata from {url} lists key {keyid} twice for role {role}; {REMEDY}"
             ),
-            Self::VersionMismatch {
+            TufError::VersionMismatch {
                 step,
                 url,
                 expected,
@@ -448,7 +451,7 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} metadata from {url} has version {found}, expected {expected}; {REMEDY}"
             ),
-            Self::Rollback {
+            TufError::Rollback {
                 step,
                 url,
                 what,
@@ -459,15 +462,15 @@ impl fmt::Display for TufError {
                 "rollback refused: the {step} metadata from {url} offers {what} version {found}, \
                  older than the trusted version {trusted}; {REMEDY}"
             ),
-            Self::MetaEntryRemoved { step, url, name } => write!(
+            TufError::MetaEntryRemoved { step, url, name } => write!(
                 f,
                 "the {step} metadata from {url} no longer lists {name}, which the trusted snapshot lists; {REMEDY}"
             ),
-            Self::MissingMeta { step, name } => write!(
+            TufError::MissingMeta { step, name } => write!(
                 f,
                 "the {step} cannot be checked: its parent metadata does not list {name}; {REMEDY}"
             ),
-            Self::Expired {
+            TufError::Expired {
                 step,
                 url,
                 expires,
@@ -478,7 +481,7 @@ impl fmt::Display for TufError {
                 format_rfc3339(*expires),
                 format_rfc3339(*now)
             ),
-            Self::LengthMismatch {
+            TufError::LengthMismatch {
                 step,
                 url,
                 expected,
@@ -487,7 +490,7 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} from {url} is {found} bytes, the trusted metadata says {expected}; {REMEDY}"
             ),
-            Self::HashMismatch {
+            TufError::HashMismatch {
                 step,
                 url,
                 algorithm,
@@ -497,31 +500,39 @@ impl fmt::Display for TufError {
                 f,
                 "the {step} from {url} has {algorithm} {found}, the trusted metadata says {expected}; {REMEDY}"
             ),
-            Self::UnknownHashAlgorithm { step, algorithm } => write!(
+            TufError::UnknownHashAlgorithm { step, algorithm } => write!(
                 f,
                 "the {step} cannot be checked: the trusted metadata uses unknown hash algorithm {algorithm:?}; {REMEDY}"
             ),
-            Self::NoHashes { step } => write!(
+            TufError::NoHashes { step } => write!(
                 f,
                 "the {step} cannot be checked: the trusted metadata lists no hashes for it; {REMEDY}"
             ),
-            Self::TooManyRootRotations { limit } => write!(
+            TufError::TooManyRootRotations { limit } => write!(
                 f,
                 "the TUF repository offers more than {limit} new root versions in one update; {REMEDY}"
             ),
-            Self::TooManyDelegations { limit } => write!(
+            TufError::TooManyDelegations { limit } => write!(
                 f,
                 "the TUF delegation graph has more than {limit} roles to search; {REMEDY}"
             ),
-            Self::TargetNotFound { name } => write!(
+            TufError::TargetNotFound { name } => write!(
                 f,
                 "the TUF repository does not list target {name:?} in its signed targets metadata; {REMEDY}"
             ),
-            Self::CacheWrite { path, detail } => write!(
+            TufError::CacheWrite { path, detail } => write!(
                 f,
                 "cannot write the TUF cache file {path}: {detail}; point the cache at a writable directory"
             ),
         }
+    }
+}
+
+// Messages may quote URLs with credentials in them (mirrors, token realms, redirects,
+// a `--tuf-url`): they are never printed, whoever prints the error.
+impl fmt::Display for TufError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::oci::redact_credentials(&Unredacted(self).to_string()))
     }
 }
 
