@@ -471,7 +471,7 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
         let bounds = trust::TufBounds {
             connect: plan.connect_timeout,
             request: plan.request_timeout,
-            run: Some((started, plan.run_timeout)),
+            run: Some(run_deadline),
         };
         let r = trust::load(&plan.trust, plan.config_root.as_deref(), &bounds)
             .map_err(Failure::setup)?;

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[cfg(feature = "online")]
 use super::now;
@@ -27,8 +27,8 @@ pub(crate) const TRUST_OPTIONS: [&str; 3] = ["trusted-root", "tuf-url", "tuf-roo
 pub(crate) struct TufBounds {
     pub(crate) connect: Duration,
     pub(crate) request: Duration,
-    /// When the run started, and its deadline.
-    pub(crate) run: Option<(Instant, Duration)>,
+    /// The run's deadline.
+    pub(crate) run: Option<crate::oci::Deadline>,
 }
 
 impl Default for TufBounds {
@@ -129,8 +129,8 @@ fn load_tuf(t: &TrustArgs, bounds: &TufBounds) -> Result<LoadedRoot, Failure> {
         cache: CacheLocation::Default,
     };
     let mut fetcher = HttpFetcher::with_timeouts(bounds.connect, bounds.request);
-    if let Some((start, total)) = bounds.run {
-        fetcher = fetcher.until(start, total);
+    if let Some(d) = bounds.run {
+        fetcher = fetcher.until(d);
     }
     let update = tuf::update_trusted_root(&opts, &fetcher, now()).map_err(Error::from)?;
     let root = TrustedRoot::from_json(&update.trusted_root_json).map_err(Error::from)?;

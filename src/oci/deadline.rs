@@ -66,12 +66,17 @@ impl Deadline {
         Instant::now() >= self.at
     }
 
+    /// The setting, in whole seconds (at least 1), as error messages quote it.
+    pub fn seconds(&self) -> u64 {
+        self.total.as_secs().max(1)
+    }
+
     /// The error a request to `registry` reports when this deadline cuts it short.
     pub fn exceeded(&self, registry: &str) -> RegistryError {
         RegistryError::DeadlineExceeded {
             registry: registry.to_owned(),
             kind: self.kind,
-            seconds: self.total.as_secs().max(1),
+            seconds: self.seconds(),
         }
     }
 }

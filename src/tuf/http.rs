@@ -4,12 +4,11 @@
 //! `http://` is accepted only for loopback hosts (local test repositories).
 
 use std::io::Read as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::fetch::{FetchError, Fetched, Fetcher};
-use crate::limits::{
-    HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS, MAX_TIMEOUT_SECS,
-};
+use crate::limits::{HTTP_CONNECT_TIMEOUT_SECS, HTTP_REQUEST_TIMEOUT_SECS, MAX_HTTP_REDIRECTS};
+use crate::oci::Deadline;
 
 /// An HTTP(S) fetcher for TUF repositories.
 pub struct HttpFetcher {
@@ -17,14 +16,7 @@ pub struct HttpFetcher {
     loopback: ureq::Agent,
     connect: Duration,
     total: Duration,
-    deadline: Option<RunDeadline>,
-}
-
-/// The instant every fetch must be over by, and the setting it came from.
-#[derive(Clone, Copy, Debug)]
-struct RunDeadline {
-    at: Instant,
-    seconds: u64,
+    deadline: Option<Deadline>,
 }
 
 impl core::fmt::Debug for HttpFetcher {
@@ -76,18 +68,11 @@ impl HttpFetcher {
         }
     }
 
-    /// This fetcher under the run's deadline: `total` counted from `start`. Every
-    /// request's timeouts are cut to the time left, and once it has passed a fetch fails
-    /// with [`FetchError::DeadlineExceeded`] without sending anything.
-    pub fn until(mut self, start: Instant, total: Duration) -> Self {
-        self.deadline = Some(RunDeadline {
-            // An unrepresentable instant (a huge `total`): the largest accepted setting.
-            at: start
-                .checked_add(total)
-                .or_else(|| start.checked_add(Duration::from_secs(MAX_TIMEOUT_SECS)))
-                .unwrap_or(start),
-            seconds: total.as_secs().max(1),
-        });
+    /// This fetcher under the run's deadline: every request's timeouts are cut to the
+    /// time left, and once it has passed a fetch fails with
+    /// [`FetchError::DeadlineExceeded`] without sending anything.
+    pub fn until(mut self, deadline: Deadline) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -97,9 +82,11 @@ impl HttpFetcher {
         let Some(d) = self.deadline else {
             return Ok((self.connect, self.total, false));
         };
-        let left = d.at.saturating_duration_since(Instant::now());
+        let left = d.left();
         if left.is_zero() {
-            return Err(FetchError::DeadlineExceeded { seconds: d.seconds });
+            return Err(FetchError::DeadlineExceeded {
+                seconds: d.seconds(),
+            });
         }
         Ok((
             self.connect.min(left),
@@ -111,9 +98,9 @@ impl HttpFetcher {
     /// `e`, or the deadline when a cut timeout is what ended the request.
     fn or_deadline(&self, cut: bool, e: FetchError) -> FetchError {
         match self.deadline {
-            Some(d) if cut && Instant::now() >= d.at => {
-                FetchError::DeadlineExceeded { seconds: d.seconds }
-            }
+            Some(d) if cut && d.passed() => FetchError::DeadlineExceeded {
+                seconds: d.seconds(),
+            },
             _ => e,
         }
     }
@@ -235,11 +222,11 @@ mod tests {
 
     #[test]
     fn a_passed_deadline_sends_nothing() {
+        use crate::oci::DeadlineKind;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}/1.root.json", listener.local_addr().unwrap());
-        let started = Instant::now();
-        let f = HttpFetcher::new().until(started, Duration::ZERO);
+        let f = HttpFetcher::new().until(Deadline::after(DeadlineKind::Run, Duration::ZERO));
         assert_eq!(
             f.fetch(&url, 10),
             Err(FetchError::DeadlineExceeded { seconds: 1 })

@@ -8,7 +8,7 @@
 //! trusted root lists CT logs. Every log entry, timestamp and SCT present must verify.
 
 pub use crate::policy::StatementRequirement;
-pub use crate::signature::{ArtifactDigests, SignatureError};
+pub use crate::signature::ArtifactDigests;
 #[cfg(any(test, feature = "unstable-internals"))]
 pub use crate::signature::{COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE, STATEMENT_V1};
 
