@@ -556,11 +556,12 @@ impl RegistryClient {
         }
     }
 
+    /// `origin` answered: it is up, whatever an earlier request concluded.
     fn answered(&self, origin: &str) {
-        self.lock_health()
-            .entry(origin.to_owned())
-            .or_default()
-            .last_answer = Some(Instant::now());
+        let mut health = self.lock_health();
+        let h = health.entry(origin.to_owned()).or_default();
+        h.last_answer = Some(Instant::now());
+        h.down = None;
     }
 
     /// A request sent at `sent` got no answer: `origin` is down unless it answered
@@ -729,17 +730,11 @@ impl RegistryClient {
                     resp
                 }
                 Err(e) => {
-                    // No answer at all: no connection, no TLS session, nothing read in
-                    // time (not a request that could not be built, nor a garbled answer).
-                    let silent = matches!(
-                        e,
-                        ureq::Error::Timeout(_)
-                            | ureq::Error::Io(_)
-                            | ureq::Error::HostNotFound
-                            | ureq::Error::ConnectionFailed
-                            | ureq::Error::Tls(_)
-                            | ureq::Error::Rustls(_)
-                    );
+                    // No answer in time (connect, TLS or response): what would make every
+                    // later request wait its own timeout too. A fast failure (refused,
+                    // reset, no such host) costs the next request nothing, and is not
+                    // taken as the registry being down.
+                    let silent = matches!(e, ureq::Error::Timeout(_));
                     let err = self.transport_error(&url, e, dl, cut);
                     // A deadline cutting the request short says nothing about the host.
                     if silent && !matches!(err, RegistryError::DeadlineExceeded { .. }) {
@@ -1672,6 +1667,11 @@ mod tests {
         assert_eq!(c.down("https://r.io:443"), Some(err.clone()));
         assert_eq!(c.down("https://other.io:443"), None);
         std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(c.down("https://r.io:443"), None);
+        // An answer (to a request already in flight) ends the mark at once.
+        c.no_answer("https://r.io:443", Instant::now(), &err);
+        assert_eq!(c.down("https://r.io:443"), Some(err.clone()));
+        c.answered("https://r.io:443");
         assert_eq!(c.down("https://r.io:443"), None);
     }
 

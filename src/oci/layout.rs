@@ -468,8 +468,11 @@ fn file_kind(m: &fs::Metadata) -> Option<&'static str> {
 /// Reads at most `max` bytes of the regular file `path`; more is an error (checked
 /// before and while reading, so a growing file cannot exceed it). A FIFO, device,
 /// socket or directory is refused **before** it is opened: opening a FIFO for reading
-/// blocks until a writer appears. The opened file is checked again (a swap between the
-/// two checks is refused; a swap before the open could only make this run fail).
+/// blocks until a writer appears. The opened file is checked again, so what is read is
+/// a regular file. A FIFO swapped in between the check and the open still blocks that
+/// open: guarding against it needs `O_NONBLOCK` (not in `std`), and whoever can swap
+/// files in the layout during a run can also stop the run; digests are checked either
+/// way.
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     let not_found = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound,
