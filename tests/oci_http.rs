@@ -1470,6 +1470,46 @@ fn run_deadline_fails_the_packs_it_leaves_no_time_for() {
     }
 }
 
+/// The look-up behind a `tag@digest` note (where the tag points now) is the pack's
+/// network work too: a registry that never answers for the tag holds the run only until
+/// its deadline, and the note says so, instead of one more request timeout per pack after
+/// the run.
+#[test]
+fn tag_note_lookup_ends_with_the_run_deadline() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stall = Arc::new(AtomicBool::new(false));
+    let stalling = stall.clone();
+    let fake = slow_scoped_bearer(move |q| {
+        (stalling.load(Ordering::SeqCst) && q.route().ends_with("/manifests/1.0.0"))
+            .then_some(Duration::from_secs(30))
+    });
+    let (dir, values) = publish_signed(&fake, 1, true, false, "");
+    // Pin the digest the tag points to.
+    let run = verify_config(&fake, &dir, &values, &[]);
+    let digest = run.packs()[0]["digest"].as_str().unwrap().to_owned();
+    let r = format!("oci://{}/acme/rules/p0:1.0.0", fake.addr());
+    let text = std::fs::read_to_string(&values).unwrap();
+    assert!(text.contains(&r), "{text}");
+    let pinned = dir.join("values-pinned.yaml");
+    std::fs::write(&pinned, text.replace(&r, &format!("{r}@{digest}"))).unwrap();
+    // Now the tag goes unanswered.
+    stall.store(true, Ordering::SeqCst);
+    let run = verify_config(
+        &fake,
+        &dir,
+        &pinned,
+        &["--run-timeout", "3s", "--request-timeout", "20s"],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let p = &run.packs()[0];
+    assert_eq!(p["status"], "verified", "{run}");
+    let note = p["note"].as_str().unwrap();
+    assert!(
+        note.contains("could not be resolved (error[registry.deadline-exceeded])"),
+        "{note}"
+    );
+}
+
 /// A registry with [`scoped_bearer`] auth that holds each answer back for `delay` of
 /// its request (`None`: answered at once).
 fn slow_scoped_bearer(

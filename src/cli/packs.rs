@@ -100,7 +100,7 @@ pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
         Ok(())
     };
     let results = run(&plan, &check_layout)?;
-    report(&plan, &results.outcomes, &results.source, &[]);
+    report(&plan, &results, &[]);
     finish(&results.outcomes)
 }
 
@@ -364,8 +364,14 @@ enum Source {
 
 pub(super) struct Results {
     pub(super) outcomes: Vec<Outcome>,
+    /// By position: where a pinned tag points when that is not the pinned digest.
+    notes: Vec<Option<TagNote>>,
     pub(super) source: SourceInfo,
 }
+
+/// Where a `tag@digest` reference's tag points now (`None`: it could not be resolved),
+/// and the sentence that says so.
+type TagNote = (Option<Digest>, String);
 
 /// The artifact source and how to describe where a pack came from.
 pub(super) struct SourceInfo {
@@ -487,7 +493,9 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     let source = open_source(plan).map_err(Failure::setup)?;
     let n = plan.refs.len();
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..n).map(|_| None).collect());
+    // By position: each pack's outcome and tag note, once a worker has it.
+    type Slot = Option<(Outcome, Option<TagNote>)>;
+    let slots: Mutex<Vec<Slot>> = Mutex::new((0..n).map(|_| None).collect());
     let workers = n.clamp(1, plan.jobs.max(1));
     let progress = n > 1;
     if progress {
@@ -503,17 +511,21 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
                 // run's deadline passes fails without a request.
                 let deadline =
                     Deadline::new(t0, DeadlineKind::Pack, plan.pack_timeout).earlier(run_deadline);
-                let outcome = if run_deadline.passed() {
-                    Outcome::Failed(Box::new(PackFailure {
+                let (outcome, note) = if run_deadline.passed() {
+                    let f = Outcome::Failed(Box::new(PackFailure {
                         reference: r.clone(),
                         digest: None,
                         tier: Tier::of(r),
                         error: Error::from(run_deadline.exceeded(r.registry())),
                         bundles: Vec::new(),
-                    }))
+                    }));
+                    (f, None)
                 } else {
+                    // The tag note's request is the pack's work too, under its deadline.
                     source.with_deadline(deadline, |src| {
-                        one_pack(src, i, r, root.as_ref(), plan, after)
+                        let o = one_pack(src, i, r, root.as_ref(), plan, after);
+                        let note = tag_note(src, &o);
+                        (o, note)
                     })
                 };
                 let took = t0.elapsed();
@@ -531,7 +543,7 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
                 }
                 if let Ok(mut v) = slots.lock() {
                     if let Some(slot) = v.get_mut(i) {
-                        *slot = Some(outcome);
+                        *slot = Some((outcome, note));
                     }
                 }
             });
@@ -540,14 +552,14 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
     if progress {
         eprintln!("done in {:.2}s", started.elapsed().as_secs_f64());
     }
-    let outcomes = slots
+    let (outcomes, notes) = slots
         .into_inner()
         .map_err(|_| UsageError("internal error: a worker thread panicked".into()))?
         .into_iter()
         .zip(&plan.refs)
         .map(|(o, r)| {
             o.unwrap_or_else(|| {
-                Outcome::Failed(Box::new(PackFailure {
+                let f = Outcome::Failed(Box::new(PackFailure {
                     reference: r.clone(),
                     digest: None,
                     tier: Tier::of(r),
@@ -556,11 +568,16 @@ pub(super) fn run(plan: &Plan, after: &After<'_>) -> Result<Results, Failure> {
                         digest: String::new(),
                     }),
                     bundles: Vec::new(),
-                }))
+                }));
+                (f, None)
             })
         })
-        .collect();
-    Ok(Results { outcomes, source })
+        .unzip();
+    Ok(Results {
+        outcomes,
+        notes,
+        source,
+    })
 }
 
 /// One pack: verified (or, with `verifySignature: false`, only resolved), then the
@@ -642,20 +659,20 @@ const MAX_REASON_CHARS: usize = 600;
 /// For a reference that pins both a tag and a digest: where the tag points now, when
 /// that is not the pinned digest (the digest governs; the tag is only a name). `None`
 /// when the reference pins only one of them, or the tag agrees.
-fn tag_note(
-    src: &SourceInfo,
-    plan: &Plan,
-    r: &Reference,
-    digest: &Digest,
-) -> Option<(Option<Digest>, String)> {
+fn tag_note(src: &(dyn ArtifactSource + Sync), o: &Outcome) -> Option<TagNote> {
+    let (r, digest) = match o {
+        Outcome::Verified(v) => (&v.reference, v.digest),
+        Outcome::Unverified {
+            reference, digest, ..
+        } => (reference, *digest),
+        Outcome::Failed(f) => (&f.reference, f.digest?),
+    };
     let tag = r.tag()?;
     r.digest()?;
     let by_tag =
         Reference::parse(&format!("oci://{}/{}:{tag}", r.registry(), r.repository())).ok()?;
-    // One manifest request, bounded like a pack's network work.
-    let deadline = Deadline::new(Instant::now(), DeadlineKind::Pack, plan.pack_timeout);
-    match src.with_deadline(deadline, |s| s.resolve(&by_tag)) {
-        Ok(d) if d.digest == *digest => None,
+    match src.resolve(&by_tag) {
+        Ok(d) if d.digest == digest => None,
         Ok(d) => Some((
             Some(d.digest),
             format!(
@@ -677,26 +694,12 @@ fn tag_note(
 /// (by position; missing or `None`: not written). With `--output json` nothing is
 /// printed here: the packs go into the run's one JSON document, which the CLI prints
 /// with the run's final outcome.
-pub(super) fn report(
-    plan: &Plan,
-    outcomes: &[Outcome],
-    src: &SourceInfo,
-    paths: &[Option<PathBuf>],
-) {
-    let notes: Vec<Option<(Option<Digest>, String)>> = outcomes
-        .iter()
-        .map(|o| match o {
-            Outcome::Verified(v) => tag_note(src, plan, &v.reference, &v.digest),
-            Outcome::Unverified {
-                reference, digest, ..
-            } => tag_note(src, plan, reference, digest),
-            Outcome::Failed(f) => f.digest.and_then(|d| tag_note(src, plan, &f.reference, &d)),
-        })
-        .collect();
+pub(super) fn report(plan: &Plan, results: &Results, paths: &[Option<PathBuf>]) {
+    let (outcomes, notes, src) = (&results.outcomes, &results.notes, &results.source);
     if plan.json {
         let packs: Vec<serde_json::Value> = outcomes
             .iter()
-            .zip(&notes)
+            .zip(notes)
             .enumerate()
             .map(|(i, (o, n))| {
                 let mut v = json_pack(o, src, paths.get(i).and_then(Option::as_deref));
@@ -715,7 +718,7 @@ pub(super) fn report(
     }
     let redact = |s: String| crate::oci::redact_credentials(&s).into_owned();
     let (mut ok, mut unverified, mut failed) = (0, 0, 0);
-    for (o, note) in outcomes.iter().zip(&notes) {
+    for (o, note) in outcomes.iter().zip(notes) {
         let note = note
             .as_ref()
             .map(|(_, n)| format!("  note: {n}"))

@@ -194,7 +194,7 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
         }
     }
 
-    report(&plan, &results.outcomes, &results.source, &paths);
+    report(&plan, &results, &paths);
     let verdict = finish(&results.outcomes);
     match (write_error, verdict) {
         (None, v) => v,
