@@ -118,7 +118,9 @@ fn registry(_a: &Args) -> Result<Box<dyn oci::ArtifactSource>, Failure> {
     Err(UsageError("this build has no network support; use --layout DIR".into()).into())
 }
 
-/// `s` as a regular expression that matches exactly `s`.
+/// `s` as a regular expression that matches exactly `s`. Unlike `regex_lite::escape`,
+/// it leaves `-`, `#`, `&` and `~` alone (they are literal outside a character class),
+/// so the suggested `identityRegexp` reads like the identity it matches.
 fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

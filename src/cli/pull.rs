@@ -22,17 +22,9 @@ struct Written {
 }
 
 pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
-    let (mut plan, out) = plan(argv, true)?;
+    // `plan` lists each reference once (a duplicate is verified, and so written, once).
+    let (plan, out) = plan(argv, true)?;
     let out = out.ok_or_else(|| UsageError("pull needs --out DIR".into()))?;
-    // One directory per reference: a reference listed twice is pulled once.
-    let mut seen = std::collections::HashSet::new();
-    plan.refs.retain(|r| {
-        let fresh = seen.insert(r.to_string());
-        if !fresh {
-            eprintln!("note: {r} is listed more than once; it is verified and written once");
-        }
-        fresh
-    });
     let n = plan.refs.len();
 
     // The output is opened (and locked) first; if it is unusable, the packs are still
