@@ -1,5 +1,6 @@
-//! Verification with scoped threads (the default) and sequentially: the two must give
-//! the same result, value or error (each optimization verifies exactly what it did
+//! Verification with scoped threads (the default) by a long-lived verifier, and
+//! sequentially by a fresh one: the two must give the same result, value or error (each
+//! optimization, the threads and the verifier's chain memo, verifies exactly what it did
 //! before). Used by the tamper, edge-case and real-bundle suites, which also check here
 //! that every rejection is tagged with the pipeline step its error belongs to.
 #![allow(unreachable_pub)]
@@ -30,6 +31,25 @@ fn step_allows(step: Step, code: &str) -> bool {
     }
 }
 
+/// The verifier this test thread keeps for `root` (built on first use).
+fn warm_verifier(root: &TrustedRoot) -> std::rc::Rc<Verifier> {
+    thread_local! {
+        // Keyed by the root's full `Debug` form: equal roots share a verifier.
+        static KEPT: std::cell::RefCell<Vec<(String, std::rc::Rc<Verifier>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let key = format!("{root:?}");
+    KEPT.with(|k| {
+        let mut k = k.borrow_mut();
+        if let Some((_, v)) = k.iter().find(|(r, _)| *r == key) {
+            return v.clone();
+        }
+        let v = std::rc::Rc::new(Verifier::new(root.clone()));
+        k.push((key, v.clone()));
+        v
+    })
+}
+
 /// Both schedules; panics when they differ, or when a rejection's step does not match
 /// its error; returns the (common) result.
 pub fn verify_both(
@@ -40,13 +60,16 @@ pub fn verify_both(
     now: i64,
 ) -> Result<Verified, Error> {
     let policy = Policy::from(policy.clone());
-    let threads = Verifier::new(root.clone()).verify_traced(bundle, artifact, &policy, now);
+    // The threaded run uses one verifier per trusted root for the whole test thread, so
+    // its chain memo is warm with every earlier case (good and tampered); the sequential
+    // run starts cold. Both must give the same result.
+    let threads = warm_verifier(root).verify_traced(bundle, artifact, &policy, now);
     let sequential = Verifier::new(root.clone())
         .sequential()
         .verify_traced(bundle, artifact, &policy, now);
     assert_eq!(
         threads, sequential,
-        "threaded and sequential verification differ"
+        "threaded (warm verifier) and sequential (fresh verifier) verification differ"
     );
     if let Err(r) = &threads {
         assert!(
