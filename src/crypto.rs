@@ -518,6 +518,17 @@ impl PublicKey {
         &self.spki_der
     }
 
+    /// The key itself, whatever its encoding: one value per key. An EC point is taken
+    /// uncompressed (SEC 1 §2.3.3 allows either form, so one key has two SPKIs); Ed25519
+    /// and RSA SPKIs are already one DER encoding per key.
+    pub(crate) fn identity(&self) -> Vec<u8> {
+        match &self.inner {
+            Inner::P256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+            Inner::P384(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+            _ => self.spki_der.clone(),
+        }
+    }
+
     /// The raw 32-byte key of an Ed25519 key.
     pub fn ed25519_raw(&self) -> Option<[u8; 32]> {
         match &self.inner {

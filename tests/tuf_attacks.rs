@@ -298,6 +298,36 @@ fn one_key_under_many_keyids_counts_once() {
     );
 }
 
+/// One P-256 key listed twice, its point once uncompressed and once compressed (two
+/// keyids, two SPKIs): it is still one key, and one signature toward the threshold.
+#[test]
+fn one_key_in_two_point_encodings_counts_once() {
+    let t = T::new("dup-key-encodings");
+    t.with(|r| {
+        let keys = [Key::p256_hex(91), Key::p256_hex_compressed(91)];
+        assert_ne!(keys[0].id, keys[1].id);
+        for k in &keys {
+            r.root["keys"][k.id.as_str()] = k.public.clone();
+        }
+        r.root["roles"]["snapshot"] =
+            json!({"keyids": keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), "threshold": 2});
+        r.bump_root(&[]);
+        r.signers.insert("snapshot".into(), keys.to_vec());
+    });
+    let e = code(t.refresh());
+    assert!(
+        matches!(
+            e,
+            TufError::ThresholdNotMet {
+                valid: 1,
+                threshold: 2,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn repeated_signature_keyid_is_rejected() {
     let t = T::new("dup-sig");

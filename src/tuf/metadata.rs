@@ -578,12 +578,12 @@ pub(crate) fn parse<T: RoleType>(ctx: Ctx<'_>, bytes: &[u8]) -> Result<Signed<T>
 
 /// The distinct keys of a role with a valid signature, and those whose signature this
 /// build cannot check (RSA without the `rsa` feature).
-struct Tally<'k> {
-    valid: BTreeSet<&'k [u8]>,
-    not_enabled: BTreeSet<&'k [u8]>,
+struct Tally {
+    valid: BTreeSet<Vec<u8>>,
+    not_enabled: BTreeSet<Vec<u8>>,
 }
 
-fn tally<'k, T>(doc: &Signed<T>, keys: &'k KeyMap, role: &RoleKeys) -> Tally<'k> {
+fn tally<T>(doc: &Signed<T>, keys: &KeyMap, role: &RoleKeys) -> Tally {
     let mut t = Tally {
         valid: BTreeSet::new(),
         not_enabled: BTreeSet::new(),
@@ -594,12 +594,14 @@ fn tally<'k, T>(doc: &Signed<T>, keys: &'k KeyMap, role: &RoleKeys) -> Tally<'k>
         else {
             continue;
         };
+        // A key counts once however it is encoded (a compressed and an uncompressed P-256
+        // point are one key).
         match key.verify(&doc.canonical, sig) {
             Ok(()) => {
-                t.valid.insert(key.key.spki_der());
+                t.valid.insert(key.key.identity());
             }
             Err(CryptoError::RsaNotEnabled { .. }) => {
-                t.not_enabled.insert(key.key.spki_der());
+                t.not_enabled.insert(key.key.identity());
             }
             Err(_) => {}
         }
@@ -630,15 +632,17 @@ pub(crate) fn verify_threshold<T>(
 ) -> Result<(), TufError> {
     let t = tally(doc, keys, role);
     let valid = len_u64(t.valid.len());
-    if valid < role.threshold && !t.not_enabled.is_empty() {
-        // Only RSA keys can be unavailable in a build (the `rsa` cargo feature).
+    let unchecked = len_u64(t.not_enabled.len());
+    if valid < role.threshold && valid.saturating_add(unchecked) >= role.threshold {
+        // Only RSA keys can be unavailable in a build (the `rsa` cargo feature); this
+        // error only when their signatures could have made up the threshold.
         return Err(TufError::KeyTypeNotEnabled {
             step: ctx.step.clone(),
             url: ctx.url.to_string(),
             signed_by: signed_by(),
             valid,
             threshold: role.threshold,
-            unchecked: len_u64(t.not_enabled.len()),
+            unchecked,
         });
     }
     if valid < role.threshold {
@@ -1300,6 +1304,9 @@ mod tests {
                     check(&unsigned).unwrap_err().code(),
                     "tuf.threshold-not-met"
                 );
+                // Nor is one whose signature could not have made up the threshold.
+                let short = root(&[("rsa", rsa_key_object())], 2, |_, m| pss_sign(m));
+                assert_eq!(check(&short).unwrap_err().code(), "tuf.threshold-not-met");
             });
         }
     }

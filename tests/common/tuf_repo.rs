@@ -91,6 +91,16 @@ impl Key {
         Self::with(public, KeyKind::P256(sk))
     }
 
+    /// [`Key::p256_hex`] with the point compressed (SEC 1 §2.3.3): the same key, another
+    /// encoding and so another keyid.
+    pub fn p256_hex_compressed(seed: u8) -> Self {
+        let sk = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+        let point = sk.verifying_key().to_encoded_point(true);
+        let public = json!({"keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256",
+                            "keyval": {"public": hex(point.as_bytes())}});
+        Self::with(public, KeyKind::P256(sk))
+    }
+
     /// An Ed25519 key from a fixed seed.
     pub fn ed25519(seed: u8) -> Self {
         let sk = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
