@@ -660,6 +660,40 @@ fn targets_hash_mismatch_is_rejected() {
     );
 }
 
+/// A cached targets file is held to the snapshot's length and hashes like a fetched one
+/// (TUF §5.6.2; python-tuf checks local files too): a validly signed targets of the
+/// listed version but other bytes in the cache is not used, the listed one is fetched.
+#[test]
+fn cached_targets_must_match_the_snapshot_hashes() {
+    let t = T::new("tg-cache-hash");
+    t.with(|r| {
+        r.hashes_in_meta = true;
+        r.update_snapshot();
+    });
+    t.refresh().unwrap();
+    let listed = std::fs::read(t.cache_file("targets.json")).unwrap();
+    // The same version, signed by the targets key, with other content.
+    let other = t.with(|r| {
+        let keep = r.targets["expires"].clone();
+        r.targets["expires"] = json!(rfc3339(NOW + 250 * DAY));
+        let b = r.signed_bytes("targets");
+        r.targets["expires"] = keep;
+        b
+    });
+    assert_ne!(other, listed);
+    std::fs::write(t.cache_file("targets.json"), &other).unwrap();
+    t.server.clear_log();
+    t.refresh().unwrap();
+    assert!(
+        t.server
+            .requests()
+            .contains(&"/metadata/1.targets.json".to_string()),
+        "{:?}",
+        t.server.requests()
+    );
+    assert_eq!(std::fs::read(t.cache_file("targets.json")).unwrap(), listed);
+}
+
 #[test]
 fn wrong_role_type_is_rejected() {
     let t = T::new("wrong-type");

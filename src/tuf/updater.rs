@@ -577,9 +577,14 @@ impl<'a> Updater<'a> {
                 step: &step,
                 url: &cached,
             };
-            let r = parse::<Targets>(ctx, &bytes).and_then(|t| {
-                verify_threshold(ctx, &t, keys, role, || signed_by.to_string()).map(|()| t)
-            });
+            // The cached copy must be what the snapshot lists (§5.6.2, length and hashes,
+            // as python-tuf checks a local file), signed (§5.6.3), of the listed version
+            // and unexpired.
+            let r = check_length_and_hashes(ctx, &bytes, meta.length, meta.hashes.as_ref())
+                .and_then(|()| parse::<Targets>(ctx, &bytes))
+                .and_then(|t| {
+                    verify_threshold(ctx, &t, keys, role, || signed_by.to_string()).map(|()| t)
+                });
             match r {
                 Ok(t) if t.common.version == meta.version && t.common.expires > self.now => {
                     return Ok(t)
