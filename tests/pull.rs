@@ -107,6 +107,8 @@ fn world() -> &'static World {
                 vec![(None, b"package dup.untitled\n"), (None, b"package dup.untitled\n")]),
             ("file-dir", "ghcr.io/acme/rules/file-dir:1.0.0", By::Acme,
                 vec![(Some("a"), b"package fd.file\n"), (Some("a/b.rego"), b"package fd.nested\n")]),
+            ("case-only", "ghcr.io/acme/rules/case-only:1.0.0", By::Acme,
+                vec![(Some("A.rego"), b"package case.upper\n"), (Some("a.rego"), b"package case.lower\n")]),
             ("traversal", "ghcr.io/acme/rules/traversal:1.0.0", By::Acme,
                 vec![(Some("ok.rego"), b"package trav.ok\n"), (Some("../../escape.rego"), b"package trav.escape\n")]),
             ("provenance-title", "ghcr.io/acme/rules/provenance:1.0.0", By::Acme,
@@ -367,6 +369,7 @@ fn bad_layers_fail_only_their_pack() {
         "dup-title",
         "dup-untitled",
         "file-dir",
+        "case-only",
         "traversal",
         "argo",
     ];
@@ -376,12 +379,15 @@ fn bad_layers_fail_only_their_pack() {
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.error_code().as_deref(), Some("packs.failed"), "{run}");
     assert_eq!(run.packs().len(), names.len(), "{run}");
-    for (n, code, words) in [
+    let bad = [
         ("dup-title", "layers.path-conflict", "\"a.rego\""),
         ("dup-untitled", "layers.path-conflict", "same untitled blob"),
         ("file-dir", "layers.path-conflict", "directory"),
+        // One file on a case-insensitive file system (macOS, Windows).
+        ("case-only", "layers.path-conflict", "\"a.rego\""),
         ("traversal", "layers.unsafe-title", "../../escape.rego"),
-    ] {
+    ];
+    for (n, code, words) in bad {
         let p = w.pack(n);
         let j = run.pack(&p.reference);
         assert_eq!(j["status"], "failed", "{n}: {j}");
@@ -413,9 +419,32 @@ fn bad_layers_fail_only_their_pack() {
             .lines()
             .filter(|l| l.starts_with("FAILED"))
             .count(),
-        4,
+        bad.len(),
         "{text}"
     );
+    // `verify`, the gate before deploy, refuses the same packs for the same reasons.
+    let v = w.cli(&[
+        "verify",
+        "--config",
+        values.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(v.code, 1, "{v}");
+    for (n, code, _) in bad {
+        assert_eq!(
+            v.pack(&w.pack(n).reference)["error"]["code"],
+            code,
+            "{n}: {v}"
+        );
+    }
+    for n in ["fp", "argo"] {
+        assert_eq!(
+            v.pack(&w.pack(n).reference)["status"],
+            "verified",
+            "{n}: {v}"
+        );
+    }
 }
 
 /// A layer titled like the old provenance file is written as it is (provenance lives in

@@ -463,6 +463,8 @@ pub(super) struct AfterPack<'a> {
     pub(super) reference: &'a Reference,
     pub(super) digest: Digest,
     pub(super) manifest: &'a ImageManifest,
+    /// The file each layer becomes, checked (`layers::layer_files`, `check_sizes`).
+    pub(super) files: &'a [layers::LayerFile],
 }
 
 /// Runs after a pack verified, on the same worker (so its I/O has the verification's
@@ -619,14 +621,26 @@ fn one_pack(
     let Some((reference, digest, manifest)) = outcome.pack() else {
         return outcome;
     };
-    let step = AfterPack {
-        index,
-        source: src,
-        reference,
-        digest,
-        manifest,
-    };
-    match after(step) {
+    // `verify` refuses what `pull` could not write: every layer's file and size are
+    // checked on the manifest (docs/pull.md), before anything is fetched.
+    let files = layers::layer_files(manifest)
+        .map_err(Error::from)
+        .and_then(|f| {
+            layers::check_sizes(manifest)
+                .map(|()| f)
+                .map_err(Error::from)
+        });
+    let checked = files.and_then(|files| {
+        after(AfterPack {
+            index,
+            source: src,
+            reference,
+            digest,
+            manifest,
+            files: &files,
+        })
+    });
+    match checked {
         Ok(()) => outcome,
         Err(error) => Outcome::Failed(Box::new(PackFailure {
             reference: reference.clone(),

@@ -70,9 +70,6 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
         }
     };
     let after = |p: AfterPack<'_>| -> Result<(), Error> {
-        // Every layer's file, checked on the manifest before anything is fetched.
-        let files = layers::layer_files(p.manifest)?;
-        layers::check_sizes(p.manifest)?;
         let writing = staging
             .as_ref()
             .filter(|_| failed_write.lock().map(|w| w.is_none()).unwrap_or(false));
@@ -92,7 +89,7 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
             }
         };
         let pinned = p.reference.with_digest(p.digest);
-        for f in &files {
+        for f in p.files {
             let bytes = match layers::fetch_layer(p.source, &pinned, &f.descriptor) {
                 Ok(b) => b,
                 Err(e) => {
@@ -117,7 +114,7 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
                 return Ok(());
             }
         }
-        for f in files.iter().filter(|f| f.title.is_none()) {
+        for f in p.files.iter().filter(|f| f.title.is_none()) {
             eprintln!(
                 "note: layer {} of {}@{} has no title ({}); written as {}",
                 f.descriptor.digest,
@@ -129,7 +126,10 @@ pub(crate) fn pull(argv: &[String]) -> Result<(), Failure> {
         }
         if let Ok(mut w) = written.lock() {
             if let Some(slot) = w.get_mut(p.index) {
-                *slot = Some(Written { name, files });
+                *slot = Some(Written {
+                    name,
+                    files: p.files.to_vec(),
+                });
             }
         }
         Ok(())

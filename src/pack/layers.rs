@@ -200,10 +200,11 @@ pub fn layer_files(manifest: &ImageManifest) -> Result<Vec<LayerFile>, LayerErro
         });
     }
     // Every path as a file, and every proper prefix of one as a directory: a path may
-    // be one or the other, once.
-    let mut as_file: BTreeMap<&str, Digest> = BTreeMap::new();
+    // be one or the other, once. Compared without case (titles are ASCII): `A.rego` and
+    // `a.rego` are one file on a case-insensitive file system (macOS, Windows).
+    let mut as_file: BTreeMap<String, Digest> = BTreeMap::new();
     for f in &files {
-        if let Some(first) = as_file.insert(&f.path, f.descriptor.digest) {
+        if let Some(first) = as_file.insert(f.path.to_ascii_lowercase(), f.descriptor.digest) {
             return Err(LayerError::PathConflict {
                 path: f.path.clone(),
                 first,
@@ -217,7 +218,7 @@ pub fn layer_files(manifest: &ImageManifest) -> Result<Vec<LayerFile>, LayerErro
         while let Some(i) = f.path.get(end..).and_then(|rest| rest.find('/')) {
             end += i;
             let dir = f.path.get(..end).unwrap_or_default();
-            if let Some(first) = as_file.get(dir) {
+            if let Some(first) = as_file.get(&dir.to_ascii_lowercase()) {
                 return Err(LayerError::PathConflict {
                     path: dir.to_owned(),
                     first: *first,
