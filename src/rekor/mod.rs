@@ -1,8 +1,9 @@
 //! Rekor transparency-log checks: SET, RFC 6962 inclusion proofs, C2SP checkpoints,
 //! entry-body binding (docs/verification.md, step 5 and step 9, with their sources), for Rekor v1 and Rekor v2 entries.
 //!
-//! The verifier calls [`verify_entry`] once per `tlogEntries[]` element; the other
-//! functions are its building blocks, public for tests, fuzzing and auditing.
+//! The verifier calls [`verify_entry_log`] (step 5) and [`verify_entry_body`] (step 9)
+//! once per `tlogEntries[]` element; `verify_entry` runs both, for tests, fuzzing and
+//! auditing.
 
 mod body;
 mod checkpoint;

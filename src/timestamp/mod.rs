@@ -3,8 +3,9 @@
 //! Rekor v2 entries carry no signed entry timestamp, so the signing time comes from a
 //! timestamp authority (sigstore-go `pkg/verify/tsa.go`; rekor-tiles `CLIENTS.md`): "The TSA timestamp covers the bundle signature
 //! bytes ... Verify the token chain against `timestampAuthorities` and check `genTime`
-//! within the TSA's `validFor`." [`verify_timestamp`] does exactly that and returns the
-//! verified `genTime`; [`parse_timestamp`] only decodes.
+//! within the TSA's `validFor`." [`verify_timestamp_with_memo`] does exactly that and
+//! returns the verified `genTime` (`verify_timestamp`, the same with a fresh memo, is for
+//! tests and fuzzing); [`parse_timestamp`] only decodes.
 //!
 //! The structures are read by hand on `der` (no `cms` crate); see `cms.rs`,
 //! `tst_info.rs` and `ess.rs` for the ASN.1 they follow.

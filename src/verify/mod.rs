@@ -1,6 +1,7 @@
 //! The one place where verification steps are ordered.
 //!
-//! [`verify`] is a pure function of (bundle, artifact digest, trusted root, policy, now).
+//! [`Verifier::verify`] is a pure function of (bundle, artifact digest, trusted root,
+//! policy, now).
 //! It follows the Sigstore client specification ("Verification" section of
 //! `sigstore/architecture-docs` client-spec, as sigstore-go `pkg/verify` implements it)
 //! with the thresholds of docs/verification.md ("Thresholds"): at least one verified transparency-log entry, at least
@@ -23,26 +24,7 @@ use crate::trust_root::TrustedRoot;
 use crate::x509::{self, ChainMemo, FulcioExtensions, SanIdentity, SigningCertificate};
 use crate::Error;
 
-/// Per-check options. The defaults are the strict ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VerifyOptions {
-    /// What a DSSE payload must be.
-    pub statement: StatementRequirement,
-    /// Whether independent signature checks run on scoped threads. Either way every
-    /// check runs and the result (value or error) is the same.
-    pub concurrency: Concurrency,
-}
-
-impl Default for VerifyOptions {
-    fn default() -> Self {
-        Self {
-            statement: StatementRequirement::AnySubjectMatch,
-            concurrency: Concurrency::Threads,
-        }
-    }
-}
-
-/// How [`verify_with`] schedules its independent signature checks.
+/// How a [`Verifier`] schedules its independent signature checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Concurrency {
     /// The RFC 3161 timestamps and the Fulcio chain signatures are verified on two
@@ -203,18 +185,7 @@ impl Verifier {
         policy: &Policy,
         now: UnixTime,
     ) -> Result<Verified, Box<Rejection>> {
-        verify_inner(
-            bundle,
-            artifact,
-            &self.root,
-            &self.memo,
-            policy.signer(),
-            now,
-            VerifyOptions {
-                statement: policy.statement(),
-                concurrency: self.concurrency,
-            },
-        )
+        verify_inner(self, bundle, artifact, policy, now)
     }
 }
 
@@ -330,14 +301,14 @@ impl std::error::Error for Rejection {
 /// The pipeline. `memo` holds what is known about `root`'s own CA chains. Each step's
 /// failure is tagged with that step.
 fn verify_inner(
+    verifier: &Verifier,
     bundle: &Bundle,
     artifact: &ArtifactDigests,
-    root: &TrustedRoot,
-    memo: &ChainMemo,
-    policy: &VerificationPolicy,
+    required: &Policy,
     now: UnixTime,
-    opts: VerifyOptions,
 ) -> Result<Verified, Box<Rejection>> {
+    let (root, memo, concurrency) = (&verifier.root, &verifier.memo, verifier.concurrency);
+    let (policy, statement) = (required.signer(), required.statement());
     let vm = &bundle.verification_material;
 
     // Step 1. Signer versus policy: a Fulcio certificate (keyless) or a key known out of
@@ -382,10 +353,10 @@ fn verify_inner(
         Signer::Certificate(c) => Some(&c.cert),
         Signer::Key(_) => None,
     };
-    let (content, timestamps, entries, chain_signatures) = match opts.concurrency {
+    let (content, timestamps, entries, chain_signatures) = match concurrency {
         // In step order, each stage only after the previous one passed.
         Concurrency::Sequential => {
-            check_content(&bundle.content, artifact, &signer_key, opts)?;
+            check_content(&bundle.content, artifact, &signer_key, statement)?;
             let timestamps = timestamp_stage(bundle, root, memo, now)
                 .map_err(Rejection::at(Step::Timestamps))?;
             let entries =
@@ -404,7 +375,7 @@ fn verify_inner(
                     x509::precheck_chain_signatures(leaf, &root.certificate_authorities, memo)
                 })
             });
-            let content = check_content(&bundle.content, artifact, &signer_key, opts);
+            let content = check_content(&bundle.content, artifact, &signer_key, statement);
             let entries = tlog_stage(bundle, root, now);
             // A thread that could not start or did not finish: its stage runs here.
             let timestamps = ts
@@ -650,9 +621,9 @@ fn check_content(
     content: &Content,
     artifact: &ArtifactDigests,
     key: &PublicKey,
-    opts: VerifyOptions,
+    statement: StatementRequirement,
 ) -> Result<(), Box<Rejection>> {
-    let signed = signature::bind_content(content, artifact, key, opts.statement)
+    let signed = signature::bind_content(content, artifact, key, statement)
         .map_err(Rejection::at(Step::ContentBinding))?;
     signature::verify_signature(&signed, key).map_err(Rejection::at(Step::Signature))
 }
