@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use http_server::{Request, Response, Server};
 use rulepack_verify::oci::{
-    fetch_layers, find_sigstore_bundles, resolve_pack, ArtifactSource, ClientOptions, Digest,
-    Reference, RegistryClient, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03,
+    find_sigstore_bundles, resolve_pack, ArtifactSource, ClientOptions, Digest, Reference,
+    RegistryClient, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03,
 };
+use rulepack_verify::pack::layers::fetch_all;
 use serde_json::json;
 
 /// What the fake registry stores and how it misbehaves.
@@ -286,7 +287,7 @@ fn bearer_flow_referrers_api_and_pack_content() {
     let r = fake.reference("pack/eks:0.1.0");
     let (desc, manifest) = resolve_pack(&client, &r).unwrap();
     assert_eq!(desc.digest, pack);
-    let layers = fetch_layers(&client, &r, &manifest).unwrap();
+    let layers = fetch_all(&client, &r, &manifest).unwrap();
     assert_eq!(layers[0].1, b"package eks\n");
     let found = find_sigstore_bundles(&client, &r, &pack).unwrap();
     assert_eq!(found.len(), 1);

@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use registry::{test_registry, Pusher, TestRegistry};
 use rulepack_verify::oci::{
-    fetch_layers, find_sigstore_bundles, resolve_pack, ArtifactSource, ClientOptions, Digest,
-    Reference, RegistryClient, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03,
+    find_sigstore_bundles, resolve_pack, ArtifactSource, ClientOptions, Digest, Reference,
+    RegistryClient, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03,
 };
+use rulepack_verify::pack::layers::fetch_all;
 use serde_json::json;
 
 fn unique_repo(name: &str) -> String {
@@ -122,7 +123,7 @@ fn push_then_resolve_and_discover() {
     let (desc, manifest) = resolve_pack(&c, &r).unwrap();
     assert_eq!(desc.digest, pack);
     assert_eq!(desc.media_type, OCI_MANIFEST);
-    let layers = fetch_layers(&c, &r, &manifest).unwrap();
+    let layers = fetch_all(&c, &r, &manifest).unwrap();
     assert_eq!(layers.len(), 1);
     assert_eq!(layers[0].1, rego);
 

@@ -18,9 +18,9 @@ use rulepack_verify::bundle::{pae, Bundle, BundleVersion, Content};
 use rulepack_verify::config::RulePacks;
 use rulepack_verify::crypto::{HashAlgorithm, PublicKey};
 use rulepack_verify::oci::{
-    fetch_layers, find_sigstore_bundles, resolve_pack, Digest, OciLayout, Reference,
-    SIGSTORE_BUNDLE_V03,
+    find_sigstore_bundles, resolve_pack, Digest, OciLayout, Reference, SIGSTORE_BUNDLE_V03,
 };
+use rulepack_verify::pack::layers::fetch_all;
 use rulepack_verify::policy::{check_identity, first_party_rule, SignerClaims};
 use rulepack_verify::trust_root::TrustedRoot;
 use serde_json::Value;
@@ -169,7 +169,7 @@ fn layout_bundles_root_and_values_read_back_with_the_crate() {
             Some(example::PACK_ARTIFACT_TYPE)
         );
         // The layers are the pack's Rego modules, with their titles.
-        let layers = fetch_layers(&layout, &r, &manifest).unwrap();
+        let layers = fetch_all(&layout, &r, &manifest).unwrap();
         assert_eq!(layers.len(), p.pack.layers.len());
         for ((d, bytes), (title, src)) in layers.iter().zip(&p.pack.layers) {
             assert_eq!(d.media_type, example::REGO_LAYER_TYPE);

@@ -506,7 +506,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::oci::manifest::tests::bundle_referrer;
     use crate::oci::manifest::{OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
-    use crate::oci::{fetch_layers, find_sigstore_bundles, resolve_pack};
+    use crate::oci::{find_sigstore_bundles, resolve_pack};
+    use crate::pack::layers::fetch_all as fetch_layers;
 
     /// A throwaway layout directory under the target dir, removed on drop.
     pub(crate) struct TempLayout {

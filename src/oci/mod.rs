@@ -184,45 +184,10 @@ pub fn resolve_pack(
     }
 }
 
-/// Fetches every layer of a pack manifest by digest: each at most
-/// [`crate::limits::MAX_LAYER_BYTES`], all together at most
-/// [`crate::limits::MAX_PACK_BYTES`], sizes checked against
-/// the descriptors before fetching and again after.
-#[cfg(any(test, feature = "unstable-internals"))]
-pub fn fetch_layers(
-    src: &dyn ArtifactSource,
-    r: &Reference,
-    manifest: &ImageManifest,
-) -> Result<Vec<(Descriptor, Vec<u8>)>, RegistryError> {
-    use crate::limits::{MAX_LAYER_BYTES, MAX_PACK_BYTES};
-    let mut total: u64 = 0;
-    for l in &manifest.layers {
-        if l.size > MAX_LAYER_BYTES {
-            return Err(RegistryError::TooLarge {
-                what: format!("pack layer {}", l.digest),
-                limit: MAX_LAYER_BYTES,
-            });
-        }
-        total = total.saturating_add(l.size);
-        if total > MAX_PACK_BYTES {
-            return Err(RegistryError::TooLarge {
-                what: "the rule pack's layers together".into(),
-                limit: MAX_PACK_BYTES,
-            });
-        }
-    }
-    let mut out = Vec::with_capacity(manifest.layers.len());
-    for l in &manifest.layers {
-        let bytes = src.fetch_blob(r, &l.digest, l.size)?;
-        check_size(&bytes, l, &format!("pack layer {}", l.digest))?;
-        out.push((l.clone(), bytes));
-    }
-    Ok(out)
-}
-
-fn check_size(bytes: &[u8], d: &Descriptor, what: &str) -> Result<(), RegistryError> {
+/// `bytes` has the size its descriptor `d` gives (image-spec `descriptor.md`: "size ...
+/// MUST match the size of the content").
+pub(crate) fn check_size(bytes: &[u8], d: &Descriptor, what: &str) -> Result<(), RegistryError> {
     let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    // image-spec descriptor.md: "size ... MUST match the size of the content".
     if actual != d.size {
         return Err(RegistryError::SizeMismatch {
             what: what.to_owned(),

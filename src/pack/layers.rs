@@ -259,15 +259,24 @@ pub fn fetch_layer(
     layer: &Descriptor,
 ) -> Result<Vec<u8>, RegistryError> {
     let bytes = src.fetch_blob(pinned, &layer.digest, layer.size)?;
-    let actual = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if actual != layer.size {
-        return Err(RegistryError::SizeMismatch {
-            what: format!("pack layer {}", layer.digest),
-            expected: layer.size,
-            actual,
-        });
-    }
+    crate::oci::check_size(&bytes, layer, &format!("pack layer {}", layer.digest))?;
     Ok(bytes)
+}
+
+/// Every layer of `manifest`, fetched by digest after [`check_sizes`], in manifest
+/// order (`pull` fetches them one by one into files; this is for tests and audits).
+#[cfg(any(test, feature = "unstable-internals"))]
+pub fn fetch_all(
+    src: &dyn ArtifactSource,
+    pinned: &Reference,
+    manifest: &ImageManifest,
+) -> Result<Vec<(Descriptor, Vec<u8>)>, RegistryError> {
+    check_sizes(manifest)?;
+    manifest
+        .layers
+        .iter()
+        .map(|l| Ok((l.clone(), fetch_layer(src, pinned, l)?)))
+        .collect()
 }
 
 /// For a pack read from an OCI image layout: every layer blob exists and matches its
