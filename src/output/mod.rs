@@ -378,7 +378,14 @@ impl Staging<'_> {
             let _ = fs::remove_dir_all(&gen);
             werr(&dir, "switching current to the new generation")(e)
         })?;
-        sync_dir(&dir).map_err(werr(&dir, "syncing the output directory"))?;
+        // `current` names the new generation from here on: a failed sync is reported,
+        // but it does not make this run's output "unchanged".
+        if let Err(e) = sync_dir(&dir) {
+            eprintln!(
+                "warning: syncing {} failed ({e}); current names the new generation, which a crash now could still lose",
+                dir.display()
+            );
+        }
         // The previous generations: nothing names them any more.
         if let Ok(entries) = fs::read_dir(&dir) {
             for e in entries.flatten() {
