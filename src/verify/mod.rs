@@ -456,9 +456,9 @@ fn verify_inner(
     // time"). Same result as `x509::verify_chain` at each time in turn; a certificate
     // signature verified at one time is not verified again at the next (it is
     // time-independent).
-    let step7 = Rejection::at::<Error>(Step::CertificatePath);
     let signing_times: Vec<UnixTime> = times.iter().map(|t| t.time).collect();
-    let intermediates = bundle_intermediates(&vm.signer).map_err(step7)?;
+    let intermediates = bundle_intermediates(&vm.signer)
+        .map_err(Rejection::at::<Error>(Step::CertificatePath))?;
     let chain = x509::verify_chain_at_times_with(
         &cert.cert,
         &intermediates,
@@ -496,7 +496,6 @@ fn verify_inner(
     }
 
     // Step 10. Identity policy (docs/verification.md, "Trust policy").
-    let step10 = Rejection::at::<PolicyError>(Step::IdentityPolicy);
     let VerificationPolicy::Identities(rules) = policy else {
         return Err(step1(PolicyError::CertificateBundleWithKeyPolicy.into()));
     };
@@ -504,7 +503,7 @@ fn verify_inner(
         .identity
         .as_ref()
         .ok_or(PolicyError::MissingIdentity)
-        .map_err(step10)?;
+        .map_err(Rejection::at(Step::IdentityPolicy))?;
     let issuer = cert
         .extensions
         .issuer()
