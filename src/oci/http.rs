@@ -206,6 +206,18 @@ impl Fetched {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
+
+    /// This 429 answer for `r`'s repository, with its `Retry-After` (at most 64
+    /// characters of it).
+    fn rate_limited(&self, r: &Reference) -> RegistryError {
+        RegistryError::RateLimited {
+            registry: r.registry().to_owned(),
+            repository: r.repository().to_owned(),
+            retry_after: self
+                .header("retry-after")
+                .map(|s| s.chars().take(64).collect()),
+        }
+    }
 }
 
 const KEPT_HEADERS: [&str; 7] = [
@@ -957,15 +969,7 @@ impl RegistryClient {
                         scope,
                     })
                 }
-                429 => {
-                    return Err(RegistryError::RateLimited {
-                        registry: r.registry().to_owned(),
-                        repository: r.repository().to_owned(),
-                        retry_after: f
-                            .header("retry-after")
-                            .map(|s| s.chars().take(64).collect()),
-                    })
-                }
+                429 => return Err(f.rate_limited(r)),
                 _ => {
                     // Only the endpoint itself, answering without credentials, shows
                     // that it needs none (not a redirect target or a pagination host).
@@ -1062,15 +1066,7 @@ impl RegistryClient {
         match f.status {
             200 => {}
             401 | 403 => return Err(unauthorized()),
-            429 => {
-                return Err(RegistryError::RateLimited {
-                    registry: r.registry().to_owned(),
-                    repository: r.repository().to_owned(),
-                    retry_after: f
-                        .header("retry-after")
-                        .map(|s| s.chars().take(64).collect()),
-                })
-            }
+            429 => return Err(f.rate_limited(r)),
             s => return Err(auth_failed(format!("the token service answered HTTP {s}"))),
         }
         let token = auth::parse_token(&f.body).map_err(auth_failed)?;
