@@ -89,25 +89,9 @@ fn registry(a: &Args) -> Result<Box<dyn oci::ArtifactSource>, Failure> {
     if let Some(ca) = a.one("ca-file")? {
         opts.ca_file = Some(ca.into());
     }
-    opts.insecure_registries = a
-        .all("insecure-registry")
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let mut mirrors = Vec::new();
-    for m in a.all("registry-mirror") {
-        let (host, url) = m.split_once('=').ok_or_else(|| {
-            UsageError(format!(
-                "--registry-mirror {:?}: expected HOST=URL",
-                oci::redact_credentials(m)
-            ))
-        })?;
-        mirrors.push((
-            host.to_ascii_lowercase(),
-            url.trim_end_matches('/').to_owned(),
-        ));
-    }
-    opts.mirrors = mirrors.into_iter().collect();
+    let flags = super::packs::registry_flags(a)?;
+    opts.insecure_registries = flags.insecure;
+    opts.mirrors = flags.mirrors.into_iter().collect();
     Ok(Box::new(
         oci::RegistryClient::new(opts).map_err(Error::from)?,
     ))

@@ -89,6 +89,36 @@ impl Outcome {
     }
 }
 
+/// `--registry-mirror HOST=URL` (each) and `--insecure-registry HOST` (each), hosts
+/// lower-cased and URLs without a trailing `/`: the registry flags of `verify`, `pull`
+/// and `inspect`.
+pub(super) fn registry_flags(a: &Args) -> Result<RegistryFlags, Failure> {
+    let mut mirrors = Vec::new();
+    for m in a.all("registry-mirror") {
+        let (host, url) = m
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--registry-mirror {m:?}: expected HOST=URL")))?;
+        mirrors.push((
+            host.to_ascii_lowercase(),
+            url.trim_end_matches('/').to_owned(),
+        ));
+    }
+    let insecure = a
+        .all("insecure-registry")
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    Ok(RegistryFlags { mirrors, insecure })
+}
+
+/// What [`registry_flags`] read.
+pub(super) struct RegistryFlags {
+    /// (registry host, mirror URL), in order.
+    pub(super) mirrors: Vec<(String, String)>,
+    /// Hosts allowed plain HTTP.
+    pub(super) insecure: Vec<String>,
+}
+
 pub(crate) fn verify(argv: &[String]) -> Result<(), Failure> {
     let (plan, _) = plan(argv, false)?;
     // With a layout source, every layer blob of a pack that verified must exist and
@@ -120,21 +150,10 @@ pub(super) fn plan(argv: &[String], pull: bool) -> Result<(Plan, Option<PathBuf>
         return Err(UsageError("--out is for the pull command".into()).into());
     }
     let trust = TrustArgs::from_args(&a)?;
-    let mut mirrors = Vec::new();
-    for m in a.all("registry-mirror") {
-        let (host, url) = m
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--registry-mirror {m:?}: expected HOST=URL")))?;
-        mirrors.push((
-            host.to_ascii_lowercase(),
-            url.trim_end_matches('/').to_owned(),
-        ));
-    }
-    let insecure: Vec<String> = a
-        .all("insecure-registry")
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let RegistryFlags {
+        mut mirrors,
+        insecure,
+    } = registry_flags(&a)?;
     let ca_file = a.one("ca-file")?.map(PathBuf::from);
     let mut layout = a.one("layout")?.map(PathBuf::from);
     let mut jobs = a
