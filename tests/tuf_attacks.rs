@@ -108,6 +108,14 @@ fn code(r: Result<impl std::fmt::Debug, TufError>) -> TufError {
     }
 }
 
+/// `e` is `tuf.threshold-not-met` with `valid` of `threshold` signatures.
+fn assert_threshold_not_met(e: &TufError, valid: u64, threshold: u64) {
+    assert!(
+        matches!(e, TufError::ThresholdNotMet { valid: v, threshold: t, .. } if *v == valid && *t == threshold),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn happy_path_then_cache_saves_downloads() {
     let t = T::new("happy");
@@ -170,14 +178,7 @@ fn timestamp_signed_by_wrong_key_is_rejected() {
     let e = code(t.refresh());
     assert_eq!(e.code(), "tuf.threshold-not-met");
     assert_eq!(e.step(), Some(&Step::Timestamp));
-    assert!(matches!(
-        e,
-        TufError::ThresholdNotMet {
-            valid: 0,
-            threshold: 1,
-            ..
-        }
-    ));
+    assert_threshold_not_met(&e, 0, 1);
 }
 
 #[test]
@@ -196,17 +197,7 @@ fn snapshot_does_not_meet_threshold() {
     });
     let e = code(t.refresh());
     assert_eq!(e.step(), Some(&Step::Snapshot));
-    assert!(
-        matches!(
-            e,
-            TufError::ThresholdNotMet {
-                valid: 1,
-                threshold: 2,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_threshold_not_met(&e, 1, 2);
 }
 
 #[test]
@@ -285,17 +276,7 @@ fn one_key_under_many_keyids_counts_once() {
         r.signers.insert("snapshot".into(), aliases);
     });
     let e = code(t.refresh());
-    assert!(
-        matches!(
-            e,
-            TufError::ThresholdNotMet {
-                valid: 1,
-                threshold: 6,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_threshold_not_met(&e, 1, 6);
 }
 
 /// One P-256 key listed twice, its point once uncompressed and once compressed (two
@@ -315,17 +296,7 @@ fn one_key_in_two_point_encodings_counts_once() {
         r.signers.insert("snapshot".into(), keys.to_vec());
     });
     let e = code(t.refresh());
-    assert!(
-        matches!(
-            e,
-            TufError::ThresholdNotMet {
-                valid: 1,
-                threshold: 2,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_threshold_not_met(&e, 1, 2);
 }
 
 #[test]
